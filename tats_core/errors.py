@@ -1,0 +1,68 @@
+"""The one error taxonomy of TATS.
+
+Every failure that crosses a module boundary is one of these; vendor exceptions (httpx, cohere,
+qstash, SQLAlchemy) are translated where they are caught (``raise GitHubError(...) from exc``)
+and classified exactly once, by the caller that decides what happens next::
+
+    TatsError
+    ├── InputError            the user's input is wrong; the message is shown to them as is
+    │   └── NotFound          an id or title that does not exist
+    ├── ConfigurationError    an operator must fix a setting (bad token, dev keys in production)
+    └── ServiceError          an outside service failed; ``transient`` says whether to retry
+        ├── GitHubError       final status when permanent: ``github_failed``
+        ├── AnalyzerError     final status when permanent: ``ai_failed``
+        └── QueueError        publishing to QStash failed (candidates stay pending)
+
+The worker turns a transient ServiceError (and a ConfigurationError, which an operator can fix
+without losing the message) into a 5xx so QStash retries, a permanent one into a final failure
+status and a 2xx.
+"""
+
+from __future__ import annotations
+
+
+class TatsError(Exception):
+    """Base of every error TATS raises on purpose."""
+
+
+class InputError(TatsError):
+    """Bad input from a person: an unreadable CSV, a missing column, an unknown job."""
+
+
+class NotFound(InputError):
+    """Something named by id or title does not exist."""
+
+
+class ConfigurationError(TatsError):
+    """A setting is wrong or unsafe; nothing a retry alone can fix, but nothing to record either."""
+
+
+class ServiceError(TatsError):
+    """An outside service failed.
+
+    ``transient`` errors are retried (``retry_after`` seconds when the service said so);
+    permanent ones end the candidate in ``failure_status``.
+    """
+
+    failure_status = "unknown_failed"
+    service = "service"
+
+    def __init__(self, message: str, *, transient: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class GitHubError(ServiceError):
+    failure_status = "github_failed"
+    service = "github"
+
+
+class AnalyzerError(ServiceError):
+    failure_status = "ai_failed"
+    service = "analyzer"
+
+
+class QueueError(ServiceError):
+    service = "queue"

@@ -1,0 +1,176 @@
+"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, http_cache.
+
+The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
+timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tats_core import statuses
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Naive UTC in the database (SQLite keeps no zone), aware UTC in Python."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; TATS stores UTC only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+        }
+    )
+
+
+class Job(Base):
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # What a good submission looks like, in the recruiter's words; fed to the analyzers.
+    rubric: Mapped[str] = mapped_column(Text, default="")
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    candidates: Mapped[list[Candidate]] = relationship(back_populates="job")
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+    __table_args__ = (
+        UniqueConstraint("job_id", "repo_key"),
+        # NULL emails do not collide (SQL semantics on both databases).
+        UniqueConstraint("job_id", "email_key"),
+        Index("ix_candidate_job_id_status", "job_id", "status"),
+        Index("ix_candidate_job_id_updated_at", "job_id", "updated_at"),
+        # reconcile: pending and never enqueued / stale processing claims.
+        Index("ix_candidate_status_enqueued_at", "status", "enqueued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    email_key: Mapped[str | None] = mapped_column(String(320))
+    github_url: Mapped[str] = mapped_column(Text)  # as the candidate wrote it
+    repo_full_name: Mapped[str] = mapped_column(String(200))  # normalised owner/repo
+    repo_key: Mapped[str] = mapped_column(String(200))  # lower-cased owner/repo: the dedup key
+    repo_ref: Mapped[str | None] = mapped_column(String(255))  # from /tree/<ref>/...
+    repo_path: Mapped[str | None] = mapped_column(Text)  # subdirectory submissions
+    status: Mapped[str] = mapped_column(String(32), default=statuses.PENDING)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    # Queue bookkeeping (the outbox): NULL enqueued_at + pending = not yet published.
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    enqueue_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    job: Mapped[Job] = relationship(back_populates="candidates")
+    evaluations: Mapped[list[Evaluation]] = relationship(
+        back_populates="candidate", order_by="Evaluation.attempt"
+    )
+
+
+class Evaluation(Base):
+    """One row per attempt; the unique (candidate_id, attempt) makes delivery idempotent."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (UniqueConstraint("candidate_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    strengths: Mapped[list[str]] = mapped_column(JSON, default=list)
+    concerns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. "prompt_injection"
+    analyzer: Mapped[str] = mapped_column(String(32), default="")
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_hash: Mapped[str | None] = mapped_column(String(64))
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    raw_answer: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="evaluations")
+
+
+class StatusEvent(Base):
+    """The audit trail: every status change, who made it and why."""
+
+    __tablename__ = "status_event"
+    __table_args__ = (Index("ix_status_event_candidate_id_id", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))  # "system", "worker", or a recruiter
+    reason: Mapped[str] = mapped_column(Text, default="")
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HttpCache(Base):
+    """Conditional-request cache for the GitHub API (ETag -> body), so re-runs cost 304s."""
+
+    __tablename__ = "http_cache"
+
+    url: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(300))
+    status_code: Mapped[int] = mapped_column(Integer, default=200)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    body: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,109 @@
+"""Settings: every environment variable of the contract, read once by ``load_settings``.
+
+There is no module-level settings object: each process (CLI command, worker, Streamlit app,
+test) builds its own and passes it down.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tats_core.errors import ConfigurationError
+
+# The official QStash dev server's documented credentials (see shared/design/QSTASH.md).
+DEV_QSTASH_TOKEN = "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0="
+DEV_CURRENT_SIGNING_KEY = "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r"
+DEV_NEXT_SIGNING_KEY = "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs"
+DEV_SECRETS = {DEV_QSTASH_TOKEN, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY}
+
+DEFAULT_DATABASE_URL = "sqlite:///tats.db"
+
+
+def is_local_url(url: str) -> bool:
+    """True when ``url`` points at this machine (loopback or ``localhost``)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False
+    )
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    qstash_url: str = Field("http://127.0.0.1:8080", validation_alias="QSTASH_URL")
+    qstash_token: str = Field(DEV_QSTASH_TOKEN, validation_alias="QSTASH_TOKEN", repr=False)
+    qstash_current_signing_key: str = Field(
+        DEV_CURRENT_SIGNING_KEY, validation_alias="QSTASH_CURRENT_SIGNING_KEY", repr=False
+    )
+    qstash_next_signing_key: str = Field(
+        DEV_NEXT_SIGNING_KEY, validation_alias="QSTASH_NEXT_SIGNING_KEY", repr=False
+    )
+    worker_url: str = Field("http://127.0.0.1:8000", validation_alias="TATS_WORKER_URL")
+    github_api_url: str = Field("https://api.github.com", validation_alias="GITHUB_API_URL")
+    github_token: str | None = Field(None, validation_alias="GITHUB_TOKEN", repr=False)
+    cohere_api_key: str | None = Field(
+        None, validation_alias=AliasChoices("COHERE_API_KEY", "CO_API_KEY"), repr=False
+    )
+    cohere_base_url: str | None = Field(None, validation_alias="COHERE_BASE_URL")
+    cohere_model: str = Field("command-a-03-2025", validation_alias="COHERE_MODEL")
+    analyzer: Literal["auto", "heuristic", "cohere"] = Field("auto", validation_alias="TATS_ANALYZER")
+
+    # Not in the contract's table, but tunable by a deployment.
+    queue_retries: int = Field(3, ge=0, le=10, validation_alias="TATS_QUEUE_RETRIES")
+    flow_control_key: str = Field("tats-candidates", validation_alias="TATS_FLOW_CONTROL_KEY")
+    flow_control_parallelism: int = Field(
+        8, ge=1, le=1000, validation_alias="TATS_FLOW_CONTROL_PARALLELISM"
+    )
+    # How long a person waits for the queue before an upload gives up enqueueing (reconcile
+    # publishes the rest later).
+    publish_timeout_s: float = Field(5.0, gt=0, validation_alias="TATS_PUBLISH_TIMEOUT")
+
+    @model_validator(mode="after")
+    def _refuse_dev_credentials_on_a_real_queue(self) -> Settings:
+        if is_local_url(self.qstash_url):
+            return self
+        secrets = {self.qstash_token, self.qstash_current_signing_key, self.qstash_next_signing_key}
+        if secrets & DEV_SECRETS:
+            raise ValueError(
+                "QSTASH_URL points at a non-local queue but QSTASH_TOKEN or a signing key is "
+                "still the dev-server default; set the real values from the Upstash console"
+            )
+        return self
+
+    @property
+    def analyzer_name(self) -> str:
+        """The analyzer actually used: ``auto`` means Cohere when a key is set."""
+        if self.analyzer == "auto":
+            return "cohere" if self.cohere_api_key else "heuristic"
+        return self.analyzer
+
+    @property
+    def process_url(self) -> str:
+        return self.worker_url.rstrip("/") + "/api/process-candidate"
+
+    @property
+    def failure_callback_url(self) -> str:
+        return self.worker_url.rstrip("/") + "/api/process-candidate/failed"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and ``.env``), apply ``overrides``; raise ConfigurationError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors(include_input=False)
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,48 @@
+"""What TATS knows about one repository: the GitHub snapshot, as TATS's own dataclasses.
+
+``tats_core.github`` builds it from the GitHub API; the analyzers and signals read it. No SDK or
+HTTP object ever leaves ``github.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    message: str
+    authored_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str
+    type: str  # "blob" or "tree"
+    size: int = 0
+
+
+@dataclass
+class RepoSnapshot:
+    full_name: str  # canonical owner/repo (after following renames)
+    default_branch: str
+    ref: str  # the branch or ref analysed
+    path: str | None = None  # subdirectory submission (/tree/<ref>/<path>), None for the root
+    empty: bool = False  # GitHub answered 409 "Git Repository is empty."
+    fork: bool = False
+    archived: bool = False
+    description: str | None = None
+    created_at: datetime | None = None
+    pushed_at: datetime | None = None
+    size_kb: int = 0
+    languages: dict[str, int] = field(default_factory=dict)  # bytes per language
+    commit_count: int = 0  # total on the ref (from pagination), not just the ones listed
+    commits: list[CommitInfo] = field(default_factory=list)  # newest first, at most 100
+    head_sha: str | None = None
+    tree: list[TreeEntry] = field(default_factory=list)  # limited to ``path`` when set
+    tree_truncated: bool = False
+    readme: str | None = None  # raw README text, untrusted
+    manifests: dict[str, str] = field(default_factory=dict)  # root manifests, raw, untrusted
+    requests_made: int = 0  # HTTP requests this snapshot cost (304s included)

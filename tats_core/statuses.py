@@ -1,0 +1,41 @@
+"""Candidate statuses (exact strings from the contract) and the colours shown for them."""
+
+from __future__ import annotations
+
+PENDING = "pending"
+PROCESSING = "processing"
+LOOKS_FINE = "looks_fine"
+NEEDS_REVIEW = "needs_review"
+LOW_EFFORT = "low_effort"
+GITHUB_FAILED = "github_failed"
+AI_FAILED = "ai_failed"
+UNKNOWN_FAILED = "unknown_failed"
+
+DECISIONS = (LOOKS_FINE, NEEDS_REVIEW, LOW_EFFORT)
+FAILURES = (GITHUB_FAILED, AI_FAILED, UNKNOWN_FAILED)
+FINAL = DECISIONS + FAILURES
+ACTIVE = (PENDING, PROCESSING)
+ALL = ACTIVE + FINAL
+
+LABELS = {
+    PENDING: "Pending",
+    PROCESSING: "Processing",
+    LOOKS_FINE: "Looks fine",
+    NEEDS_REVIEW: "Needs review",
+    LOW_EFFORT: "Low effort",
+    GITHUB_FAILED: "GitHub failed",
+    AI_FAILED: "AI failed",
+    UNKNOWN_FAILED: "Failed (unknown)",
+}
+
+# One colour per status, used by the chart, the labels and the table alike.
+COLORS = {
+    PENDING: "#9AA5B1",
+    PROCESSING: "#3B82F6",
+    LOOKS_FINE: "#16A34A",
+    NEEDS_REVIEW: "#F59E0B",
+    LOW_EFFORT: "#DC2626",
+    GITHUB_FAILED: "#7C3AED",
+    AI_FAILED: "#DB2777",
+    UNKNOWN_FAILED: "#475569",
+}
