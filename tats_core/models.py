@@ -102,6 +102,9 @@ class Candidate(Base):
     # Queue bookkeeping (the outbox): NULL enqueued_at + pending = not yet published.
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[str | None] = mapped_column(String(100))
+    # Successful publishes so far; part of the deduplication id, so a publish repeated after a
+    # crash is dropped by QStash while a deliberate re-queue is not.
+    enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
     enqueue_error: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

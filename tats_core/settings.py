@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     )
     cohere_base_url: str | None = Field(None, validation_alias="COHERE_BASE_URL")
     cohere_model: str = Field("command-a-03-2025", validation_alias="COHERE_MODEL")
-    analyzer: Literal["auto", "heuristic", "cohere"] = Field("auto", validation_alias="TATS_ANALYZER")
+    analyzer: Literal["auto", "heuristic", "cohere"] = Field(
+        "auto", validation_alias="TATS_ANALYZER"
+    )
 
     # Not in the contract's table, but tunable by a deployment.
     queue_retries: int = Field(3, ge=0, le=10, validation_alias="TATS_QUEUE_RETRIES")

@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('enqueued_at', tats_core.models.UTCDateTime(), nullable=True),
     sa.Column('message_id', sa.String(length=100), nullable=True),
+    sa.Column('enqueue_count', sa.Integer(), nullable=False),
     sa.Column('enqueue_error', sa.Text(), nullable=True),
     sa.Column('claimed_at', tats_core.models.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),

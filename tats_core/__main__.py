@@ -1,0 +1,3 @@
+from tats_core.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,207 @@
+"""Candidates: the status machine, recruiters' overrides and re-runs, listing and detail.
+
+Every status change goes through ``transition`` so the audit trail (``status_event``) is
+complete. Functions take a session and never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from tats_core import statuses
+from tats_core.errors import InputError, NotFound
+from tats_core.models import Candidate, Evaluation, StatusEvent, utcnow
+
+
+def transition(
+    session: Session,
+    candidate: Candidate,
+    to_status: str,
+    *,
+    actor: str,
+    reason: str = "",
+    override: bool = False,
+) -> None:
+    if to_status not in statuses.ALL:
+        raise ValueError(f"unknown status {to_status!r}")
+    session.add(
+        StatusEvent(
+            candidate_id=candidate.id,
+            attempt=candidate.attempt,
+            from_status=candidate.status,
+            to_status=to_status,
+            actor=actor,
+            reason=reason,
+            override=override,
+        )
+    )
+    candidate.status = to_status
+    candidate.updated_at = utcnow()
+    if to_status in statuses.FINAL:
+        candidate.finished_at = candidate.updated_at
+
+
+def get_candidate(session: Session, candidate_id: int, *, for_update: bool = False) -> Candidate:
+    query = select(Candidate).where(Candidate.id == candidate_id)
+    if for_update:
+        query = query.with_for_update()
+    candidate = session.scalar(query)
+    if candidate is None:
+        raise NotFound(f"no candidate with id {candidate_id}")
+    return candidate
+
+
+def override_decision(
+    session: Session, candidate_id: int, decision: str, *, actor: str, reason: str
+) -> Candidate:
+    """A recruiter's decision replaces the analyzer's; who, why and when are recorded."""
+    if decision not in statuses.DECISIONS:
+        raise InputError(f"'{decision}' is not a decision ({', '.join(statuses.DECISIONS)})")
+    if not reason.strip():
+        raise InputError("say why you override the decision; the reason is kept in the history")
+    candidate = get_candidate(session, candidate_id, for_update=True)
+    if candidate.status in statuses.ACTIVE:
+        raise InputError("this candidate is still being processed; override it once it is done")
+    transition(
+        session,
+        candidate,
+        decision,
+        actor=actor or "recruiter",
+        reason=reason.strip(),
+        override=True,
+    )
+    return candidate
+
+
+def rerun(session: Session, candidate_ids: list[int], *, actor: str, reason: str = "re-run") -> int:
+    """Start a new attempt for each final candidate: back to ``pending``, not yet enqueued."""
+    count = 0
+    for candidate in session.scalars(
+        select(Candidate).where(Candidate.id.in_(candidate_ids)).with_for_update()
+    ):
+        if candidate.status in statuses.ACTIVE:
+            continue  # already queued or running: a second attempt would race the first
+        candidate.attempt += 1
+        candidate.enqueued_at = candidate.message_id = candidate.enqueue_error = None
+        candidate.claimed_at = candidate.last_error = candidate.last_error_status = None
+        candidate.finished_at = None
+        transition(session, candidate, statuses.PENDING, actor=actor, reason=reason)
+        count += 1
+    return count
+
+
+def failed_candidate_ids(session: Session, job_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Candidate.id).where(
+                Candidate.job_id == job_id, Candidate.status.in_(statuses.FAILURES)
+            )
+        )
+    )
+
+
+@dataclass
+class CandidateFilter:
+    statuses: list[str] = field(default_factory=list)
+    min_score: int | None = None
+    max_score: int | None = None
+    search: str = ""
+    analyzers: list[str] = field(default_factory=list)
+
+
+def candidates_query(job_id: int, filters: CandidateFilter | None = None) -> Select[Any]:
+    """Candidates of a job joined with the evaluation of their current attempt."""
+    filters = filters or CandidateFilter()
+    query = (
+        select(
+            Candidate.id.label("candidate_id"),
+            Candidate.name,
+            Candidate.email,
+            Candidate.github_url,
+            Candidate.repo_full_name,
+            Candidate.status,
+            Evaluation.score,
+            Evaluation.summary,
+            Evaluation.strengths,
+            Evaluation.concerns,
+            Evaluation.analyzer,
+            Evaluation.evaluated_at,
+            Evaluation.flags,
+            Candidate.attempt,
+            Candidate.updated_at,
+        )
+        .outerjoin(
+            Evaluation,
+            and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
+        )
+        .where(Candidate.job_id == job_id)
+    )
+    if filters.statuses:
+        query = query.where(Candidate.status.in_(filters.statuses))
+    if filters.min_score is not None and filters.min_score > 0:
+        query = query.where(Evaluation.score >= filters.min_score)
+    if filters.max_score is not None and filters.max_score < 100:
+        query = query.where(Evaluation.score <= filters.max_score)
+    if filters.analyzers:
+        query = query.where(Evaluation.analyzer.in_(filters.analyzers))
+    if filters.search.strip():
+        needle = f"%{filters.search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Candidate.name).like(needle),
+                func.lower(Candidate.email).like(needle),
+                func.lower(Candidate.repo_full_name).like(needle),
+                func.lower(Evaluation.summary).like(needle),
+            )
+        )
+    return query
+
+
+def list_candidates(
+    session: Session,
+    job_id: int,
+    filters: CandidateFilter | None = None,
+    *,
+    limit: int = 500,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of candidates (best scores first, unevaluated last) and the filtered total."""
+    query = candidates_query(job_id, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = (
+        query.order_by(Evaluation.score.is_(None), Evaluation.score.desc(), Candidate.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [dict(row._mapping) for row in session.execute(page)], total
+
+
+def history(session: Session, candidate_id: int) -> list[StatusEvent]:
+    return list(
+        session.scalars(
+            select(StatusEvent)
+            .where(StatusEvent.candidate_id == candidate_id)
+            .order_by(StatusEvent.id)
+        )
+    )
+
+
+def current_evaluation(session: Session, candidate: Candidate) -> Evaluation | None:
+    return session.scalar(
+        select(Evaluation).where(
+            Evaluation.candidate_id == candidate.id, Evaluation.attempt == candidate.attempt
+        )
+    )
+
+
+def mark_unenqueued(session: Session, candidate_ids: list[int]) -> None:
+    """Forget a publish that did not happen, so reconcile publishes these again."""
+    session.execute(
+        update(Candidate)
+        .where(Candidate.id.in_(candidate_ids))
+        .values(enqueued_at=None, message_id=None)
+    )

@@ -1,0 +1,183 @@
+"""The ``tats`` command line (``python -m tats_core``). It only translates flags into calls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tats_core import jobs
+from tats_core.db import transaction
+from tats_core.deps import Deps, build_deps
+from tats_core.errors import TatsError
+from tats_core.settings import load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tats", description="TATS: triage candidates' GitHub take-home repositories."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    dev = sub.add_parser("dev", help="run the whole product locally (queue, worker, app)")
+    dev.add_argument("--demo", action="store_true", help="add a sample job served offline")
+    dev.add_argument("--app-port", type=int, default=8501)
+
+    qstash = sub.add_parser("qstash-dev", help="the local QStash-compatible server alone")
+    qstash.add_argument("--port", type=int, default=8080)
+    qstash.add_argument("--host", default="127.0.0.1")
+    qstash.add_argument("--db", default=".tats/qstash-dev.db", help="where accepted messages live")
+    qstash.add_argument(
+        "--delay-scale", type=float, default=1.0, help="scale retry delays (0.01 = 100x faster)"
+    )
+
+    worker = sub.add_parser("worker", help="the worker service alone (uvicorn)")
+    worker.add_argument("--port", type=int, default=8000)
+    worker.add_argument("--host", default="127.0.0.1")
+
+    sub.add_parser("migrate", help="bring the database schema up to date")
+
+    imp = sub.add_parser("import", help="import a candidates CSV into a job and enqueue it")
+    imp.add_argument("csv", type=Path)
+    imp.add_argument("--job-title", required=True)
+    imp.add_argument("--job-description-file", type=Path)
+
+    status = sub.add_parser("status", help="candidates per status for a job (JSON)")
+    status.add_argument("--job", type=int, required=True)
+
+    export = sub.add_parser("export", help="write the evaluations CSV of a job")
+    export.add_argument("--job", type=int, required=True)
+    export.add_argument("--out", type=Path)
+
+    sub.add_parser("reconcile", help="publish candidates the queue missed; re-queue stale claims")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except TatsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _deps() -> Deps:
+    return build_deps(load_settings())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    deps = _deps()
+    print(f"database is up to date ({deps.engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from tats_core.ingest import apply_ingest, plan_ingest
+    from tats_core.queue import enqueue_pending
+
+    description = ""
+    if args.job_description_file:
+        try:
+            description = args.job_description_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TatsError(f"cannot read the job description file: {exc}") from None
+    csv_bytes = _read_input(args.csv)
+    deps = _deps()
+    # The job and its candidates land in one transaction: a rejected file leaves nothing behind.
+    with transaction(deps.session_factory) as session:
+        job = jobs.find_job_by_title(session, args.job_title) or jobs.create_job(
+            session, args.job_title, description
+        )
+        plan = plan_ingest(session, job.id, csv_bytes)
+        report = apply_ingest(session, job.id, plan)
+    enqueue = enqueue_pending(deps.session_factory, deps.queue, job_id=report.job_id)
+    if enqueue.error:
+        print(
+            f"warning: {enqueue.error}; {enqueue.remaining} candidates are stored as pending "
+            "and will be published by `tats reconcile`",
+            file=sys.stderr,
+        )
+    print(json.dumps(report.to_dict(enqueued=enqueue.enqueued)))
+    return 0
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise TatsError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    deps = _deps()
+    with transaction(deps.session_factory) as session:
+        jobs.get_job(session, args.job)
+        counts = jobs.status_counts(session, args.job)
+    print(json.dumps({"job_id": args.job, "total": sum(counts.values()), "counts": counts}))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tats_core.export import evaluations_frame, to_csv_bytes
+
+    deps = _deps()
+    with transaction(deps.session_factory) as session:
+        jobs.get_job(session, args.job)
+        data = to_csv_bytes(evaluations_frame(session, args.job))
+    if args.out:
+        args.out.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from tats_core.queue import reconcile
+
+    deps = _deps()
+    report = reconcile(deps.session_factory, deps.queue)
+    if report.error:
+        print(f"warning: {report.error}; {report.remaining} candidates still wait", file=sys.stderr)
+    print(json.dumps(report.to_dict()))
+    return 0
+
+
+def cmd_qstash_dev(args: argparse.Namespace) -> int:
+    from tats_dev.qstash_server import serve  # a development tool: never on the production path
+
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    serve(host=args.host, port=args.port, db_path=args.db, delay_scale=args.delay_scale)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import uvicorn
+    from worker_service.app import create_app
+
+    settings = load_settings()
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from tats_core.devstack import run_dev_stack
+
+    return run_dev_stack(load_settings(), demo=args.demo, app_port=args.app_port)
+
+
+COMMANDS = {
+    "dev": cmd_dev,
+    "qstash-dev": cmd_qstash_dev,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "import": cmd_import,
+    "status": cmd_status,
+    "export": cmd_export,
+    "reconcile": cmd_reconcile,
+}

@@ -1,0 +1,129 @@
+"""Jobs: create, edit, archive, find; per-status counts as SQL aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tats_core import statuses
+from tats_core.errors import InputError, NotFound
+from tats_core.models import Candidate, Job, utcnow
+
+
+@dataclass
+class JobSummary:
+    id: int
+    title: str
+    archived: bool
+    created_at: datetime
+    last_activity_at: datetime | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def active(self) -> int:
+        return sum(self.counts.get(s, 0) for s in statuses.ACTIVE)
+
+
+def create_job(session: Session, title: str, description: str = "", rubric: str = "") -> Job:
+    title = title.strip()
+    if not title:
+        raise InputError("a job needs a title")
+    if find_job_by_title(session, title):
+        raise InputError(f"a job titled '{title}' already exists")
+    job = Job(title=title, description=description.strip(), rubric=rubric.strip())
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job with id {job_id}")
+    return job
+
+
+def find_job_by_title(session: Session, title: str) -> Job | None:
+    return session.scalar(select(Job).where(func.lower(Job.title) == title.strip().lower()))
+
+
+def update_job(session: Session, job_id: int, *, title: str, description: str, rubric: str) -> Job:
+    job = get_job(session, job_id)
+    title = title.strip()
+    other = find_job_by_title(session, title)
+    if not title:
+        raise InputError("a job needs a title")
+    if other and other.id != job_id:
+        raise InputError(f"a job titled '{title}' already exists")
+    job.title, job.description, job.rubric = title, description.strip(), rubric.strip()
+    return job
+
+
+def set_archived(session: Session, job_id: int, archived: bool) -> Job:
+    job = get_job(session, job_id)
+    job.archived_at = utcnow() if archived else None
+    return job
+
+
+def status_counts(session: Session, job_id: int) -> dict[str, int]:
+    """Candidates per status for one job, every status present (zeros included)."""
+    rows = session.execute(
+        select(Candidate.status, func.count())
+        .where(Candidate.job_id == job_id)
+        .group_by(Candidate.status)
+    )
+    counts = dict.fromkeys(statuses.ALL, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def list_jobs(session: Session, *, include_archived: bool = False) -> list[JobSummary]:
+    """Every job with its counts, the most recently active first."""
+    query = select(Job)
+    if not include_archived:
+        query = query.where(Job.archived_at.is_(None))
+    jobs = {job.id: job for job in session.scalars(query)}
+    if not jobs:
+        return []
+    per_status = session.execute(
+        select(Candidate.job_id, Candidate.status, func.count())
+        .where(Candidate.job_id.in_(jobs))
+        .group_by(Candidate.job_id, Candidate.status)
+    )
+    last_activity = dict(
+        session.execute(
+            select(Candidate.job_id, func.max(Candidate.updated_at))
+            .where(Candidate.job_id.in_(jobs))
+            .group_by(Candidate.job_id)
+        ).all()
+    )
+    summaries = {
+        job.id: JobSummary(
+            id=job.id,
+            title=job.title,
+            archived=job.archived_at is not None,
+            created_at=job.created_at,
+            last_activity_at=last_activity.get(job.id),
+            counts=dict.fromkeys(statuses.ALL, 0),
+        )
+        for job in jobs.values()
+    }
+    for job_id, status, n in per_status:
+        summaries[job_id].counts[status] = n
+    return sorted(
+        summaries.values(),
+        key=lambda s: max(s.created_at, s.last_activity_at or s.created_at),
+        reverse=True,
+    )
+
+
+def most_recently_active_job_id(session: Session) -> int | None:
+    jobs = list_jobs(session)
+    return jobs[0].id if jobs else None

@@ -1,0 +1,245 @@
+"""Publishing candidates to QStash, with the database as the outbox.
+
+A candidate is waiting to be published while it is ``pending`` with ``enqueued_at IS NULL``.
+``enqueue_pending`` publishes such candidates in batches of 100 (one HTTP request each) and marks
+each one enqueued only after QStash accepted it. If QStash is down the candidates simply stay
+unpublished and ``tats reconcile`` (run periodically) tries again; nothing is lost. A publish
+repeated after a crash carries the same deduplication id, so QStash drops it; the worker is
+idempotent for whatever still slips through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from qstash import QStash
+from qstash.errors import QStashError
+from qstash.http import RetryConfig
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tats_core import statuses
+from tats_core.candidates import transition
+from tats_core.db import transaction
+from tats_core.errors import QueueError
+from tats_core.models import Candidate, utcnow
+from tats_core.settings import Settings
+
+log = logging.getLogger("tats.queue")
+
+BATCH_SIZE = 100  # QStash's batch limit
+STALE_CLAIM = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    candidate_id: int
+    attempt: int
+    enqueue_count: int
+
+    @property
+    def deduplication_id(self) -> str:
+        return f"tats-candidate-{self.candidate_id}-{self.attempt}-{self.enqueue_count}"
+
+
+class CandidateQueue:
+    """Publishes "process this candidate" messages; built once per process from settings."""
+
+    def __init__(
+        self,
+        client: QStash,
+        *,
+        process_url: str,
+        failure_callback_url: str,
+        retries: int = 3,
+        flow_control_key: str = "tats-candidates",
+        parallelism: int = 8,
+    ):
+        self._client = client
+        self.process_url = process_url
+        self.failure_callback_url = failure_callback_url
+        self.retries = retries
+        self.flow_control_key = flow_control_key
+        self.parallelism = parallelism
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CandidateQueue:
+        # A person may be waiting on an upload: one quick transport retry, then give up and let
+        # reconcile publish later (the SDK's default is ~32 s of retries and a 600 s timeout).
+        client = QStash(
+            settings.qstash_token,
+            base_url=settings.qstash_url,
+            retry=RetryConfig(retries=1, backoff=lambda _attempt: 250),
+        )
+        client.http._client.timeout = httpx.Timeout(settings.publish_timeout_s)
+        return cls(
+            client,
+            process_url=settings.process_url,
+            failure_callback_url=settings.failure_callback_url,
+            retries=settings.queue_retries,
+            flow_control_key=settings.flow_control_key,
+            parallelism=settings.flow_control_parallelism,
+        )
+
+    def publish(self, items: list[OutboxItem]) -> list[str]:
+        """Publish one batch (at most 100); return message ids in order, or raise QueueError."""
+        messages = [
+            {
+                "url": self.process_url,
+                "body": {"candidateId": item.candidate_id},
+                "retries": self.retries,
+                "deduplication_id": item.deduplication_id,
+                "failure_callback": self.failure_callback_url,
+                "flow_control": {"key": self.flow_control_key, "parallelism": self.parallelism},
+                "label": "tats-candidate",
+            }
+            for item in items
+        ]
+        try:
+            responses = self._client.message.batch_json(messages)  # type: ignore[arg-type]
+        except (QStashError, httpx.HTTPError, OSError, ValueError) as exc:
+            raise QueueError(_describe(exc), transient=True) from exc
+        return [r.message_id for r in responses]  # type: ignore[union-attr]
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, httpx.ConnectError | httpx.TimeoutException | OSError):
+        return "the queue (QStash) is not reachable"
+    return f"the queue (QStash) refused the messages: {str(exc)[:200]}"
+
+
+@dataclass
+class EnqueueReport:
+    enqueued: int = 0
+    remaining: int = 0  # still waiting for a later reconcile
+    error: str | None = None
+
+
+def enqueue_pending(
+    session_factory: sessionmaker[Session],
+    queue: CandidateQueue,
+    *,
+    job_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> EnqueueReport:
+    """Publish every pending, unpublished candidate (of one job, or all); stop at the first
+    queue failure, leaving the rest for reconcile."""
+    report = EnqueueReport()
+    last_id = 0
+    while True:
+        with transaction(session_factory) as session:
+            batch = _next_batch(session, job_id, after_id=last_id)
+        if not batch:
+            return report
+        last_id = batch[-1].candidate_id
+        try:
+            message_ids = queue.publish(batch)
+        except QueueError as exc:
+            report.error = exc.message
+            with transaction(session_factory) as session:
+                report.remaining = _count_unpublished(session, job_id)
+                _record_enqueue_error(session, batch, exc.message)
+            log.warning(
+                "publish failed, %d candidates left for reconcile: %s", report.remaining, exc
+            )
+            return report
+        with transaction(session_factory) as session:
+            _mark_enqueued(session, batch, message_ids)
+        report.enqueued += len(batch)
+        if progress:
+            progress(report.enqueued)
+
+
+def _unpublished(job_id: int | None):  # type: ignore[no-untyped-def]
+    condition = and_(Candidate.status == statuses.PENDING, Candidate.enqueued_at.is_(None))
+    return and_(condition, Candidate.job_id == job_id) if job_id is not None else condition
+
+
+def _next_batch(session: Session, job_id: int | None, *, after_id: int) -> list[OutboxItem]:
+    rows = session.execute(
+        select(Candidate.id, Candidate.attempt, Candidate.enqueue_count)
+        .where(_unpublished(job_id), Candidate.id > after_id)
+        .order_by(Candidate.id)
+        .limit(BATCH_SIZE)
+    )
+    return [OutboxItem(*row) for row in rows]
+
+
+def _count_unpublished(session: Session, job_id: int | None) -> int:
+    return session.scalar(select(func.count()).where(_unpublished(job_id))) or 0
+
+
+def _mark_enqueued(session: Session, batch: list[OutboxItem], message_ids: list[str]) -> None:
+    now = utcnow()
+    for item, message_id in zip(batch, message_ids, strict=True):
+        # Guarded by attempt: a re-run that started meanwhile must be published on its own.
+        session.execute(
+            update(Candidate)
+            .where(Candidate.id == item.candidate_id, Candidate.attempt == item.attempt)
+            .values(
+                enqueued_at=now,
+                message_id=message_id,
+                enqueue_error=None,
+                enqueue_count=Candidate.enqueue_count + 1,
+            )
+        )
+
+
+def _record_enqueue_error(session: Session, batch: list[OutboxItem], message: str) -> None:
+    session.execute(
+        update(Candidate)
+        .where(Candidate.id.in_([item.candidate_id for item in batch]))
+        .values(enqueue_error=message)
+    )
+
+
+def requeue_stale_claims(
+    session: Session, *, now: datetime | None = None, stale_after: timedelta = STALE_CLAIM
+) -> int:
+    """Candidates stuck in ``processing`` (a worker died mid-job) go back to ``pending`` to be
+    published again."""
+    cutoff = (now or utcnow()) - stale_after
+    stale = session.scalars(
+        select(Candidate)
+        .where(Candidate.status == statuses.PROCESSING, Candidate.claimed_at < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for candidate in stale:
+        transition(
+            session,
+            candidate,
+            statuses.PENDING,
+            actor="reconcile",
+            reason="the worker's claim went stale (no result after 5 minutes); queued again",
+        )
+        candidate.enqueued_at = candidate.message_id = candidate.claimed_at = None
+    return len(stale)
+
+
+@dataclass
+class ReconcileReport:
+    requeued_stale: int
+    enqueued: int
+    remaining: int
+    error: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "requeued_stale": self.requeued_stale,
+            "enqueued": self.enqueued,
+            "remaining": self.remaining,
+            "error": self.error,
+        }
+
+
+def reconcile(
+    session_factory: sessionmaker[Session], queue: CandidateQueue, *, now: datetime | None = None
+) -> ReconcileReport:
+    with transaction(session_factory) as session:
+        stale = requeue_stale_claims(session, now=now)
+    report = enqueue_pending(session_factory, queue)
+    return ReconcileReport(stale, report.enqueued, report.remaining, report.error)
