@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core.db import make_engine, make_session_factory
+from tats_core.errors import ConfigurationError
 from tats_core.queue import CandidateQueue
 from tats_core.schema import migrate
 from tats_core.settings import Settings
+
+if TYPE_CHECKING:  # judging pulls in httpx/cohere; the CLI's import command needs none of it
+    from tats_core.analysis import Analyzer
+    from tats_core.pipeline import Judges
 
 
 @dataclass
@@ -31,3 +37,28 @@ def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
         session_factory=make_session_factory(engine),
         queue=CandidateQueue.from_settings(settings),
     )
+
+
+def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> Judges:
+    """The GitHub client and the analyzer the settings ask for (Cohere when a key is set)."""
+    from tats_core.github import GitHubClient
+    from tats_core.http_cache import DbHttpCache
+    from tats_core.pipeline import Judges
+
+    github = GitHubClient(
+        settings.github_api_url, settings.github_token, cache=DbHttpCache(session_factory)
+    )
+    analyzer: Analyzer
+    if settings.analyzer_name == "cohere":
+        if not settings.cohere_api_key:
+            raise ConfigurationError("TATS_ANALYZER=cohere needs COHERE_API_KEY (or CO_API_KEY)")
+        from tats_core.cohere_analyzer import CohereAnalyzer
+
+        analyzer = CohereAnalyzer(
+            settings.cohere_api_key, base_url=settings.cohere_base_url, model=settings.cohere_model
+        )
+    else:
+        from tats_core.heuristic import HeuristicAnalyzer
+
+        analyzer = HeuristicAnalyzer()
+    return Judges(github=github, analyzer=analyzer)

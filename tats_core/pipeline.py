@@ -1,0 +1,348 @@
+"""Processing one candidate: claim -> GitHub snapshot -> signals -> analyzer -> final status.
+
+Delivery is at least once, so every step is written to be repeated safely:
+
+- **claim** is one conditional UPDATE (``pending``, or ``processing`` whose claim is free or
+  stale, becomes ``processing`` with a fresh ``claimed_at``); whoever's UPDATE matched owns the
+  candidate, on SQLite and PostgreSQL alike;
+- **finish** writes the evaluation, the final status and the status event in one transaction,
+  fenced by the claim (``claimed_at`` must still be ours) and by the unique
+  (candidate_id, attempt) of ``evaluation``: a duplicate or superseded delivery writes nothing.
+
+Errors are classified once, here, into a ``DeliveryOutcome`` the worker maps onto HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import anyio
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tats_core import statuses
+from tats_core.analysis import Analysis, AnalysisResult, Analyzer, JobBrief, bound_by_signals
+from tats_core.candidates import transition
+from tats_core.db import transaction
+from tats_core.errors import ConfigurationError, ServiceError
+from tats_core.models import Candidate, Evaluation, Job, utcnow
+from tats_core.signals import Signals, compute_signals
+from tats_core.snapshot import RepoSnapshot
+
+log = logging.getLogger("tats.pipeline")
+
+STALE_CLAIM = timedelta(minutes=5)
+BUSY_RETRY_AFTER_S = 10.0
+
+
+class SnapshotSource(Protocol):
+    async def snapshot(
+        self, full_name: str, ref: str | None = None, path: str | None = None
+    ) -> RepoSnapshot: ...
+
+
+@dataclass
+class Judges:
+    """What judging needs, built once per worker process."""
+
+    github: SnapshotSource
+    analyzer: Analyzer
+
+
+@dataclass(frozen=True)
+class Work:
+    candidate_id: int
+    attempt: int
+    claimed_at: datetime
+    repo_full_name: str
+    repo_ref: str | None
+    repo_path: str | None
+    job: JobBrief
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """``done`` outcomes are acknowledged (2xx); the others ask QStash to retry (5xx)."""
+
+    outcome: (
+        str  # processed | failed | already_final | superseded | unknown_candidate | busy | retry
+    )
+    done: bool
+    status: str | None = None
+    attempt: int | None = None
+    retry_after: float | None = None
+    detail: str = ""
+
+
+# --- claim -------------------------------------------------------------------------------
+
+
+def claim(
+    session: Session, candidate_id: int, *, message_id: str | None, now: datetime
+) -> Work | DeliveryOutcome:
+    free_or_stale = or_(Candidate.claimed_at.is_(None), Candidate.claimed_at < now - STALE_CLAIM)
+    claimable = or_(
+        Candidate.status == statuses.PENDING,
+        and_(Candidate.status == statuses.PROCESSING, free_or_stale),
+    )
+    result = session.execute(
+        update(Candidate)
+        .where(Candidate.id == candidate_id, claimable)
+        .values(claimed_at=now, message_id=message_id or Candidate.message_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    candidate = session.get(Candidate, candidate_id, populate_existing=True)
+    if candidate is None:
+        return DeliveryOutcome("unknown_candidate", True, detail="no such candidate")
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        if candidate.status in statuses.FINAL:
+            return DeliveryOutcome("already_final", True, candidate.status, candidate.attempt)
+        return DeliveryOutcome(
+            "busy",
+            False,
+            candidate.status,
+            candidate.attempt,
+            retry_after=BUSY_RETRY_AFTER_S,
+            detail="another delivery is processing this candidate",
+        )
+    if candidate.status != statuses.PROCESSING:
+        # The UPDATE only touched claim columns: record the status change through the machine.
+        transition(session, candidate, statuses.PROCESSING, actor="worker", reason="claimed")
+    job = session.get(Job, candidate.job_id)
+    assert job is not None  # candidate.job_id is a foreign key
+    return Work(
+        candidate_id=candidate.id,
+        attempt=candidate.attempt,
+        claimed_at=now,
+        repo_full_name=candidate.repo_full_name,
+        repo_ref=candidate.repo_ref,
+        repo_path=candidate.repo_path,
+        job=JobBrief(title=job.title, description=job.description, rubric=job.rubric),
+    )
+
+
+# --- judge -------------------------------------------------------------------------------
+
+
+@dataclass
+class Judgement:
+    result: AnalysisResult
+    signals: Signals
+    commit_sha: str | None
+    latency_ms: int
+
+
+async def judge(judges: Judges, work: Work) -> Judgement:
+    started = time.perf_counter()
+    snapshot = await judges.github.snapshot(work.repo_full_name, work.repo_ref, work.repo_path)
+    signals = compute_signals(snapshot, work.job.description)
+    if snapshot.empty:
+        # Decided in code: nothing to show a model, and no model may say otherwise.
+        result = AnalysisResult(
+            analysis=Analysis(
+                decision="low_effort",
+                score=0,
+                summary="The repository is empty: it has no commits.",
+                concerns=["No code was pushed to the repository."],
+            ),
+            analyzer="rules",
+        )
+    else:
+        result = await judges.analyzer.analyze(snapshot, signals, work.job)
+    bounded, flags = bound_by_signals(result.analysis, signals)
+    result.analysis = bounded
+    result.flags = sorted(set(result.flags) | set(flags))
+    latency_ms = int((time.perf_counter() - started) * 1000)
+    return Judgement(result, signals, snapshot.head_sha, latency_ms)
+
+
+# --- finish ------------------------------------------------------------------------------
+
+
+def _fenced_candidate(session: Session, work: Work) -> Candidate | None:
+    """The candidate, locked, if our claim still holds (nobody took it over meanwhile)."""
+    candidate = session.scalar(
+        select(Candidate).where(Candidate.id == work.candidate_id).with_for_update()
+    )
+    if (
+        candidate is None
+        or candidate.status != statuses.PROCESSING
+        or candidate.attempt != work.attempt
+        or candidate.claimed_at != work.claimed_at
+    ):
+        return None
+    return candidate
+
+
+def _finish(session: Session, work: Work, evaluation: Evaluation, status: str, reason: str) -> bool:
+    candidate = _fenced_candidate(session, work)
+    if candidate is None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(evaluation)
+    except IntegrityError:
+        return False  # this attempt already has its evaluation
+    transition(session, candidate, status, actor="worker", reason=reason)
+    candidate.claimed_at = None
+    candidate.last_error = candidate.last_error_status = None
+    return True
+
+
+def record_decision(
+    session: Session, work: Work, judgement: Judgement, message_id: str | None
+) -> bool:
+    analysis = judgement.result.analysis
+    evaluation = Evaluation(
+        candidate_id=work.candidate_id,
+        attempt=work.attempt,
+        status=analysis.decision,
+        score=analysis.score,
+        summary=analysis.summary,
+        strengths=analysis.strengths,
+        concerns=analysis.concerns,
+        criteria=[c.model_dump() for c in analysis.criteria],
+        signals=judgement.signals.to_dict(),
+        flags=judgement.result.flags,
+        analyzer=judgement.result.analyzer,
+        model=judgement.result.model,
+        prompt_hash=judgement.result.prompt_hash,
+        commit_sha=judgement.commit_sha,
+        raw_answer=judgement.result.raw_answer,
+        latency_ms=judgement.latency_ms,
+        message_id=message_id,
+    )
+    return _finish(
+        session, work, evaluation, analysis.decision, f"{judgement.result.analyzer} analysis"
+    )
+
+
+def record_failure(
+    session: Session, work: Work, status: str, message: str, message_id: str | None
+) -> bool:
+    evaluation = Evaluation(
+        candidate_id=work.candidate_id,
+        attempt=work.attempt,
+        status=status,
+        summary=message,
+        error=message,
+        message_id=message_id,
+    )
+    return _finish(session, work, evaluation, status, message)
+
+
+def release_claim(session: Session, work: Work, error: str, failure_status: str) -> None:
+    """Give the candidate back for the retry QStash will make, remembering why it failed."""
+    candidate = _fenced_candidate(session, work)
+    if candidate is not None:
+        candidate.claimed_at = None
+        candidate.last_error = error
+        candidate.last_error_status = failure_status
+        candidate.updated_at = utcnow()
+
+
+# --- one delivery, start to end ----------------------------------------------------------
+
+
+async def process_candidate(
+    session_factory: sessionmaker[Session],
+    judges: Judges,
+    candidate_id: int,
+    *,
+    message_id: str | None = None,
+    now: Any = utcnow,
+) -> DeliveryOutcome:
+    def _claim() -> Work | DeliveryOutcome:
+        with transaction(session_factory) as session:
+            return claim(session, candidate_id, message_id=message_id, now=now())
+
+    claimed = await anyio.to_thread.run_sync(_claim)
+    if isinstance(claimed, DeliveryOutcome):
+        return claimed
+    work = claimed
+
+    def _in_tx(fn: Any, *args: Any) -> Any:
+        def run() -> Any:
+            with transaction(session_factory) as session:
+                return fn(session, work, *args)
+
+        return anyio.to_thread.run_sync(run)
+
+    try:
+        judgement = await judge(judges, work)
+    except ServiceError as exc:
+        if exc.transient:
+            await _in_tx(release_claim, exc.message, exc.failure_status)
+            return DeliveryOutcome(
+                "retry", False, statuses.PROCESSING, work.attempt, exc.retry_after, exc.message
+            )
+        written = await _in_tx(record_failure, exc.failure_status, exc.message, message_id)
+        return DeliveryOutcome(
+            "failed" if written else "superseded",
+            True,
+            exc.failure_status,
+            work.attempt,
+            detail=exc.message,
+        )
+    except ConfigurationError as exc:
+        log.error("configuration error while processing candidate %s: %s", candidate_id, exc)
+        await _in_tx(release_claim, str(exc), statuses.UNKNOWN_FAILED)
+        return DeliveryOutcome("retry", False, statuses.PROCESSING, work.attempt, detail=str(exc))
+    except Exception as exc:
+        log.exception("unexpected error while processing candidate %s", candidate_id)
+        detail = f"unexpected error: {type(exc).__name__}"
+        await _in_tx(release_claim, detail, statuses.UNKNOWN_FAILED)
+        return DeliveryOutcome("retry", False, statuses.PROCESSING, work.attempt, detail=detail)
+
+    written = await _in_tx(record_decision, judgement, message_id)
+    decision = judgement.result.analysis.decision
+    return DeliveryOutcome("processed" if written else "superseded", True, decision, work.attempt)
+
+
+# --- retries ran out ---------------------------------------------------------------------
+
+
+def fail_after_retries(
+    session: Session,
+    candidate_id: int,
+    *,
+    source_message_id: str | None,
+    detail: str = "",
+    now: datetime | None = None,
+) -> str | None:
+    """QStash gave up on a message: give the candidate a final failure status unless it has
+    one, or a newer publish / a live claim has taken over. Returns the status set, if any."""
+    now = now or utcnow()
+    candidate = session.scalar(
+        select(Candidate).where(Candidate.id == candidate_id).with_for_update()
+    )
+    if candidate is None or candidate.status in statuses.FINAL:
+        return None
+    if source_message_id and candidate.message_id and candidate.message_id != source_message_id:
+        return None  # superseded by a re-run or a reconcile publish
+    if candidate.claimed_at is not None and candidate.claimed_at > now - STALE_CLAIM:
+        return None  # a delivery is working on it right now
+    status = candidate.last_error_status or statuses.UNKNOWN_FAILED
+    reason = candidate.last_error or detail or "the queue gave up after its retries"
+    try:
+        with session.begin_nested():
+            session.add(
+                Evaluation(
+                    candidate_id=candidate.id,
+                    attempt=candidate.attempt,
+                    status=status,
+                    summary=f"Gave up after retries: {reason}",
+                    error=reason,
+                    message_id=source_message_id,
+                )
+            )
+    except IntegrityError:
+        return None
+    transition(session, candidate, status, actor="queue", reason=f"retries exhausted: {reason}")
+    candidate.claimed_at = None
+    return status
