@@ -2,14 +2,22 @@
 
 ``Analysis`` is the JSON object of ARCHITECTURE.md ("Analysis output"). ``AnalysisResult`` adds
 what is stored beside it for audit: analyzer and model id, prompt hash, the raw answer, flags.
+
+Whatever an analyzer answers, facts computed in code have the last word: ``bound_by_signals``
+keeps an empty or near-empty repository from ``looks_fine``, turns text aimed at the judge into
+``needs_review`` with ``INJECTION_FLAG``, and keeps the score in the decision's band;
+``validate_evidence`` drops cited files that the repository does not have.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from tats_core.signals import Signals
 from tats_core.snapshot import RepoSnapshot
@@ -33,6 +41,52 @@ class Analysis(BaseModel):
     strengths: list[str] = Field(default_factory=list)
     concerns: list[str] = Field(default_factory=list)
     criteria: list[Criterion] = Field(default_factory=list)
+
+
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+# ``Analysis`` as the JSON schema a model is asked to follow. Cohere's structured output ignores
+# minimum/maximum, so the 0-100 bound is enforced by ``Analysis`` itself.
+ANALYSIS_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "decision": {"type": "string", "enum": ["looks_fine", "needs_review", "low_effort"]},
+        "score": {"type": "integer"},
+        "summary": {"type": "string"},
+        "strengths": _STRINGS,
+        "concerns": _STRINGS,
+        "criteria": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "criterion": {"type": "string"},
+                    "verdict": {"type": "string", "enum": ["met", "partial", "missing"]},
+                    "evidence": _STRINGS,
+                },
+                "required": ["criterion", "verdict", "evidence"],
+            },
+        },
+    },
+    "required": ["decision", "score", "summary", "strengths", "concerns", "criteria"],
+}
+
+
+class InvalidAnalysis(ValueError):
+    """Text that is not a valid ``Analysis``; ``str()`` says why, briefly (for a repair try)."""
+
+
+def parse_analysis(text: str) -> Analysis:
+    """An analyzer's JSON answer as an ``Analysis``, or ``InvalidAnalysis``."""
+    body = text.strip()
+    if body.startswith("```"):  # some models fence JSON even in JSON mode
+        body = body.strip("`").removeprefix("json").strip()
+    try:
+        return Analysis.model_validate(json.loads(body))
+    except json.JSONDecodeError as exc:
+        raise InvalidAnalysis(f"not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()]
+        raise InvalidAnalysis("; ".join(problems[:5])) from exc
 
 
 @dataclass(frozen=True)
@@ -62,3 +116,161 @@ class Analyzer(Protocol):
     ) -> AnalysisResult:
         """Judge one repository against one job; raise AnalyzerError when it cannot."""
         ...
+
+
+# Score bands per decision: a score never contradicts the decision shown beside it.
+SCORE_BANDS: dict[str, tuple[int, int]] = {
+    "low_effort": (0, 34),
+    "needs_review": (35, 69),
+    "looks_fine": (70, 100),
+}
+EMPTY_MAX_SCORE = 10
+NEAR_EMPTY_MAX_SCORE = 45
+BOUNDED_FLAG = "bounded_by_signals"
+UNVERIFIED_EVIDENCE_FLAG = "unverified_evidence"
+
+EMPTY_CONCERN = "The repository has no commits."
+NEAR_EMPTY_CONCERN = (
+    "The repository is nearly empty, so it cannot be marked looks_fine; the automated verdict "
+    "was lowered to needs_review for a person to check."
+)
+INJECTION_CONCERN = (
+    "The repository contains text aimed at an automated reviewer ({phrases}); "
+    "a person should read it before deciding."
+)
+
+
+def _with_concern(concerns: list[str], line: str) -> list[str]:
+    return concerns if line in concerns else [*concerns, line]
+
+
+def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, list[str]]:
+    """Apply what facts computed in code allow, whatever an analyzer answered.
+
+    - an empty repository is ``low_effort`` with a score of at most ``EMPTY_MAX_SCORE``;
+    - a near-empty one is never ``looks_fine``: a model that says so disagrees with the facts,
+      which is worth a person's look, so it becomes ``needs_review`` with the score capped at
+      ``NEAR_EMPTY_MAX_SCORE`` (a ``low_effort`` answer stays as it is);
+    - text aimed at the judge forces ``needs_review`` with ``INJECTION_FLAG`` and a concern line
+      quoting what was found (only an empty repository, which has no text, stays ``low_effort``);
+    - finally the score is clamped into the band of the decision (``SCORE_BANDS``).
+
+    Returns the bounded analysis and the flags it raised. Applying it twice changes nothing more.
+    """
+    decision = analysis.decision
+    score = analysis.score
+    concerns = list(analysis.concerns)
+    flags: list[str] = []
+
+    if signals.injection_phrases:
+        flags.append(INJECTION_FLAG)
+        quoted = ", ".join(f'"{p[:60]}"' for p in signals.injection_phrases[:3])
+        concerns = _with_concern(concerns, INJECTION_CONCERN.format(phrases=quoted))
+        decision = "needs_review"
+    if signals.empty:
+        decision = "low_effort"
+        score = min(score, EMPTY_MAX_SCORE)
+        concerns = _with_concern(concerns, EMPTY_CONCERN)
+    elif signals.near_empty and decision != "low_effort":
+        if decision == "looks_fine":
+            concerns = _with_concern(concerns, NEAR_EMPTY_CONCERN)
+        decision = "needs_review"
+        score = min(score, NEAR_EMPTY_MAX_SCORE)
+
+    low, high = SCORE_BANDS[decision]
+    score = max(low, min(score, high))
+    if decision != analysis.decision:
+        flags.append(BOUNDED_FLAG)
+    bounded = analysis.model_copy(
+        update={"decision": decision, "score": score, "concerns": concerns}
+    )
+    return bounded, flags
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_KNOWN_EXTENSIONS = _words(
+    "py pyi ipynb js mjs cjs jsx ts tsx vue svelte go rs java kt kts scala rb php cs fs cpp cc "
+    "cxx c h hpp m swift dart ex exs erl clj hs lua r jl sh bash ps1 sql html htm css scss sass "
+    "less md rst txt json jsonc yaml yml toml ini cfg conf xml gradle properties lock env mod sum "
+    "csv proto graphql gql tf dockerfile mk cmake bat vb pl"
+)
+_BARE_FILENAMES = _words(
+    "dockerfile makefile license licence readme procfile gemfile rakefile jenkinsfile "
+    "vagrantfile .gitignore .dockerignore .editorconfig .env.example .nvmrc"
+)
+# Technology names that look like file names ("Node.js") and are cited as facts, not files.
+_TECH_NAMES = _words(
+    "node.js vue.js next.js nuxt.js express.js react.js three.js d3.js chart.js nest.js "
+    "ember.js backbone.js angular.js alpine.js solid.js p5.js socket.io asp.net"
+)
+_LINE_REF = re.compile(r"(?::\d+(?:[-:]\d+)*|#L\d+(?:-L?\d+)?)$")
+_BACKTICKED = re.compile(r"`([^`\s]+)`")
+
+
+def _looks_like_path(token: str) -> bool:
+    lowered = token.lower()
+    if "://" in token or token.startswith("@") or lowered in _TECH_NAMES:
+        return False
+    name = lowered.rstrip("/").rsplit("/", 1)[-1]
+    if lowered.endswith("/") and len(name) > 0:
+        return True
+    extension = name.rsplit(".", 1)[-1] if "." in name.strip(".") else ""
+    return extension in _KNOWN_EXTENSIONS or name in _BARE_FILENAMES
+
+
+def cited_paths(evidence: str) -> list[str]:
+    """The file paths an evidence line names: backticked, the whole line, or ``path: note``."""
+    candidates = _BACKTICKED.findall(evidence)
+    stripped = evidence.strip().strip("`'\"")
+    first, _, rest = stripped.partition(" ")
+    if not rest:
+        candidates.append(stripped)
+    elif first.endswith(":"):
+        candidates.append(first[:-1])
+    cleaned = (_LINE_REF.sub("", c.strip("`'\"")).rstrip(".,;)") for c in candidates)
+    return [c for c in cleaned if _looks_like_path(c)]
+
+
+class _Tree:
+    def __init__(self, tree_paths: Iterable[str]) -> None:
+        self.files = {p.strip("/").lower() for p in tree_paths if p.strip("/")}
+        self.dirs = {f.rsplit("/", i)[0] for f in self.files for i in range(1, f.count("/") + 1)}
+
+    def has(self, path: str) -> bool:
+        path = path.lower().removeprefix("./").strip("/")
+        if path in self.files or path in self.dirs:
+            return True
+        # Cited relative to a subdirectory, or by file name alone ("app.py" for "src/app.py").
+        return any(f.endswith("/" + path) for f in self.files)
+
+
+def validate_evidence(analysis: Analysis, tree_paths: Iterable[str]) -> tuple[Analysis, list[str]]:
+    """Drop evidence that names a file the repository does not have.
+
+    Evidence lines that name no path (facts such as "12 commits over 9 days") are kept as they
+    are. A line citing a path missing from the tree is removed, listed in one concern line, and
+    ``UNVERIFIED_EVIDENCE_FLAG`` is raised; a criterion judged ``met`` whose evidence was all
+    invented becomes ``partial``. Matching ignores case and accepts paths cited relative to a
+    subdirectory. Pass the tree only when it is complete (not truncated).
+    """
+    tree = _Tree(tree_paths)
+    dropped: list[str] = []
+    criteria: list[Criterion] = []
+    for criterion in analysis.criteria:
+        kept = [e for e in criterion.evidence if all(tree.has(p) for p in cited_paths(e))]
+        dropped.extend(e for e in criterion.evidence if e not in kept)
+        verdict = criterion.verdict
+        if verdict == "met" and criterion.evidence and not kept:
+            verdict = "partial"
+        criteria.append(criterion.model_copy(update={"evidence": kept, "verdict": verdict}))
+    if not dropped:
+        return analysis, []
+    shown = ", ".join(e[:80] for e in dict.fromkeys(dropped[:5]))
+    line = f"Evidence citing files that are not in the repository was removed: {shown}"
+    concerns = _with_concern(list(analysis.concerns), line)
+    return analysis.model_copy(update={"criteria": criteria, "concerns": concerns}), [
+        UNVERIFIED_EVIDENCE_FLAG
+    ]

@@ -65,9 +65,9 @@ def create_app(
             next_signing_key=settings.qstash_next_signing_key,
         )
         yield
-        github = app.state.judges.github
-        if hasattr(github, "aclose"):
-            await github.aclose()
+        for client in (app.state.judges.github, app.state.judges.analyzer):
+            if hasattr(client, "aclose"):
+                await client.aclose()
 
     app = FastAPI(title="TATS worker", version="1", lifespan=lifespan)
 
