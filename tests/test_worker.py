@@ -49,7 +49,11 @@ def test_a_signed_delivery_is_processed_once(worker, session_factory):
         candidate = s.get(Candidate, cid)
         assert candidate.status == "needs_review"
         assert candidate.claimed_at is None
-        events = s.scalars(select(StatusEvent.to_status).where(StatusEvent.candidate_id == cid).order_by(StatusEvent.id)).all()
+        events = s.scalars(
+            select(StatusEvent.to_status)
+            .where(StatusEvent.candidate_id == cid)
+            .order_by(StatusEvent.id)
+        ).all()
         assert events == ["pending", "processing", "needs_review"]
     # The same message again: acknowledged, nothing new written.
     again = worker.deliver({"candidateId": cid})
@@ -107,7 +111,11 @@ def test_fifty_concurrent_duplicate_deliveries_give_one_evaluation(database_url,
     outcomes = sorted(r.json()["outcome"] for r in responses)
     assert outcomes.count("processed") == 1
     assert set(outcomes) <= {"processed", "busy", "already_final"}
-    assert all(r.status_code == 503 and r.headers["Retry-After"] for r in responses if r.json()["outcome"] == "busy")
+    assert all(
+        r.status_code == 503 and r.headers["Retry-After"]
+        for r in responses
+        if r.json()["outcome"] == "busy"
+    )
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Evaluation)) == 1
         assert s.get(Candidate, cid).status == "needs_review"

@@ -26,7 +26,9 @@ from tests.signing import qstash_signature
 from worker_service.app import create_app
 
 
-def seed_candidates(session_factory: sessionmaker[Session], count: int, title: str = "Backend") -> list[int]:
+def seed_candidates(
+    session_factory: sessionmaker[Session], count: int, title: str = "Backend"
+) -> list[int]:
     rows = "\n".join(f"Person {i},https://github.com/owner{i}/take-home" for i in range(count))
     with transaction(session_factory) as session:
         job = create_job(session, title, "Build a small REST API in Python with tests.")
@@ -38,7 +40,11 @@ def seed_candidates(session_factory: sessionmaker[Session], count: int, title: s
 
         from tats_core.models import Candidate
 
-        return list(session.scalars(select(Candidate.id).where(Candidate.job_id == job_id).order_by(Candidate.id)))
+        return list(
+            session.scalars(
+                select(Candidate.id).where(Candidate.job_id == job_id).order_by(Candidate.id)
+            )
+        )
 
 
 def small_snapshot(full_name: str) -> RepoSnapshot:
@@ -62,7 +68,9 @@ class SlowSource:
     delay: float = 0.0
     calls: list[str] = field(default_factory=list)
 
-    async def snapshot(self, full_name: str, ref: str | None = None, path: str | None = None) -> RepoSnapshot:
+    async def snapshot(
+        self, full_name: str, ref: str | None = None, path: str | None = None
+    ) -> RepoSnapshot:
         self.calls.append(full_name)
         await asyncio.sleep(self.delay)
         return small_snapshot(full_name)
@@ -76,7 +84,9 @@ class FixedAnalyzer:
     delay: float = 0.0
     name: str = "fixed"
 
-    async def analyze(self, snapshot: RepoSnapshot, signals: Signals, job: JobBrief) -> AnalysisResult:
+    async def analyze(
+        self, snapshot: RepoSnapshot, signals: Signals, job: JobBrief
+    ) -> AnalysisResult:
         await asyncio.sleep(self.delay)
         return AnalysisResult(
             Analysis(decision="needs_review", score=55, summary="Fixed verdict for tests."),
@@ -92,9 +102,21 @@ class RunningWorker:
     def process_url(self) -> str:
         return self.settings.process_url
 
-    def deliver(self, body: bytes | dict, *, path: str = "/api/process-candidate", signature: str | None = "sign", message_id: str = "msg_test", **sign_kwargs) -> httpx.Response:
+    def deliver(
+        self,
+        body: bytes | dict,
+        *,
+        path: str = "/api/process-candidate",
+        signature: str | None = "sign",
+        message_id: str = "msg_test",
+        **sign_kwargs,
+    ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", "Upstash-Message-Id": message_id, "Upstash-Retried": "0"}
+        headers = {
+            "Content-Type": "application/json",
+            "Upstash-Message-Id": message_id,
+            "Upstash-Retried": "0",
+        }
         if signature == "sign":
             signature = qstash_signature(raw, self.settings.worker_url + path, **sign_kwargs)
         if signature is not None:
@@ -103,7 +125,9 @@ class RunningWorker:
 
 
 @contextmanager
-def running_worker(database_url: str, session_factory, judges: Judges, **settings_overrides) -> Iterator[RunningWorker]:
+def running_worker(
+    database_url: str, session_factory, judges: Judges, **settings_overrides
+) -> Iterator[RunningWorker]:
     port = free_port()
     settings = load_settings(
         database_url=database_url, worker_url=f"http://127.0.0.1:{port}", **settings_overrides
