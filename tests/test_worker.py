@@ -105,9 +105,12 @@ def test_signed_but_malformed_bodies_are_acknowledged_without_changes(worker, se
 def test_fifty_concurrent_duplicate_deliveries_give_one_evaluation(database_url, session_factory):
     [cid] = seed_candidates(session_factory, 1)
     source = SlowSource(delay=0.3)  # long enough for the duplicates to overlap the first
-    with running_worker(database_url, session_factory, Judges(source, FixedAnalyzer())) as worker:
-        with ThreadPoolExecutor(max_workers=50) as pool:
-            responses = list(pool.map(lambda _: worker.deliver({"candidateId": cid}), range(50)))
+    judges = Judges(source, FixedAnalyzer())
+    with (
+        running_worker(database_url, session_factory, judges) as worker,
+        ThreadPoolExecutor(max_workers=50) as pool,
+    ):
+        responses = list(pool.map(lambda _: worker.deliver({"candidateId": cid}), range(50)))
     outcomes = sorted(r.json()["outcome"] for r in responses)
     assert outcomes.count("processed") == 1
     assert set(outcomes) <= {"processed", "busy", "already_final"}
