@@ -1,15 +1,48 @@
 """Signals: facts computed in code from a RepoSnapshot; they are shown to the recruiter and
 bound what any analyzer may decide.
 
-(Scaffold: the dataclass is the interface; ``compute_signals`` is being implemented.)
+``near_empty`` is the floor below which nobody can judge the work as fine. A repository is
+near-empty when any of these holds:
+
+- it is empty (no commits) or has no source code at all (a README, data or config only);
+- its own source code (dependencies, build output and copied-in libraries left out) is under
+  ``NEAR_EMPTY_CODE_BYTES`` - about 80 lines, less than any take-home solution needs;
+- it is an untouched scaffold: at most two commits, and a generator's commit message
+  ("Initial commit from Create Next App") or a generator's default README;
+- it is a fork or template copy with no commits of its own.
+
+History is judged from the newest 100 commits the snapshot lists (span, active days), and from
+the commit count on the ref. A "single dump" is history that cannot show how the work was built:
+one commit; or one commit left after setting aside merges, README/doc edits and GitHub's initial
+commit; or at most three commits within one hour. Without per-commit diff sizes (not fetched, to
+keep requests low), "one commit carrying nearly all the code" is approximated that way.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from tats_core.snapshot import RepoSnapshot
+from tats_core import repo_files, stack
+from tats_core.readme import analyse_readme
+from tats_core.snapshot import CommitInfo, RepoSnapshot
+
+NEAR_EMPTY_CODE_BYTES = 2_500
+HOUSEKEEPING = re.compile(
+    r"^(merge (pull request|branch|remote-tracking)|(update|create|add|edit|delete)d? "
+    r"(the )?readme|readme|docs?[(:]|update \S+\.md$|(initial|first) commit$|init$|"
+    r"(update|add|create)d? \.?gitignore|typo)",
+    re.I,
+)
+GENERATOR = re.compile(
+    r"(create[- ](react|next)[- ]app|create-vite|rails new|bootstrapped|generated (by|with|from)|"
+    r"initiali[sz]e project using|spring initiali[sz]r|dotnet new|\bng new\b|from template)",
+    re.I,
+)
+VAGUE = {"update", "updates", "done", "fix", "fixes", "wip", "changes", "commit", "test", "final"}
 
 
 @dataclass
@@ -39,10 +72,240 @@ class Signals:
     committed_dependencies: bool = False
     days_since_push: float | None = None
     injection_phrases: list[str] = field(default_factory=list)
+    # Added beside the scaffold's fields: the evidence behind them.
+    near_empty_reason: str | None = None
+    ref: str = ""
+    default_branch: str = ""
+    branch_note: str | None = None
+    other_branches: list[str] = field(default_factory=list)
+    substantive_commits: int = 0  # merges, README edits and GitHub's initial commit left out
+    vague_commit_messages: int = 0  # "d", "Done", "update"...
+    commit_count_exact: bool = True
+    scaffold_only: bool = False
+    tree_truncated: bool = False
+    test_paths: list[str] = field(default_factory=list)  # a few, as evidence
+    ci_paths: list[str] = field(default_factory=list)
+    readme_path: str | None = None
+    readme_setup_evidence: list[str] = field(default_factory=list)
+    readme_boilerplate: bool = False  # a project generator's default README
+    readme_is_brief: bool = False  # the assignment text addressed to the candidate
+    readme_hidden_text: bool = False
+    has_docker: bool = False
+    committed_paths: list[str] = field(default_factory=list)  # "node_modules/ (1,480 files)"
+    vendored_libraries: list[str] = field(default_factory=list)  # copied-in third-party code
+    junk_paths: list[str] = field(default_factory=list)  # .idea/, .DS_Store, logs
+    job_frameworks: list[str] = field(default_factory=list)
+    missing_job_languages: list[str] = field(default_factory=list)
+    missing_job_frameworks: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def compute_signals(snapshot: RepoSnapshot, job_description: str = "") -> Signals:
-    raise NotImplementedError
+def _history(commits: list[CommitInfo]) -> tuple[float, int, int, int, bool]:
+    """Span in days, active days, substantive commits, vague messages, generator commit seen."""
+    dates = sorted(c.authored_at for c in commits if c.authored_at)
+    span = (dates[-1] - dates[0]).total_seconds() / 86400 if dates else 0.0
+    active = len({d.astimezone(UTC).date() for d in dates})
+    subjects = [(c.message or "").strip().splitlines()[0:1] for c in commits]
+    firsts = [s[0].strip() if s else "" for s in subjects]
+    substantive = 0
+    for i, subject in enumerate(firsts):
+        oldest = i == len(firsts) - 1
+        if HOUSEKEEPING.search(subject) and not (oldest and len(firsts) == 1):
+            continue
+        substantive += 1
+    vague = sum(1 for s in firsts if len(s) <= 3 or s.lower().rstrip(".!") in VAGUE)
+    generator = any(GENERATOR.search(c.message or "") for c in commits)
+    return span, active, substantive, vague, generator
+
+
+def compute_signals(
+    snapshot: RepoSnapshot, job_description: str = "", *, now: datetime | None = None
+) -> Signals:
+    now = now or datetime.now(UTC)
+    s = Signals(
+        empty=snapshot.empty,
+        commit_count=snapshot.commit_count,
+        commit_count_exact=snapshot.commit_count_exact,
+        is_fork=snapshot.fork,
+        ref=snapshot.ref,
+        default_branch=snapshot.default_branch,
+        branch_note=snapshot.branch_note,
+        other_branches=list(snapshot.other_branches),
+        tree_truncated=snapshot.tree_truncated,
+        readme_path=snapshot.readme_path,
+    )
+    if snapshot.pushed_at:
+        s.days_since_push = round((now - snapshot.pushed_at).total_seconds() / 86400, 1)
+    span, s.active_days, s.substantive_commits, s.vague_commit_messages, generator = _history(
+        snapshot.commits
+    )
+    s.commit_span_days = round(span, 2)
+
+    blobs = [(e.path, e.size) for e in snapshot.tree if e.type == "blob"]
+    s.file_count = len(blobs)
+    areas, s.vendored_libraries, s.junk_paths, foreign = repo_files.foreign_areas(blobs)
+    s.committed_dependencies = bool(areas)
+    ranked = sorted(areas.items(), key=lambda item: -item[1])
+    s.committed_paths = [area if n == 1 else f"{area} ({n:,} files)" for area, n in ranked]
+    own = [(p, n) for p, n in blobs if p not in foreign]
+    tree_languages: Counter[str] = Counter()
+    tests: list[str] = []
+    for path, size in own:
+        language = repo_files.code_language(path)
+        if language is None:
+            continue
+        s.code_file_count += 1
+        s.code_bytes += repo_files.counted_bytes(path, size)
+        tree_languages[language] += size
+        if repo_files.is_test_file(path, size):
+            tests.append(path)
+    s.test_file_count, s.has_tests, s.test_paths = len(tests), bool(tests), tests[:3]
+    s.ci_paths = [p for p, _ in own if repo_files.is_ci_config(p)][:3]
+    s.has_ci = bool(s.ci_paths)
+    s.has_docker = any(re.search(r"(^|/)(Dockerfile|(docker-)?compose\.ya?ml)$", p) for p, _ in own)
+
+    facts = analyse_readme(snapshot.readme)
+    s.has_readme = facts.chars > 0
+    s.readme_chars, s.readme_has_setup = facts.chars, facts.has_setup
+    s.readme_setup_evidence, s.readme_boilerplate = facts.setup_evidence, facts.boilerplate
+    s.readme_is_brief, s.readme_hidden_text = facts.is_brief, facts.hidden_text
+    s.injection_phrases = facts.injection_phrases
+
+    # GitHub's language bytes cover the whole repository; a subdirectory speaks for itself.
+    repo_wide = {} if snapshot.path else dict(snapshot.languages)
+    s.languages = repo_wide or dict(tree_languages.most_common())
+    s.primary_language = max(s.languages, key=lambda k: s.languages[k]) if s.languages else None
+    s.job_languages = stack.job_languages(job_description)
+    s.language_match = stack.language_match(s.job_languages, [*s.languages, *tree_languages])
+    s.missing_job_languages = [
+        lang
+        for lang in s.job_languages
+        if not stack.language_match([lang], [*s.languages, *tree_languages])
+    ]
+    s.frameworks = stack.repo_frameworks(snapshot.manifests, (p for p, _ in own))
+    s.job_frameworks = stack.job_frameworks(job_description)
+    s.missing_job_frameworks = [f for f in s.job_frameworks if f not in s.frameworks]
+
+    has_code = s.code_file_count > 0
+    s.single_dump_commit = has_code and (
+        s.commit_count == 1 or s.substantive_commits <= 1 or (s.commit_count <= 3 and span * 24 < 1)
+    )
+    s.scaffold_only = has_code and s.commit_count <= 2 and (generator or facts.boilerplate)
+    own_after_creation = [
+        c
+        for c in snapshot.commits
+        if c.authored_at and snapshot.created_at and c.authored_at > snapshot.created_at
+    ]
+    s.template_only = (snapshot.fork and not own_after_creation) or (
+        snapshot.template is not None and s.commit_count <= 1
+    )
+    s.near_empty_reason = _near_empty_reason(s)
+    s.near_empty = s.near_empty_reason is not None
+    return s
+
+
+def _near_empty_reason(s: Signals) -> str | None:
+    if s.empty:
+        return "the repository has no commits"
+    if s.template_only:
+        return "a fork or template copy with no commits of its own"
+    if s.code_file_count == 0:
+        return "no source code, only documentation, data or configuration"
+    if s.scaffold_only:
+        return "an untouched project scaffold (generator commit or default README)"
+    if s.code_bytes < NEAR_EMPTY_CODE_BYTES:
+        return f"only {s.code_bytes:,} bytes of source code"
+    return None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def describe(s: Signals) -> list[str]:
+    """Fact lines for the recruiter, in the order they read a repository."""
+    if s.empty:
+        return ["Empty repository: GitHub reports no commits."]
+    lines: list[str] = []
+    if s.branch_note:
+        lines.append(s.branch_note)
+    count = f"{s.commit_count:,}" + ("" if s.commit_count_exact else "+")
+    history = f"{count} commit{'s' if s.commit_count != 1 else ''} on '{s.ref}'"
+    if s.commit_count > 1:
+        span = (
+            f"{s.commit_span_days:.1f} days"
+            if s.commit_span_days >= 1
+            else (f"{s.commit_span_days * 24:.1f} hours")
+        )
+        history += f" over {span}, on {_plural(s.active_days, 'day')}"
+    if s.days_since_push is not None:
+        history += f"; last push {s.days_since_push:.0f} days ago"
+    lines.append(history + ".")
+    if s.single_dump_commit:
+        lines.append("The work arrived in one commit: there is no development history to judge.")
+    if s.vague_commit_messages:
+        lines.append(f"{_plural(s.vague_commit_messages, 'commit message')} say almost nothing.")
+    languages = ", ".join(list(s.languages)[:4]) or "no recognised language"
+    lines.append(
+        f"{_plural(s.file_count, 'file')}, {_plural(s.code_file_count, 'source file')} of the "
+        f"candidate's own ({s.code_bytes / 1024:.1f} KB of code) in {languages}."
+    )
+    if s.tree_truncated:
+        lines.append("GitHub truncated the file list: counts are lower bounds.")
+    if s.near_empty_reason:
+        lines.append(f"Near-empty: {s.near_empty_reason}.")
+    if s.has_tests:
+        lines.append(f"Tests: {_plural(s.test_file_count, 'test file')}, e.g. {s.test_paths[0]}.")
+    else:
+        lines.append("No test files found (generated placeholder tests are not counted).")
+    if not s.has_readme:
+        lines.append("No README.")
+    else:
+        kind = (
+            "the project generator's default"
+            if s.readme_boilerplate
+            else "mostly the assignment brief, addressed to the candidate"
+            if s.readme_is_brief
+            else "written for the project"
+        )
+        setup = "with setup/run steps" if s.readme_has_setup else "without setup or run steps"
+        lines.append(f"README ({s.readme_chars:,} characters), {kind}, {setup}.")
+    if s.has_ci:
+        lines.append("CI configuration: " + ", ".join(s.ci_paths) + ".")
+    if s.job_languages:
+        verdict = "matches" if s.language_match else "does not match"
+        lines.append(
+            f"Job names {', '.join(s.job_languages)}; the repository ({s.primary_language}) "
+            f"{verdict}."
+        )
+    if s.job_frameworks:
+        seen = [f for f in s.job_frameworks if f in s.frameworks]
+        line = "Job mentions " + ", ".join(s.job_frameworks)
+        line += f"; seen: {', '.join(seen) or 'none'}"
+        if s.missing_job_frameworks:
+            line += f"; not seen in manifests or file names: {', '.join(s.missing_job_frameworks)}"
+        lines.append(line + ".")
+    if s.committed_paths:
+        lines.append(
+            "Committed dependencies or build output: " + ", ".join(s.committed_paths[:4]) + "."
+        )
+    if s.vendored_libraries:
+        lines.append("Third-party code copied in: " + ", ".join(s.vendored_libraries[:3]) + ".")
+    if s.junk_paths:
+        lines.append("Editor or local files committed: " + ", ".join(s.junk_paths[:4]) + ".")
+    if s.is_fork:
+        lines.append(
+            "The repository is a fork"
+            + (" with no commits of its own." if s.template_only else ".")
+        )
+    if s.other_branches:
+        lines.append("Other branches not analysed: " + ", ".join(s.other_branches[:5]) + ".")
+    if s.injection_phrases:
+        lines.append(
+            "README text aimed at an AI judge: " + "; ".join(s.injection_phrases[:3]) + "."
+        )
+    elif s.readme_hidden_text:
+        lines.append("The README contains hidden text (HTML comments or invisible characters).")
+    return lines

@@ -46,3 +46,11 @@ class RepoSnapshot:
     readme: str | None = None  # raw README text, untrusted
     manifests: dict[str, str] = field(default_factory=dict)  # root manifests, raw, untrusted
     requests_made: int = 0  # HTTP requests this snapshot cost (304s included)
+    parent: str | None = None  # full_name of the repository this one is a fork of
+    template: str | None = None  # full_name of the template it was generated from
+    readme_path: str | None = None  # path of ``readme`` relative to the submission root
+    commit_count_exact: bool = True  # False when ``commit_count`` is a lower bound
+    # Branches whose head differs from the analysed ref (listed when the default branch looked
+    # thin and other branches were checked), and why ``ref`` was chosen when it is not the default.
+    other_branches: list[str] = field(default_factory=list)
+    branch_note: str | None = None

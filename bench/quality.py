@@ -1,0 +1,113 @@
+"""Quality of the heuristic analyzer against the labelled GitHub fixtures.
+
+Serves the fixture repositories through the GitHub replay server, snapshots each labelled one
+with ``GitHubClient`` (REST, as without a token), computes the signals, runs
+``HeuristicAnalyzer`` with the job description from ``jobs.csv``, and prints per-repository rows,
+the accuracy, the 3x3 confusion matrix and the severe errors (``low_effort`` judged
+``looks_fine`` or the reverse). Exits non-zero below 80 % or with any severe error.
+
+    .venv/bin/python bench/quality.py [--fixtures DIR] [--all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from pathlib import Path
+
+from _replay import replay
+
+from tats_core.analysis import JobBrief
+from tats_core.errors import TatsError
+from tats_core.github import GitHubClient
+from tats_core.heuristic import HeuristicAnalyzer
+from tats_core.signals import compute_signals
+
+DECISIONS = ("looks_fine", "needs_review", "low_effort")
+SEVERE = {("low_effort", "looks_fine"), ("looks_fine", "low_effort")}
+AIM = 0.80
+
+
+def read_csv(path: Path, key: str) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return {row[key]: row for row in csv.DictReader(f)}
+
+
+async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> list[dict]:
+    analyzer = HeuristicAnalyzer()
+    rows = []
+    async with GitHubClient(base_url) as github:
+        for fixture in fixtures:
+            full_name = json.loads((repos / fixture / "repo.json").read_text())["full_name"]
+            description = jobs.get(fixture, {}).get("job_description", "")
+            try:
+                snapshot = await github.snapshot(full_name)
+            except TatsError as exc:
+                rows.append({"fixture": fixture, "decision": "github_failed", "error": str(exc)})
+                continue
+            signals = compute_signals(snapshot, description)
+            job = JobBrief(title=fixture, description=description)
+            result = await analyzer.analyze(snapshot, signals, job)
+            rows.append(
+                {
+                    "fixture": fixture,
+                    "decision": result.analysis.decision,
+                    "score": result.analysis.score,
+                    "requests": snapshot.requests_made,
+                    "verdicts": "".join(
+                        {"met": "+", "partial": "~", "missing": "-"}[c.verdict]
+                        for c in result.analysis.criteria
+                    ),
+                    "reason": (result.analysis.concerns or ["-"])[0][:90],
+                }
+            )
+    return rows
+
+
+def report(rows: list[dict], labels: dict[str, dict[str, str]]) -> int:
+    print(f"{'fixture':58} {'label':12} {'decision':12} score req  rubric   first concern")
+    for row in rows:
+        label = labels.get(row["fixture"], {}).get("label", "")
+        mark = "" if not label else ("  " if label == row["decision"] else "X ")
+        print(
+            f"{mark}{row['fixture'][:56]:{58 - len(mark)}} {label:12} {row['decision']:12} "
+            f"{row.get('score', ''):>5} {row.get('requests', ''):>3}  {row.get('verdicts', ''):8} "
+            f"{row.get('reason', row.get('error', ''))}"
+        )
+    judged = [
+        (labels[r["fixture"]]["label"], r["decision"]) for r in rows if r["fixture"] in labels
+    ]
+    correct = sum(1 for label, decision in judged if label == decision)
+    accuracy = correct / len(judged) if judged else 0.0
+    print(f"\naccuracy: {correct}/{len(judged)} = {accuracy:.0%} (aim {AIM:.0%})")
+    print("\nconfusion matrix (rows: label, columns: decision)")
+    print(f"{'':14}" + "".join(f"{d:>14}" for d in DECISIONS))
+    for label in DECISIONS:
+        counts = [sum(1 for lab, dec in judged if lab == label and dec == d) for d in DECISIONS]
+        print(f"{label:14}" + "".join(f"{n:>14}" for n in counts))
+    severe = [r["fixture"] for r in rows if r["fixture"] in labels and
+              (labels[r["fixture"]]["label"], r["decision"]) in SEVERE]  # fmt: skip
+    print(f"\nsevere errors: {len(severe)}" + (f" ({', '.join(severe)})" if severe else ""))
+    return 0 if accuracy >= AIM and not severe else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fixtures", type=Path, default=Path("/work/shared/fixtures"))
+    parser.add_argument("--all", action="store_true", help="also judge the unlabelled fixtures")
+    args = parser.parse_args()
+    repos = args.fixtures / "repos"
+    labels = read_csv(args.fixtures / "labels-dev.csv", "fixture")
+    jobs = read_csv(args.fixtures / "jobs.csv", "fixture")
+    names = sorted(p.name for p in repos.iterdir() if (p / "repo.json").is_file())
+    fixtures = names if args.all else [n for n in names if n in labels]
+    with replay(repos) as (_, url):
+        rows = asyncio.run(judge(url, repos, fixtures, jobs))
+    return report(rows, labels)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

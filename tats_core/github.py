@@ -1,0 +1,300 @@
+"""GitHub client: one repository -> one ``RepoSnapshot``, in as few requests as possible.
+
+Requests per candidate, counted in ``snapshot.requests_made`` (redirects and 304s included):
+
+- REST, no token: repo facts 1, languages 1, commits 1 (+1 for the last page when the ref has
+  more than 100 commits, so the count is exact), recursive tree 1, README 0-1 (only when the
+  tree shows one), root manifests 0-4 (only those present in the tree). Usually 5-9.
+- GraphQL, with a token: 1 query (facts, languages, last 100 commits with ``totalCount``,
+  branch heads with their counts, README and manifest blobs by name) + 1 REST recursive tree
+  by commit SHA (immutable, so its ETag always matches on a re-run) = 2.
+- A thin default branch (at most 3 commits, or at most 2 source files) costs more: REST asks
+  for the branches (+1) and probes up to 3 branches whose head differs (+1 each); switching to
+  a branch with more commits fetches its tree (+1). GraphQL has the counts already and switches
+  with one more query and tree (+2). Without a ``ref`` from the candidate's URL, the branch with
+  the most commits wins when the default one is thin; the others are listed in
+  ``snapshot.other_branches``.
+
+Errors follow ``tats_core.errors``: missing, private, blocked (404/410/451/403) are permanent
+``GitHubError``; 5xx, timeouts, connection errors and rate limits are transient (``retry_after``
+from ``retry-after`` or ``x-ratelimit-reset``); a rejected token is a ``ConfigurationError``.
+An empty repository (409 on commits) is a snapshot with ``empty=True``, not an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from tats_core import github_graphql
+from tats_core.errors import GitHubError
+from tats_core.github_http import RAW, GitHubHttp, RateLimit, Tally, graphql_url, last_page
+from tats_core.github_shapes import (
+    apply_commits,
+    apply_tree,
+    commit_from_rest,
+    is_thin,
+    snapshot_from_repo,
+    switch_branch,
+    wanted_files,
+)
+from tats_core.http_cache import HttpCacheProtocol
+from tats_core.snapshot import RepoSnapshot
+
+PER_PAGE = 100
+MAX_README_CHARS = 64_000  # enough for any analyzer; the rest is not read
+MAX_BRANCH_PROBES = 3
+
+
+class GitHubClient:
+    def __init__(
+        self,
+        base_url: str = "https://api.github.com",
+        token: str | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        cache: HttpCacheProtocol | None = None,
+        timeout: float = 15.0,
+        use_graphql: bool | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._api = GitHubHttp(base_url, token, http=http, cache=cache, timeout=timeout, now=now)
+        self._graphql = bool(token) if use_graphql is None else use_graphql
+
+    @property
+    def last_rate_limit(self) -> RateLimit | None:
+        """The quota GitHub reported on its latest answer (no request spent)."""
+        return self._api.last_rate_limit
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+
+    async def __aenter__(self) -> GitHubClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- public API --------------------------------------------------------------------------
+
+    async def rate_limit(self) -> RateLimit:
+        """The core REST quota (``GET /rate_limit`` costs none of it)."""
+        reply = await self._api.get(Tally(), "/rate_limit")
+        core = reply.json().get("resources", {}).get("core") or reply.json()["rate"]
+        return RateLimit(
+            limit=int(core["limit"]),
+            remaining=int(core["remaining"]),
+            reset_at=datetime.fromtimestamp(int(core["reset"]), UTC),
+        )
+
+    async def snapshot(
+        self, full_name: str, ref: str | None = None, path: str | None = None
+    ) -> RepoSnapshot:
+        """Everything TATS knows about ``full_name`` at ``ref`` (default branch when None),
+        limited to the subdirectory ``path`` when the candidate submitted one."""
+        tally = Tally()
+        path = (path or "").strip("/") or None
+        if self._graphql:
+            snap = await self._graphql_snapshot(tally, full_name, ref, path)
+        else:
+            snap = await self._rest_snapshot(tally, full_name, ref, path)
+        snap.requests_made = tally.requests
+        return snap
+
+    # -- REST --------------------------------------------------------------------------------
+
+    async def _rest_snapshot(
+        self, tally: Tally, full_name: str, ref: str | None, path: str | None
+    ) -> RepoSnapshot:
+        repo = (await self._api.get(tally, f"/repos/{full_name}")).json()
+        snap = snapshot_from_repo(repo, ref, path)
+        name = snap.full_name
+        languages, commits, tree = await asyncio.gather(
+            self._api.get(tally, f"/repos/{name}/languages"),
+            self._commits(tally, name, snap.ref, path, per_page=PER_PAGE),
+            self._tree(tally, name, snap.ref),
+        )
+        snap.languages = {k: int(v) for k, v in languages.json().items()}
+        if commits is None:
+            snap.empty = True
+            return snap
+        items, total, exact = commits
+        apply_commits(snap, [commit_from_rest(c) for c in items], total, exact)
+        apply_tree(snap, *tree)
+        if ref is None and is_thin(snap):
+            await self._rest_pick_branch(tally, snap)
+        await self._files(tally, snap)
+        return snap
+
+    async def _commits(
+        self, tally: Tally, name: str, ref: str, path: str | None, *, per_page: int
+    ) -> tuple[list[dict[str, Any]], int, bool] | None:
+        """Newest commits, exact total, and whether the total is exact; None when empty."""
+        params: dict[str, Any] = {"sha": ref, "per_page": per_page}
+        if path:
+            params["path"] = path
+        not_found = f"branch or ref '{ref}' not found"
+        reply = await self._api.get(
+            tally, f"/repos/{name}/commits", params, allow=(409,), not_found=not_found
+        )
+        if reply.status == 409:  # "Git Repository is empty."
+            return None
+        items = reply.json()
+        pages = last_page(reply.link)
+        if not pages or pages <= 1:
+            return items, len(items), True
+        last = await self._api.get(tally, f"/repos/{name}/commits", {**params, "page": pages})
+        return items, per_page * (pages - 1) + len(last.json()), True
+
+    async def _tree(self, tally: Tally, name: str, sha: str) -> tuple[list[dict[str, Any]], bool]:
+        reply = await self._api.get(
+            tally,
+            f"/repos/{name}/git/trees/{quote(sha, safe='')}",
+            {"recursive": 1},
+            allow=(409,),
+            not_found=f"branch or ref '{sha}' not found",
+        )
+        if reply.status == 409:
+            return [], False
+        body = reply.json()
+        return body.get("tree", []), bool(body.get("truncated"))
+
+    async def _rest_pick_branch(self, tally: Tally, snap: RepoSnapshot) -> None:
+        reply = await self._api.get(
+            tally, f"/repos/{snap.full_name}/branches", {"per_page": PER_PAGE}
+        )
+        others = [
+            b["name"]
+            for b in reply.json()
+            if b["name"] != snap.ref and b.get("commit", {}).get("sha") != snap.head_sha
+        ]
+        probes = await asyncio.gather(
+            *(self._probe(tally, snap.full_name, b) for b in others[:MAX_BRANCH_PROBES])
+        )
+        best = max((p for p in probes if p), key=lambda p: p[2], default=None)
+        if best is None or best[2] <= snap.commit_count:
+            snap.other_branches = others
+            return
+        branch, items, total, exact = best
+        if not exact:
+            items, total, exact = await self._commits(
+                tally, snap.full_name, branch, None, per_page=PER_PAGE
+            ) or ([], 0, True)
+        tree = await self._tree(tally, snap.full_name, branch)
+        switch_branch(snap, branch, others, snap.commit_count)
+        apply_commits(snap, [commit_from_rest(c) for c in items], total, exact)
+        apply_tree(snap, *tree)
+
+    async def _probe(
+        self, tally: Tally, name: str, branch: str
+    ) -> tuple[str, list[dict[str, Any]], int, bool] | None:
+        """A branch's newest commits and count; None when GitHub cannot list them."""
+        params = {"sha": branch, "per_page": PER_PAGE}
+        reply = await self._api.get(tally, f"/repos/{name}/commits", params, allow=(404, 409, 422))
+        if reply.status != 200:
+            return None
+        items = reply.json()
+        pages = last_page(reply.link)
+        # More than one page is plainly more than a thin branch; count exactly only if chosen.
+        return branch, items, len(items) if not pages else PER_PAGE * pages, not pages
+
+    async def _files(
+        self, tally: Tally, snap: RepoSnapshot, have: dict[str, str] | None = None
+    ) -> None:
+        """README and root manifests, only those the tree shows (no 404s spent)."""
+        have = have or {}
+        wanted = wanted_files(snap)
+        prefix = f"{snap.path}/" if snap.path else ""
+
+        async def fetch(rel: str) -> tuple[str, str | None]:
+            if rel in have:
+                return rel, have[rel]
+            reply = await self._api.get(
+                tally,
+                f"/repos/{snap.full_name}/contents/{quote(prefix + rel)}",
+                {"ref": snap.ref},
+                accept=RAW,
+                allow=(404,),
+            )
+            return rel, reply.body if reply.status == 200 else None
+
+        results = dict(await asyncio.gather(*(fetch(rel) for rel in wanted)))
+        readme = snap.readme_path
+        if readme is None and snap.tree_truncated:
+            # The listing was cut short; a README may exist all the same.
+            readme = next((n for n in github_graphql.README_NAMES if n in have), None)
+            if readme:
+                snap.readme_path, results[readme] = readme, have[readme]
+        if readme is None and snap.tree_truncated and not snap.path:
+            reply = await self._api.get(
+                tally,
+                f"/repos/{snap.full_name}/readme",
+                {"ref": snap.ref},
+                accept=RAW,
+                allow=(404,),
+            )
+            if reply.status == 200:
+                snap.readme_path, results["README"] = "README", reply.body
+                readme = "README"
+        if readme and results.get(readme) is not None:
+            snap.readme = results[readme][:MAX_README_CHARS]
+        snap.manifests = {
+            rel: text for rel, text in results.items() if rel != readme and text is not None
+        }
+
+    # -- GraphQL -----------------------------------------------------------------------------
+
+    async def _query(
+        self, tally: Tally, full_name: str, rev: str, path: str | None
+    ) -> github_graphql.ParsedRepo:
+        owner, _, name = full_name.partition("/")
+        payload = {
+            "query": github_graphql.QUERY,
+            "variables": github_graphql.variables(owner, name, rev, path),
+        }
+        response = await self._api.send(
+            tally, "POST", graphql_url(self._api.base), json=payload, headers=self._api.headers()
+        )
+        if response.status_code != 200:
+            raise self._api.error(response, "repository not found or private")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise GitHubError("GitHub GraphQL answered with invalid JSON", transient=True) from exc
+        github_graphql.check_errors(body, full_name, self._api.retry_after(response.headers))
+        return github_graphql.parse(body)
+
+    async def _graphql_snapshot(
+        self, tally: Tally, full_name: str, ref: str | None, path: str | None
+    ) -> RepoSnapshot:
+        parsed = await self._query(tally, full_name, ref or "HEAD", path)
+        snap = snapshot_from_repo(parsed.repo, ref, path)
+        snap.languages = parsed.languages
+        if parsed.empty:
+            snap.empty = True
+            return snap
+        if parsed.commits is None:
+            raise GitHubError(f"branch or ref '{ref}' not found")
+        apply_commits(snap, parsed.commits, parsed.commit_count, True)
+        apply_tree(snap, *await self._tree(tally, snap.full_name, snap.head_sha or snap.ref))
+        if ref is None and is_thin(snap):
+            others = [b for b in parsed.branches if b.name != snap.ref and b.oid != snap.head_sha]
+            best = max(others, key=lambda b: b.commit_count, default=None)
+            if best is None or best.commit_count <= snap.commit_count:
+                snap.other_branches = [b.name for b in others]
+            else:
+                default_count = snap.commit_count
+                parsed = await self._query(tally, snap.full_name, best.name, path)
+                if parsed.commits is not None:
+                    switch_branch(snap, best.name, [b.name for b in others], default_count)
+                    apply_commits(snap, parsed.commits, parsed.commit_count, True)
+                    tree = await self._tree(tally, snap.full_name, snap.head_sha or best.name)
+                    apply_tree(snap, *tree)
+        await self._files(tally, snap, have=parsed.files)
+        return snap

@@ -1,0 +1,251 @@
+"""The heuristic analyzer: a transparent rubric over the signals, no model.
+
+Seven criteria, each with a verdict (met / partial / missing), points and evidence taken from
+the tree or the history. The points add up to the score (0-100); the decision follows the score
+within bounds the signals set:
+
+- empty or near-empty: ``low_effort`` (never ``looks_fine``); ``needs_review`` instead when other
+  branches differ from the analysed one, since the work may sit there;
+- ``looks_fine`` needs LOOKS_FINE_SCORE and no blocker: a development history (not one dump),
+  tests of the candidate's own, and no committed dependencies or build output;
+- below LOW_EFFORT_SCORE: ``low_effort``; otherwise ``needs_review``;
+- text in the README aimed at an AI judge forces ``needs_review`` and the injection flag;
+- the score is finally clamped into the decision's band (``analysis.SCORE_BANDS``), so
+  ``bound_by_signals`` never has to change a heuristic answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tats_core.analysis import (
+    INJECTION_FLAG,
+    SCORE_BANDS,
+    Analysis,
+    AnalysisResult,
+    Criterion,
+    JobBrief,
+)
+from tats_core.signals import NEAR_EMPTY_CODE_BYTES, Signals
+from tats_core.snapshot import RepoSnapshot
+
+LOOKS_FINE_SCORE = SCORE_BANDS["looks_fine"][0]  # 70
+LOW_EFFORT_SCORE = SCORE_BANDS["needs_review"][0]  # 35: below it, low_effort
+NEAR_EMPTY_SCORE_CAP = 20
+SUBSTANTIAL_CODE_BYTES = 10_000  # a few hundred lines: enough to show how someone builds
+SUBSTANTIAL_CODE_FILES = 5
+HISTORY_MIN_COMMITS = 8
+HISTORY_MIN_HOURS = 3.0
+README_MIN_CHARS = 200  # setup steps plus a few words on what the project is
+
+
+@dataclass
+class Mark:
+    criterion: str
+    verdict: str
+    points: int
+    evidence: list[str]
+
+
+def _substance(s: Signals) -> Mark:
+    name = "Substance of the solution"
+    evidence = [f"{s.code_file_count} source files, {s.code_bytes:,} bytes of code"]
+    if s.code_bytes >= SUBSTANTIAL_CODE_BYTES and s.code_file_count >= SUBSTANTIAL_CODE_FILES:
+        return Mark(name, "met", 25, evidence)
+    if s.code_bytes >= NEAR_EMPTY_CODE_BYTES and not s.near_empty:
+        share = (s.code_bytes - NEAR_EMPTY_CODE_BYTES) / (
+            SUBSTANTIAL_CODE_BYTES - NEAR_EMPTY_CODE_BYTES
+        )
+        return Mark(name, "partial", 8 + round(12 * min(share, 1.0)), evidence)
+    return Mark(name, "missing", 0, [s.near_empty_reason or evidence[0]])
+
+
+def _tests(s: Signals) -> Mark:
+    name = "Automated tests"
+    if s.test_file_count >= 2:
+        return Mark(name, "met", 20, [f"{s.test_file_count} test files", *s.test_paths])
+    if s.test_file_count == 1:
+        return Mark(name, "partial", 10, s.test_paths)
+    return Mark(name, "missing", 0, ["no test files (generated placeholders not counted)"])
+
+
+def _readme(s: Signals) -> Mark:
+    name = "README with setup and run steps"
+    where = s.readme_path or "README"
+    if not s.has_readme:
+        return Mark(name, "missing", 0, ["no README"])
+    if s.readme_boilerplate:
+        return Mark(name, "partial", 4, [f"{where} is the project generator's default"])
+    if s.readme_is_brief:
+        return Mark(name, "partial", 5, [f"{where} reads as the assignment brief"])
+    if s.readme_has_setup and s.readme_chars >= README_MIN_CHARS:
+        return Mark(name, "met", 15, [where, *s.readme_setup_evidence[:3]])
+    if s.readme_has_setup:
+        return Mark(
+            name, "partial", 10, [f"{where}: setup steps in only {s.readme_chars} characters"]
+        )
+    return Mark(name, "partial", 6, [f"{where}: {s.readme_chars:,} characters, no setup/run steps"])
+
+
+def _history(s: Signals) -> Mark:
+    name = "Commit history over time"
+    facts = [
+        f"{s.commit_count} commits ({s.substantive_commits} beyond merges and README edits)",
+        f"over {s.commit_span_days * 24:.1f} hours on {s.active_days} day(s)",
+    ]
+    if s.single_dump_commit or s.empty:
+        return Mark(name, "missing", 0, ["the work arrived in one commit", facts[0]])
+    clear = s.substantive_commits - s.vague_commit_messages
+    if clear >= HISTORY_MIN_COMMITS and s.commit_span_days * 24 >= HISTORY_MIN_HOURS:
+        return Mark(name, "met", 20, facts)
+    if s.vague_commit_messages:
+        facts.append(f"{s.vague_commit_messages} commit messages say almost nothing")
+    if clear >= 3 or s.substantive_commits >= 5:
+        return Mark(name, "partial", 10, facts)
+    return Mark(name, "missing", 3, facts)
+
+
+def _clean(s: Signals) -> Mark:
+    name = "No committed dependencies or build output"
+    if s.committed_paths:
+        return Mark(name, "missing", 0, s.committed_paths[:3])
+    if s.vendored_libraries or s.junk_paths:
+        evidence = [f"copied-in library {v}" for v in s.vendored_libraries[:2]] + s.junk_paths[:2]
+        return Mark(name, "partial", 5, evidence)
+    return Mark(name, "met", 10, ["no node_modules/, virtualenvs, build output or binaries"])
+
+
+def _stack(s: Signals) -> Mark:
+    name = "Fits the job's stack"
+    if s.language_match is False:
+        return Mark(name, "missing", 0, [f"job names {', '.join(s.job_languages)}",
+                                         f"repository: {', '.join(list(s.languages)[:3])}"])  # fmt: skip
+    seen = [f for f in s.job_frameworks if f in s.frameworks]
+    if s.missing_job_frameworks and len(seen) < len(s.missing_job_frameworks):
+        return Mark(name, "partial", 3, [f"not seen: {', '.join(s.missing_job_frameworks)}"])
+    evidence = [f"languages: {', '.join(list(s.languages)[:3]) or 'none'}"] + (
+        [f"frameworks: {', '.join(seen)}"] if seen else []
+    )
+    return Mark(name, "met", 5, evidence)
+
+
+def _automation(s: Signals) -> Mark:
+    name = "CI or a reproducible run (Docker)"
+    if s.has_ci:
+        return Mark(name, "met", 5, s.ci_paths)
+    if s.has_docker:
+        return Mark(name, "partial", 3, ["Dockerfile / compose file"])
+    return Mark(name, "missing", 0, ["no CI configuration"])
+
+
+RUBRIC = (_substance, _tests, _readme, _history, _clean, _stack, _automation)
+# Stored with each evaluation: a changed rubric is visible in the audit trail.
+RUBRIC_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, list[str]]:
+    """Decision, bounded score and the reasons that bounded it."""
+    reasons: list[str] = []
+    if s.empty:
+        return "low_effort", 0, ["The repository is empty."]
+    if s.near_empty:
+        score = min(score, NEAR_EMPTY_SCORE_CAP)
+        reasons.append(f"Near-empty: {s.near_empty_reason}.")
+        if s.other_branches:
+            reasons.append(
+                f"Other branches differ ({', '.join(s.other_branches[:3])}): the work may be "
+                "there; check before deciding."
+            )
+            return "needs_review", score, reasons
+        return "low_effort", score, reasons
+    blockers = [
+        text
+        for failed, text in (
+            (marks["history"].verdict == "missing", "no development history (one dump commit)"),
+            (marks["tests"].verdict == "missing", "no tests of the candidate's own"),
+            (bool(s.committed_paths), "dependencies or build output are committed"),
+        )
+        if failed
+    ]
+    if score >= LOOKS_FINE_SCORE and not blockers:
+        return "looks_fine", score, reasons
+    if blockers and score >= LOOKS_FINE_SCORE:
+        score = LOOKS_FINE_SCORE - 1
+        reasons.append("Not looks_fine because " + "; ".join(blockers) + ".")
+    if score < LOW_EFFORT_SCORE:
+        return "low_effort", score, reasons
+    return "needs_review", score, reasons
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _summary(decision: str, s: Signals, concerns: list[str]) -> str:
+    opening = {
+        "looks_fine": "Visible effort and care",
+        "needs_review": "Mixed picture; a person should look",
+        "low_effort": "Little visible effort",
+    }[decision]
+    if s.empty:
+        detail = "no commits"
+    else:
+        detail = (
+            f"{_count(s.code_file_count, 'source file')}, {_count(s.test_file_count, 'test file')}, "
+            f"{_count(s.commit_count, 'commit')} over {_count(max(s.active_days, 1), 'day')}"
+        )
+        if s.ref != s.default_branch and s.branch_note:
+            detail += f" on branch '{s.ref}'"
+    return f"{opening}: {detail}." + (f" Main concern: {concerns[0]}" if concerns else "")
+
+
+class HeuristicAnalyzer:
+    """Judges a repository by the rubric above; deterministic, free, and explainable.
+
+    It reads the job only through the signals (languages and frameworks it names); a
+    recruiter's free-text rubric needs a model and is left to the Cohere analyzer."""
+
+    name = "heuristic"
+
+    async def analyze(
+        self, snapshot: RepoSnapshot, signals: Signals, job: JobBrief
+    ) -> AnalysisResult:
+        marks = {f.__name__.strip("_"): f(signals) for f in RUBRIC}
+        score = sum(m.points for m in marks.values())
+        decision, score, reasons = _decide(signals, score, marks)
+        strengths = [
+            f"{m.criterion}: {m.evidence[0]}" for m in marks.values() if m.verdict == "met"
+        ]
+        concerns = reasons + [
+            f"{m.criterion}: {m.evidence[0]}" for m in marks.values() if m.verdict != "met"
+        ]
+        flags: list[str] = []
+        if signals.injection_phrases:
+            flags.append(INJECTION_FLAG)
+            concerns.insert(
+                0, "README text aimed at an AI judge: " + "; ".join(signals.injection_phrases[:2])
+            )
+            if decision == "looks_fine" or (decision == "low_effort" and not signals.empty):
+                decision = "needs_review"
+        if signals.other_branches and not signals.near_empty:
+            concerns.append("Other branches not analysed: " + ", ".join(signals.other_branches[:3]))
+        low, high = SCORE_BANDS[decision]  # the score always agrees with the decision
+        analysis = Analysis(
+            decision=decision,
+            score=max(low, min(high, score)),
+            summary=_summary(decision, signals, concerns),
+            strengths=strengths,
+            concerns=concerns,
+            criteria=[
+                Criterion(criterion=m.criterion, verdict=m.verdict, evidence=m.evidence)
+                for m in marks.values()
+            ],
+        )
+        return AnalysisResult(
+            analysis=analysis,
+            analyzer=self.name,
+            prompt_hash=RUBRIC_HASH,
+            flags=flags,
+        )

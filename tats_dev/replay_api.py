@@ -1,0 +1,233 @@
+"""The replay server's endpoints: GitHub REST shapes and the TATS snapshot GraphQL query.
+
+Rate limits, ETags, scripted failures and the request log live in ``github_replay``; this module
+only turns a request and the repositories on disk into GitHub's answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tats_dev.replay_data import RefData, RepoData, RepoStore
+
+REPO_PATH = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
+ID_PATH = re.compile(r"^/repositories/(?P<id>\d+)(?P<rest>/.*)?$")
+EXPRESSION = re.compile(r"^(?P<rev>[^:]*):(?P<path>.*)$")
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status, headers, media_type="application/json; charset=utf-8")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"message": message, "documentation_url": "https://docs.github.com/rest"}, status)
+
+
+def rest(store: RepoStore, request: Request) -> Response:
+    path = unquote(request.url.path)
+    if match := REPO_PATH.match(path):
+        full_name = f"{match['owner']}/{match['name']}"
+        repo = store.get(full_name)
+        if repo is None:
+            moved = store.renamed(full_name)
+            if moved is None:
+                return _error(404, "Not Found")
+            query = f"?{request.url.query}" if request.url.query else ""
+            location = f"{request.base_url}repositories/{moved.id}{match['rest'] or ''}{query}"
+            return _json(
+                {"message": "Moved Permanently", "url": location}, 301, {"location": location}
+            )
+        return _repo_endpoint(repo, match["rest"] or "", request)
+    if match := ID_PATH.match(path):
+        repo = store.by_id(int(match["id"]))
+        if repo is None:
+            return _error(404, "Not Found")
+        return _repo_endpoint(repo, match["rest"] or "", request)
+    return _error(404, "Not Found")
+
+
+def _repo_endpoint(repo: RepoData, rest: str, request: Request) -> Response:
+    query = request.query_params
+    raw = "raw" in request.headers.get("accept", "")
+    if rest in ("", "/"):
+        return _json(repo.repo)
+    if rest == "/languages":
+        return _json(repo.languages)
+    if rest == "/branches":
+        return _paginate(request, repo.branches)
+    if rest == "/commits":
+        if repo.empty:
+            return _error(409, "Git Repository is empty.")
+        data = repo.ref(query.get("sha"))
+        if data is None:
+            return _error(404, f"No commit found for SHA: {query.get('sha')}")
+        commits = _touching(data.commits, query.get("path"))
+        public = [{k: v for k, v in c.items() if k != "files"} for c in commits]
+        return _paginate(request, public)
+    if rest.startswith("/git/trees/"):
+        if repo.empty:
+            return _error(409, "Git Repository is empty.")
+        data = repo.ref(rest[len("/git/trees/") :])
+        if data is None or data.tree is None:
+            return _error(404, "Not Found")
+        tree = data.tree
+        if query.get("recursive") in (None, "0", "false"):
+            tree = {**tree, "tree": [e for e in tree["tree"] if "/" not in e["path"]]}
+        return _json(tree)
+    if rest == "/readme" or rest.startswith("/readme/"):
+        data = repo.ref(query.get("ref"))
+        folder = rest[len("/readme/") :].strip("/") if rest.startswith("/readme/") else ""
+        text, name = _readme(data, folder) if data else (None, "")
+        return _file(text, name, raw) if text is not None else _error(404, "Not Found")
+    if rest.startswith("/contents/"):
+        file_path = rest[len("/contents/") :].strip("/")
+        data = repo.ref(query.get("ref"))
+        text = data.file(file_path) if data else None
+        return _file(text, file_path, raw) if text is not None else _error(404, "Not Found")
+    return _error(404, "Not Found")
+
+
+def _touching(commits: list[dict[str, Any]], path: str | None) -> list[dict[str, Any]]:
+    if not path:
+        return commits
+    path = path.strip("/")
+    return [
+        c
+        for c in commits
+        if "files" not in c or any(f == path or f.startswith(path + "/") for f in c["files"])
+    ]
+
+
+def _readme(data: RefData, folder: str) -> tuple[str | None, str]:
+    if not folder:
+        names = [e["path"] for e in (data.tree or {}).get("tree", []) if "/" not in e["path"]]
+        name = next((n for n in names if n.lower().startswith("readme")), "README.md")
+        return data.readme, name
+    directory = data.directory / "contents" / folder
+    for candidate in sorted(directory.glob("*")) if directory.is_dir() else ():
+        if candidate.name.lower().startswith("readme"):
+            return candidate.read_text(encoding="utf-8", errors="replace"), candidate.name
+    return None, ""
+
+
+def _file(text: str, path: str, raw: bool) -> Response:
+    if raw:
+        return Response(text, 200, media_type="application/vnd.github.raw+json; charset=utf-8")
+    encoded = base64.b64encode(text.encode()).decode()
+    name = path.rsplit("/", 1)[-1]
+    body = {"type": "file", "encoding": "base64", "name": name, "path": path,
+            "size": len(text.encode()), "content": encoded}  # fmt: skip
+    return _json(body)
+
+
+def _paginate(request: Request, items: list[Any]) -> Response:
+    query = request.query_params
+    per_page = max(1, min(int(query.get("per_page", 30)), 100))
+    page = max(1, int(query.get("page", 1)))
+    last = max(1, -(-len(items) // per_page))
+    body = items[(page - 1) * per_page : page * per_page]
+    links = []
+    base = f"{request.base_url}".rstrip("/") + request.url.path
+
+    def url(n: int) -> str:
+        params = {k: v for k, v in query.items() if k != "page"}
+        return f"{base}?{urlencode({**params, 'page': n})}"
+
+    if page < last:
+        links += [f'<{url(page + 1)}>; rel="next"', f'<{url(last)}>; rel="last"']
+    if page > 1:
+        links += [f'<{url(page - 1)}>; rel="prev"', f'<{url(1)}>; rel="first"']
+    return _json(body, headers={"link": ", ".join(links)} if links else None)
+
+
+# -- GraphQL: the snapshot query of tats_core.github_graphql -------------------------------
+
+
+async def graphql(store: RepoStore, request: Request) -> Response:
+    try:
+        payload = await request.json()
+    except ValueError:
+        return _error(400, "Problems parsing JSON")
+    query, variables = payload.get("query", ""), payload.get("variables") or {}
+    if "repository(" not in query:
+        return _json({"errors": [{"message": "the replay answers only the snapshot query"}]})
+    full_name = f"{variables.get('owner')}/{variables.get('name')}"
+    repo = store.get(full_name) or store.renamed(full_name)
+    if repo is None:
+        message = f"Could not resolve to a Repository with the name '{full_name}'."
+        return _json(
+            {
+                "data": {"repository": None},
+                "errors": [{"type": "NOT_FOUND", "path": ["repository"], "message": message}],
+            }
+        )
+    return _json({"data": {"repository": _repository(repo, variables)}})
+
+
+def _repository(repo: RepoData, variables: dict[str, Any]) -> dict[str, Any]:
+    r = repo.repo
+    languages = sorted(repo.languages.items(), key=lambda kv: -kv[1])
+    out: dict[str, Any] = {
+        "nameWithOwner": repo.full_name,
+        "isFork": bool(r.get("fork")),
+        "isArchived": bool(r.get("archived")),
+        "isEmpty": repo.empty,
+        "description": r.get("description"),
+        "createdAt": r.get("created_at"),
+        "pushedAt": r.get("pushed_at"),
+        "diskUsage": r.get("size", 0),
+        "parent": {"nameWithOwner": r["parent"]["full_name"]} if r.get("parent") else None,
+        "templateRepository": (
+            {"nameWithOwner": r["template_repository"]["full_name"]}
+            if r.get("template_repository")
+            else None
+        ),
+        "defaultBranchRef": None if repo.empty else {"name": r.get("default_branch")},
+        "languages": {"edges": [{"size": n, "node": {"name": k}} for k, n in languages]},
+        "refs": {"nodes": [_ref_node(repo, b) for b in repo.branches]},
+        "commit": None
+        if repo.empty
+        else _commit(repo, variables.get("rev"), variables.get("path")),
+    }
+    for key, expression in variables.items():
+        if re.fullmatch(r"f\d+", key):
+            out[key] = _blob(repo, str(expression))
+    return out
+
+
+def _ref_node(repo: RepoData, branch: dict[str, Any]) -> dict[str, Any]:
+    data = repo.ref(branch["name"])
+    count = len(data.commits) if data else 0
+    return {
+        "name": branch["name"],
+        "target": {"oid": branch["commit"]["sha"], "history": {"totalCount": count}},
+    }
+
+
+def _commit(repo: RepoData, rev: str | None, path: str | None) -> dict[str, Any] | None:
+    data = repo.ref(rev)
+    if data is None or not data.commits:
+        return None
+    commits = _touching(data.commits, path)
+    nodes = [
+        {"oid": c["sha"], "message": c["commit"]["message"],
+         "authoredDate": (c["commit"].get("author") or {}).get("date")}
+        for c in commits[:100]
+    ]  # fmt: skip
+    return {"oid": data.head, "history": {"totalCount": len(commits), "nodes": nodes}}
+
+
+def _blob(repo: RepoData, expression: str) -> dict[str, Any] | None:
+    match = EXPRESSION.match(expression)
+    if not match or repo.empty:
+        return None
+    data = repo.ref(match["rev"])
+    text = data.file(match["path"]) if data else None
+    return None if text is None else {"text": text, "isBinary": False}

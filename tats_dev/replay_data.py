@@ -1,0 +1,165 @@
+"""Repositories on disk in the GitHub-fixtures format, as the replay server reads them.
+
+``<repos_dir>/<owner>__<name>/``:
+
+- ``repo.json``, ``languages.json``, ``commits.json`` (default branch, newest first),
+  ``tree.json`` (recursive tree of the default branch), ``branches.json``, ``readme.md`` (the raw
+  README, when there is one), ``contents/`` (raw files by path: root manifests, or a
+  subdirectory's README for a subdirectory submission);
+- optionally ``branches/<branch>/`` with the same files for a non-default branch;
+- optionally a ``"files": [paths]`` list on a commit, so ``commits?path=`` can filter
+  (without it every commit is taken to touch every path).
+
+``<repos_dir>/redirects.json`` maps an old ``owner/name`` to the current one (renames answer 301).
+
+A branch whose commits the directory does not hold (its head is neither in ``commits.json`` nor
+in ``branches/<branch>/``) answers 404 on REST and ``totalCount: 0`` on GraphQL.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RefData:
+    """One branch's commits, tree and files."""
+
+    directory: Path
+    commits: list[dict[str, Any]]
+    tree: dict[str, Any] | None
+    readme: str | None
+
+    def file(self, path: str) -> str | None:
+        """A file's text at this ref: ``contents/<path>``, or the README the tree lists."""
+        candidate = self.directory / "contents" / path
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8", errors="replace")
+        if "/" not in path and self.readme is not None and self.tree is not None:
+            names = {e["path"] for e in self.tree.get("tree", []) if e.get("type") == "blob"}
+            if path in names and path.lower().split(".")[0] == "readme":
+                return self.readme
+            # A truncated listing may leave the README out; its usual name still finds it.
+            if (
+                self.tree.get("truncated")
+                and path == "README.md"
+                and not any(n.lower().startswith("readme") for n in names)
+            ):
+                return self.readme
+        return None
+
+    @property
+    def head(self) -> str | None:
+        return self.commits[0]["sha"] if self.commits else None
+
+
+@dataclass
+class RepoData:
+    directory: Path
+    repo: dict[str, Any]
+    languages: dict[str, int]
+    branches: list[dict[str, Any]]
+    default: RefData
+    by_branch: dict[str, RefData] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return str(self.repo["full_name"])
+
+    @property
+    def id(self) -> int:
+        return int(self.repo.get("id") or zlib.crc32(self.full_name.lower().encode()))
+
+    @property
+    def empty(self) -> bool:
+        return not self.default.commits
+
+    def ref(self, rev: str | None) -> RefData | None:
+        """The data of a branch name, commit SHA or ``HEAD``; None when not held."""
+        if rev in (None, "", "HEAD", self.repo.get("default_branch")):
+            return self.default
+        assert rev is not None
+        if rev in self.by_branch:
+            return self.by_branch[rev]
+        head = next((b["commit"]["sha"] for b in self.branches if b["name"] == rev), rev)
+        for data in (self.default, *self.by_branch.values()):
+            for i, commit in enumerate(data.commits):
+                if commit["sha"] == head or (len(head) >= 7 and commit["sha"].startswith(head)):
+                    return RefData(data.directory, data.commits[i:], data.tree, data.readme)
+            if data.tree is not None and data.tree.get("sha") == rev:
+                return data
+        return None
+
+
+def _json(path: Path, default: Any) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
+
+
+def _ref_data(directory: Path) -> RefData:
+    readme = directory / "readme.md"
+    return RefData(
+        directory=directory,
+        commits=_json(directory / "commits.json", []),
+        tree=_json(directory / "tree.json", None),
+        readme=readme.read_text(encoding="utf-8", errors="replace") if readme.is_file() else None,
+    )
+
+
+def load_repo(directory: Path) -> RepoData:
+    branches_dir = directory / "branches"
+    by_branch = {}
+    if branches_dir.is_dir():
+        by_branch = {d.name: _ref_data(d) for d in sorted(branches_dir.iterdir()) if d.is_dir()}
+    return RepoData(
+        directory=directory,
+        repo=_json(directory / "repo.json", {}),
+        languages=_json(directory / "languages.json", {}),
+        branches=_json(directory / "branches.json", []),
+        default=_ref_data(directory),
+        by_branch=by_branch,
+    )
+
+
+class RepoStore:
+    """Every repository under ``repos_dir``, loaded on first use, found case-insensitively."""
+
+    def __init__(self, repos_dir: Path) -> None:
+        self.repos_dir = Path(repos_dir)
+        self._dirs: dict[str, Path] = {}
+        self._ids: dict[int, str] = {}
+        self._loaded: dict[str, RepoData] = {}
+        self.redirects = {
+            k.lower(): v for k, v in _json(self.repos_dir / "redirects.json", {}).items()
+        }
+        for directory in sorted(self.repos_dir.iterdir()) if self.repos_dir.is_dir() else ():
+            repo = _json(directory / "repo.json", None)
+            if directory.is_dir() and repo and repo.get("full_name"):
+                key = str(repo["full_name"]).lower()
+                self._dirs[key] = directory
+                data = RepoData(directory, repo, {}, [], RefData(directory, [], None, None))
+                self._ids[data.id] = key
+
+    def get(self, full_name: str) -> RepoData | None:
+        key = full_name.lower()
+        if key not in self._dirs:
+            return None
+        if key not in self._loaded:
+            self._loaded[key] = load_repo(self._dirs[key])
+        return self._loaded[key]
+
+    def by_id(self, repo_id: int) -> RepoData | None:
+        key = self._ids.get(repo_id)
+        return self.get(key) if key else None
+
+    def renamed(self, full_name: str) -> RepoData | None:
+        """The repository an old name now points to (following chained renames)."""
+        seen = set()
+        key = full_name.lower()
+        while key in self.redirects and key not in seen:
+            seen.add(key)
+            key = self.redirects[key].lower()
+        return self.get(key) if seen else None
