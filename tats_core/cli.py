@@ -131,7 +131,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         jobs.get_job(session, args.job)
         data = to_csv_bytes(evaluations_frame(session, args.job))
     if args.out:
-        args.out.write_bytes(data)
+        try:
+            args.out.write_bytes(data)
+        except OSError as exc:
+            raise TatsError(f"cannot write {args.out}: {exc.strerror}") from None
     else:
         sys.stdout.buffer.write(data)
     return 0
@@ -158,8 +161,10 @@ def cmd_qstash_dev(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import uvicorn
+
     from worker_service.app import create_app
 
+    logging.getLogger("tats").setLevel(logging.INFO)  # one line per delivery
     settings = load_settings()
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0

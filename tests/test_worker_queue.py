@@ -1,0 +1,219 @@
+"""Queue + worker as separate processes, as in production: deliveries signed by the local
+QStash-compatible server, a worker that is killed mid-run, retries that run out."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from tats_core import statuses
+from tats_core.db import transaction
+from tats_core.ingest import apply_ingest, plan_ingest
+from tats_core.jobs import create_job
+from tats_core.models import Candidate, Evaluation, utcnow
+from tats_core.queue import CandidateQueue, enqueue_pending, reconcile
+from tats_core.settings import load_settings
+from tats_dev.github_replay import create_app as create_replay
+from tests.servers import free_port, serve
+
+STRONG = Path(__file__).with_name("github_repos") / "acme__strong-api"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_http(url: str, proc: subprocess.Popen) -> None:
+    def up() -> bool:
+        assert proc.poll() is None, f"process exited with {proc.returncode}"
+        try:
+            return httpx.get(url, timeout=1).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, 30, url)
+
+
+class Stack:
+    """The queue server and the worker as child processes, the fake GitHub in this one."""
+
+    def __init__(self, tmp_path: Path, database_url: str, github_url: str, **settings):
+        self.tmp = tmp_path
+        self.queue_port, self.worker_port = free_port(), free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "QSTASH_URL": f"http://127.0.0.1:{self.queue_port}",
+            "TATS_WORKER_URL": f"http://127.0.0.1:{self.worker_port}",
+            "GITHUB_API_URL": github_url,
+            "TATS_ANALYZER": "heuristic",
+        }
+        self.settings = load_settings(
+            database_url=database_url,
+            qstash_url=self.env["QSTASH_URL"],
+            worker_url=self.env["TATS_WORKER_URL"],
+            **settings,
+        )
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> None:
+        command = {
+            "queue": [
+                "tats_dev.qstash_server",
+                "--port",
+                str(self.queue_port),
+                "--db",
+                str(self.tmp / "queue.db"),
+                "--delay-scale",
+                "0.01",
+                "--log-level",
+                "warning",
+            ],
+            "worker": ["tats_core", "worker", "--port", str(self.worker_port)],
+        }[name]
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", *command],
+            env=self.env,
+            cwd=self.tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.tmp / f"{name}.log", "ab"),
+        )
+        port = self.queue_port if name == "queue" else self.worker_port
+        path = "/v2/keys" if name == "queue" else "/healthz"
+        wait_http(f"http://127.0.0.1:{port}{path}", self.procs[name])
+
+    def kill(self, name: str) -> None:
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait()
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def repos(tmp_path):
+    root = tmp_path / "repos"
+    root.mkdir()
+    for i in range(200):
+        target = root / f"load__repo{i:03d}"
+        shutil.copytree(STRONG, target)
+        repo = json.loads((target / "repo.json").read_text())
+        repo.update(name=f"repo{i:03d}", full_name=f"load/repo{i:03d}")
+        repo["owner"]["login"] = "load"
+        (target / "repo.json").write_text(json.dumps(repo))
+    return root
+
+
+@pytest.fixture
+def github(repos):
+    app = create_replay(repos, graphql=False)
+    with serve(app) as url:
+        app.url = url
+        yield app
+
+
+def seed(session_factory, urls: list[str]) -> int:
+    body = "repo\n" + "\n".join(urls) + "\n"
+    with transaction(session_factory) as session:
+        job = create_job(session, "Load", "A REST API in Python with tests.")
+        apply_ingest(session, job.id, plan_ingest(session, job.id, body.encode()))
+        return job.id
+
+
+def final_count(session_factory) -> int:
+    with session_factory() as s:
+        return s.scalar(select(func.count()).where(Candidate.status.in_(statuses.FINAL))) or 0
+
+
+def test_worker_killed_mid_run_and_restarted_finishes_every_candidate_once(
+    tmp_path, database_url, session_factory, github
+):
+    seed(session_factory, [f"https://github.com/load/repo{i:03d}" for i in range(200)])
+    stack = Stack(tmp_path, database_url, github.url, flow_control_parallelism=16)
+    try:
+        stack.start("queue")
+        stack.start("worker")
+        queue = CandidateQueue.from_settings(stack.settings)
+        assert enqueue_pending(session_factory, queue).enqueued == 200
+        wait_until(lambda: final_count(session_factory) >= 30, 120, "the first results")
+        stack.kill("worker")  # mid-run: some candidates are claimed, deliveries in flight
+        killed_at = final_count(session_factory)
+        assert killed_at < 200, "the run finished before the kill; make the run longer"
+        stack.start("worker")
+        # Claims of the dead worker look fresh for 5 minutes; reconcile (clock moved past
+        # that) hands them back to the queue, as the periodic reconcile would.
+        reconcile(session_factory, queue, now=utcnow() + timedelta(minutes=6))
+        wait_until(lambda: final_count(session_factory) == 200, 180, "every candidate final")
+    finally:
+        stack.stop()
+    with session_factory() as s:
+        per_candidate = s.execute(
+            select(Evaluation.candidate_id, func.count()).group_by(Evaluation.candidate_id)
+        ).all()
+        assert len(per_candidate) == 200
+        assert {n for _, n in per_candidate} == {1}
+        final = s.scalars(select(Candidate.status)).all()
+        assert set(final) <= set(statuses.DECISIONS), set(final)
+
+
+def test_retries_running_out_end_in_a_final_failure_status(
+    tmp_path, database_url, session_factory, github
+):
+    seed(session_factory, ["https://github.com/load/repo000", "https://github.com/load/repo001"])
+    github.fail_next(503, times=1000, path_contains="repo001")
+    stack = Stack(tmp_path, database_url, github.url, queue_retries=2)
+    try:
+        stack.start("queue")
+        stack.start("worker")
+        enqueue_pending(session_factory, CandidateQueue.from_settings(stack.settings))
+        wait_until(lambda: final_count(session_factory) == 2, 60, "both candidates final")
+    finally:
+        stack.stop()
+    with session_factory() as s:
+        by_repo = dict(s.execute(select(Candidate.repo_full_name, Candidate.status)).all())
+    assert by_repo["load/repo000"] in statuses.DECISIONS
+    assert by_repo["load/repo001"] == statuses.GITHUB_FAILED
+    # 1 + 2 retries reached GitHub's repo endpoint for the failing candidate.
+    assert github.requests_to("/repos/load/repo001") == 3
+
+
+def test_publishing_while_the_queue_is_down_loses_nothing(
+    tmp_path, database_url, session_factory, github
+):
+    seed(session_factory, [f"https://github.com/load/repo{i:03d}" for i in range(5)])
+    stack = Stack(tmp_path, database_url, github.url)
+    queue = CandidateQueue.from_settings(stack.settings)
+    report = enqueue_pending(session_factory, queue)  # nothing listens on the queue's port
+    assert (report.enqueued, report.remaining) == (0, 5)
+    assert "not reachable" in report.error
+    try:
+        stack.start("queue")
+        stack.start("worker")
+        again = reconcile(session_factory, queue)
+        assert again.enqueued == 5 and again.error is None
+        assert reconcile(session_factory, queue).enqueued == 0  # nothing is sent twice
+        wait_until(lambda: final_count(session_factory) == 5, 60, "all five final")
+    finally:
+        stack.stop()
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Evaluation)) == 5
