@@ -72,6 +72,7 @@ class Stack:
             **settings,
         )
         self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: list = []
 
     def start(self, name: str) -> None:
         command = {
@@ -88,12 +89,14 @@ class Stack:
             ],
             "worker": ["tats_core", "worker", "--port", str(self.worker_port)],
         }[name]
+        log = (self.tmp / f"{name}.log").open("ab")  # read it when a test fails
+        self.logs.append(log)
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", *command],
             env=self.env,
             cwd=self.tmp,
             stdout=subprocess.DEVNULL,
-            stderr=open(self.tmp / f"{name}.log", "ab"),
+            stderr=log,
         )
         port = self.queue_port if name == "queue" else self.worker_port
         path = "/v2/keys" if name == "queue" else "/healthz"
@@ -108,6 +111,8 @@ class Stack:
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=10)
+        for log in self.logs:
+            log.close()
 
 
 @pytest.fixture
