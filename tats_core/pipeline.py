@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import anyio
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
@@ -261,7 +261,11 @@ async def process_candidate(
         with transaction(session_factory) as session:
             return claim(session, candidate_id, message_id=message_id, now=now())
 
-    claimed = await anyio.to_thread.run_sync(_claim)
+    try:
+        claimed = await anyio.to_thread.run_sync(_claim)
+    except SQLAlchemyError:
+        log.exception("database error while claiming candidate %s", candidate_id)
+        return DeliveryOutcome("retry", False, retry_after=30, detail="the database is unavailable")
     if isinstance(claimed, DeliveryOutcome):
         return claimed
     work = claimed

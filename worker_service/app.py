@@ -176,8 +176,8 @@ def _candidate_id(body: bytes) -> int | None:
         value = json.loads(body).get("candidateId")
     except (ValueError, AttributeError):
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        return None  # ids are 32-bit integers on both databases
     return value
 
 
