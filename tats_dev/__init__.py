@@ -1,0 +1,1 @@
+"""Development tools for TATS: local QStash-compatible server, GitHub replay, demo data."""
