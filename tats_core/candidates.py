@@ -205,3 +205,78 @@ def mark_unenqueued(session: Session, candidate_ids: list[int]) -> None:
         .where(Candidate.id.in_(candidate_ids))
         .values(enqueued_at=None, message_id=None)
     )
+
+
+@dataclass
+class CandidatePage:
+    rows: list[dict[str, Any]]
+    total: int  # candidates matching the filters
+    page: int  # 1-based; a page past the end gives the first one
+    pages: int
+
+
+def _has_row_filters(filters: CandidateFilter) -> bool:
+    return bool(
+        filters.search.strip()
+        or filters.analyzers
+        or (filters.min_score or 0) > 0
+        or (filters.max_score is not None and filters.max_score < 100)
+    )
+
+
+def candidate_page(
+    session: Session,
+    job_id: int,
+    filters: CandidateFilter | None = None,
+    *,
+    page: int = 1,
+    page_size: int = 50,
+    counts: dict[str, int] | None = None,
+) -> CandidatePage:
+    """One page of the triage table, in ``list_candidates``'s order.
+
+    Big jobs stay fast: ``counts`` (from ``jobs.status_counts``) replaces the COUNT over the join
+    when only statuses are filtered, and the ordering runs over ids and scores alone; only the
+    page's rows are read in full.
+    """
+    filters = filters or CandidateFilter()
+    if counts is not None and not _has_row_filters(filters):
+        total = sum(counts.get(s, 0) for s in filters.statuses or counts)
+    else:
+        matching = candidates_query(job_id, filters).subquery()
+        total = session.scalar(select(func.count()).select_from(matching)) or 0
+    pages = max(1, -(-total // page_size))
+    page = page if 1 <= page <= pages else 1
+    ordered = candidates_query(job_id, filters).with_only_columns(Candidate.id)
+    ids = list(
+        session.scalars(
+            ordered.order_by(Evaluation.score.is_(None), Evaluation.score.desc(), Candidate.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+    )
+    rows = {
+        row.candidate_id: dict(row._mapping)
+        for row in session.execute(candidates_query(job_id).where(Candidate.id.in_(ids)))
+    }
+    return CandidatePage([rows[i] for i in ids if i in rows], total, page, pages)
+
+
+def analyzer_names(session: Session, job_id: int) -> list[str]:
+    """The analyzers that judged this job's current attempts (for the table's filter)."""
+    return sorted(
+        name
+        for name in session.scalars(
+            select(Evaluation.analyzer)
+            .join(
+                Candidate,
+                and_(
+                    Evaluation.candidate_id == Candidate.id,
+                    Evaluation.attempt == Candidate.attempt,
+                ),
+            )
+            .where(Candidate.job_id == job_id)
+            .distinct()
+        )
+        if name
+    )

@@ -162,11 +162,16 @@ def cmd_qstash_dev(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from worker_service.app import create_app
-
     logging.getLogger("tats").setLevel(logging.INFO)  # one line per delivery
-    settings = load_settings()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    load_settings()  # fail here, with one clear line, on a bad configuration
+    # By import string: tats_core never imports the web framework or the worker package.
+    uvicorn.run(
+        "worker_service.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+    )
     return 0
 
 

@@ -74,9 +74,16 @@ def evaluations_frame(
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM so Excel reads non-ASCII names correctly."""
+    """UTF-8 with BOM so Excel reads non-ASCII names correctly; CRLF line endings."""
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    # CRLF, as RFC 4180 has it, also makes the csv writer quote a cell holding a bare CR;
+    # with "\n" such a cell ends the row early and its rest opens a new row, formula and all.
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def evaluations_csv(session: Session, job_id: int, filters: CandidateFilter | None = None) -> bytes:
+    """The bytes behind the triage page's download button."""
+    return to_csv_bytes(evaluations_frame(session, job_id, filters))

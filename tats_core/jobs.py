@@ -127,3 +127,34 @@ def list_jobs(session: Session, *, include_archived: bool = False) -> list[JobSu
 def most_recently_active_job_id(session: Session) -> int | None:
     jobs = list_jobs(session)
     return jobs[0].id if jobs else None
+
+
+@dataclass
+class JobChoice:
+    id: int
+    title: str
+    archived: bool
+    last_activity_at: datetime  # the latest candidate update, or the job's creation
+
+
+def job_choices(session: Session, *, include_archived: bool = True) -> list[JobChoice]:
+    """Jobs for a picker, the most recently active first, without counting any candidates."""
+    latest = (
+        select(func.max(Candidate.updated_at)).where(Candidate.job_id == Job.id).scalar_subquery()
+    )
+    query = select(Job.id, Job.title, Job.archived_at, Job.created_at, latest)
+    if not include_archived:
+        query = query.where(Job.archived_at.is_(None))
+    choices = [
+        JobChoice(job_id, title, archived_at is not None, max(created_at, last or created_at))
+        for job_id, title, archived_at, created_at, last in session.execute(query)
+    ]
+    return sorted(choices, key=lambda c: c.last_activity_at, reverse=True)
+
+
+def any_candidates(session: Session, job_id: int, in_statuses: tuple[str, ...] = ()) -> bool:
+    """Whether the job has candidates (in one of ``in_statuses``, when given): an index probe."""
+    query = select(Candidate.id).where(Candidate.job_id == job_id)
+    if in_statuses:
+        query = query.where(Candidate.status.in_(in_statuses))
+    return session.scalar(query.limit(1)) is not None

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from tats_core.db import transaction
 from tats_core.deps import Deps, build_deps, build_judges
 from tats_core.pipeline import DeliveryOutcome, Judges, fail_after_retries, process_candidate
-from tats_core.settings import Settings
+from tats_core.settings import Settings, load_settings
 
 log = logging.getLogger("tats.worker")
 
@@ -165,6 +165,12 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``uvicorn worker_service.app:app_from_env --factory`` (and ``tats worker``):
+    settings from the environment, read when the server starts."""
+    return create_app(load_settings())
 
 
 def _unauthorized() -> JSONResponse:

@@ -1,0 +1,151 @@
+"""Jobs: create, edit and archive jobs (the assignment and what good looks like), with the
+candidates of each job counted per status."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tats_core import jobs, statuses
+from tats_core.db import transaction
+from tats_core.errors import InputError
+from tats_ui import shell as ui
+
+ui.page_setup()
+deps = ui.get_deps()
+st.title("Jobs")
+st.caption(
+    "A job is one assignment. Its description and 'what good looks like' are what each "
+    "repository is judged against."
+)
+
+notice = st.session_state.pop("jobs_notice", None)
+if notice:
+    getattr(st, notice[0])(notice[1])
+
+
+def create() -> None:
+    state = st.session_state
+    try:
+        with transaction(deps.session_factory) as session:
+            job = jobs.create_job(
+                session, state["new_title"], state["new_description"], state["new_rubric"]
+            )
+    except InputError as exc:
+        state["jobs_notice"] = ("error", str(exc))
+        return
+    state["jobs_notice"] = ("success", f"Created the job '{job.title}'.")
+    state["edit_job"] = job.id
+    for key in ("new_title", "new_description", "new_rubric"):
+        state[key] = ""
+
+
+def save(job_id: int) -> None:
+    state = st.session_state
+    try:
+        with transaction(deps.session_factory) as session:
+            jobs.update_job(
+                session,
+                job_id,
+                title=state[f"title_{job_id}"],
+                description=state[f"description_{job_id}"],
+                rubric=state[f"rubric_{job_id}"],
+            )
+    except InputError as exc:
+        state["jobs_notice"] = ("error", str(exc))
+    else:
+        state["jobs_notice"] = ("success", "Saved.")
+
+
+def archive(job_id: int, archived: bool) -> None:
+    with transaction(deps.session_factory) as session:
+        job = jobs.set_archived(session, job_id, archived)
+    verb = "Archived" if archived else "Restored"
+    st.session_state["jobs_notice"] = ("success", f"{verb} the job '{job.title}'.")
+
+
+show_archived = st.toggle("Show archived jobs", key="show_archived")
+with transaction(deps.session_factory) as session:
+    summaries = jobs.list_jobs(session, include_archived=show_archived)
+
+with st.expander("New job", expanded=not summaries, icon=":material/add:"):
+    st.text_input("Title", key="new_title", placeholder="Backend engineer take-home, spring 2025")
+    st.text_area(
+        "Assignment",
+        key="new_description",
+        placeholder="What candidates were asked to build, and in which language or framework.",
+    )
+    st.text_area(
+        "What good looks like",
+        key="new_rubric",
+        placeholder="E.g. working endpoints with tests, a README with setup steps, "
+        "commits over time, no committed dependencies.",
+    )
+    st.button("Create job", type="primary", icon=":material/add:", on_click=create)
+
+if not summaries:
+    st.info("No jobs yet: create one above, then upload its candidates.", icon=":material/work:")
+    st.stop()
+
+st.subheader("All jobs" if show_archived else "Open jobs")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Job": s.title,
+            "Candidates": s.total,
+            "Done": (s.total - s.active) / s.total * 100 if s.total else 0.0,
+            **{statuses.LABELS[status]: s.counts[status] for status in statuses.ALL},
+            "Last activity": s.last_activity_at or s.created_at,
+            "Archived": s.archived,
+        }
+        for s in summaries
+    ),
+    hide_index=True,
+    column_config={
+        "Job": st.column_config.TextColumn(width="medium", pinned=True),
+        "Done": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%"),
+        "Last activity": st.column_config.DatetimeColumn(format="distance"),
+    },
+)
+
+st.subheader("Manage a job")
+by_id = {s.id: s for s in summaries}
+if st.session_state.get("edit_job") not in by_id:
+    st.session_state["edit_job"] = summaries[0].id
+job_id = st.selectbox(
+    "Job",
+    list(by_id),
+    format_func=lambda i: by_id[i].title + (" (archived)" if by_id[i].archived else ""),
+    key="edit_job",
+)
+with transaction(deps.session_factory) as session:
+    job = jobs.get_job(session, job_id)
+
+links = st.columns(3)
+links[0].page_link(
+    ui.TRIAGE_PAGE, label="Open triage", icon=":material/insights:", query_params={"job": job_id}
+)
+links[1].page_link(
+    ui.UPLOAD_PAGE,
+    label="Upload candidates",
+    icon=":material/upload_file:",
+    query_params={"job": job_id},
+)
+with st.container(border=True):
+    st.text_input("Title", value=job.title, key=f"title_{job_id}")
+    st.text_area("Assignment", value=job.description, key=f"description_{job_id}")
+    st.text_area("What good looks like", value=job.rubric, key=f"rubric_{job_id}")
+    save_col, archive_col = st.columns([1, 1])
+    save_col.button("Save changes", icon=":material/save:", on_click=save, args=(job_id,))
+    if job.archived_at is None:
+        archive_col.button(
+            "Archive job",
+            icon=":material/archive:",
+            on_click=archive,
+            args=(job_id, True),
+            help="Hide it from the lists; its candidates and evaluations are kept.",
+        )
+    else:
+        archive_col.button(
+            "Restore job", icon=":material/unarchive:", on_click=archive, args=(job_id, False)
+        )

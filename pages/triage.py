@@ -1,0 +1,217 @@
+"""Triage: one job's candidates as counts, a chart and a filterable table, live while they are
+processed; select a row for the evaluation, its history, and the recruiter's actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from tats_core import jobs, statuses
+from tats_core.candidates import (
+    CandidateFilter,
+    analyzer_names,
+    candidate_page,
+    current_evaluation,
+    failed_candidate_ids,
+    get_candidate,
+    history,
+    override_decision,
+    rerun,
+)
+from tats_core.db import transaction
+from tats_core.errors import InputError, NotFound
+from tats_core.export import evaluations_csv
+from tats_ui import shell as ui
+from tats_ui import triage_view as view
+
+ui.page_setup()
+
+REFRESH_SECONDS = 3
+PAGE_SIZE = 50
+
+deps = ui.get_deps()
+with transaction(deps.session_factory) as session:
+    all_jobs = jobs.job_choices(session)  # most recently active first
+if not all_jobs:
+    ui.first_run()
+    st.stop()
+
+by_id = {job.id: job for job in all_jobs}
+requested = st.query_params.get("job")
+job_id = int(requested) if requested and requested.isdigit() else None
+if requested and job_id not in by_id:
+    st.warning(f"There is no job {requested!r}; showing the most recently active job instead.")
+    job_id = None
+if job_id is None:
+    job_id = next((job.id for job in all_jobs if not job.archived), all_jobs[0].id)
+st.query_params["job"] = str(job_id)  # the URL names the job, so it can be shared
+job = by_id[job_id]
+
+title_col, pick_col = st.columns([3, 2], vertical_alignment="bottom")
+title_col.title(job.title)
+choices = [j.id for j in all_jobs if not j.archived or j.id == job_id]
+chosen = pick_col.selectbox(
+    "Job",
+    choices,
+    index=choices.index(job_id),
+    format_func=lambda i: by_id[i].title + (" (archived)" if by_id[i].archived else ""),
+)
+if chosen != job_id:
+    st.query_params["job"] = str(chosen)
+    st.session_state.pop("pinned", None)
+    st.rerun()
+if job.archived:
+    st.caption(":material/archive: This job is archived.")
+
+with transaction(deps.session_factory) as session:
+    has_candidates = jobs.any_candidates(session, job_id)
+    refreshing = jobs.any_candidates(session, job_id, statuses.ACTIVE)
+if not has_candidates:
+    st.info("No candidates in this job yet.", icon=":material/group_add:")
+    st.page_link(
+        ui.UPLOAD_PAGE,
+        label="Upload a CSV of candidates",
+        icon=":material/upload_file:",
+        query_params={"job": job_id},
+    )
+    st.stop()
+
+
+def notify(kind: str, message: str) -> None:
+    st.session_state["notice"] = (kind, message)
+
+
+def rerun_candidates(candidate_ids: list[int], what: str) -> None:
+    with transaction(deps.session_factory) as session:
+        count = rerun(session, candidate_ids, actor=ui.actor())
+    if not count:
+        notify("info", "Nothing to re-run: those candidates are already queued or running.")
+        return
+    report = ui.enqueue(job_id)
+    if report.error:
+        notify("warning", f"{what}: {count:,} back to pending. {ui.queue_down_message(report)}")
+    else:
+        notify("success", f"{what}: {count:,} candidate(s) queued again.")
+
+
+def rerun_failed() -> None:
+    with transaction(deps.session_factory) as session:
+        ids = failed_candidate_ids(session, job_id)
+    rerun_candidates(ids, "Re-run of failed candidates")
+
+
+def save_override(candidate_id: int) -> None:
+    decision = st.session_state["override_decision"]
+    try:
+        with transaction(deps.session_factory) as session:
+            override_decision(
+                session,
+                candidate_id,
+                decision,
+                actor=ui.actor(),
+                reason=st.session_state.get("override_reason") or "",
+            )
+    except InputError as exc:
+        notify("error", str(exc))
+    else:
+        notify("success", f"Decision set to {statuses.LABELS[decision]}; recorded in the history.")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def analyzers_of(job_id: int, database: str) -> list[str]:
+    """The analyzer filter's choices: they rarely change, and finding them reads every row."""
+    with transaction(deps.session_factory) as session:
+        return analyzer_names(session, job_id)
+
+
+def csv_download(filters: CandidateFilter | None) -> Callable[[], bytes]:
+    """Built when the button is clicked, not on every refresh."""
+
+    def build() -> bytes:
+        with transaction(deps.session_factory) as session:
+            return evaluations_csv(session, job_id, filters)
+
+    return build
+
+
+@st.fragment(run_every=REFRESH_SECONDS if refreshing else None)
+def live_view(refreshing: bool) -> None:
+    with transaction(deps.session_factory) as session:
+        counts = jobs.status_counts(session, job_id)
+    if any(counts[s] for s in statuses.ACTIVE) != refreshing:
+        st.rerun()  # run_every is fixed when the fragment is defined: start or stop the timer
+    notice = st.session_state.pop("notice", None)
+    if notice:
+        getattr(st, notice[0])(notice[1])
+    note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
+    view.overview(counts, note, on_rerun_failed=rerun_failed)
+
+    st.subheader("Candidates")
+    filters = view.filter_bar(analyzers_of(job_id, deps.settings.database_url))
+    pager = f"page:{job_id}:{filters!r}"  # new filters start again on page 1
+    with transaction(deps.session_factory) as session:
+        page = candidate_page(
+            session,
+            job_id,
+            filters,
+            page=st.session_state.get(pager, 1),
+            page_size=PAGE_SIZE,
+            counts=counts,
+        )
+    if page.rows:
+        view.candidate_table(page.rows)
+        first, total = (page.page - 1) * PAGE_SIZE + 1, sum(counts.values())
+        info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
+        info_col.caption(
+            f"Showing {first:,}–{first + len(page.rows) - 1:,} of {page.total:,} candidates"
+            + (f" (filtered from {total:,})" if page.total != total else "")
+            + " · best score first · select a row to see its evaluation"
+        )
+        if page.pages > 1:
+            with pages_col, st.container(horizontal_alignment="right"):
+                st.pagination(page.pages, key=pager)
+    else:
+        st.info("No candidates match these filters.", icon=":material/filter_alt_off:")
+
+    stem = f"tats-job-{job_id}-evaluations"
+    all_col, filtered_col = st.columns(2)
+    all_col.download_button(
+        "Download all (CSV)",
+        data=csv_download(None),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+    )
+    filtered_col.download_button(
+        "Download filtered (CSV)",
+        data=csv_download(filters),
+        file_name=f"{stem}-filtered.csv",
+        mime="text/csv",
+        icon=":material/filter_alt:",
+        on_click="ignore",
+        disabled=filters == CandidateFilter(min_score=0, max_score=100),
+        width="stretch",
+    )
+
+    pinned = st.session_state.get("pinned")
+    if pinned is None:
+        return
+    with transaction(deps.session_factory) as session:
+        try:
+            candidate = get_candidate(session, pinned)
+        except NotFound:
+            candidate = None
+        if candidate is None or candidate.job_id != job_id:
+            st.session_state["pinned"] = None
+            return
+        evaluation = current_evaluation(session, candidate)
+        events = history(session, pinned)
+    view.candidate_panel(
+        candidate, evaluation, events, on_override=save_override, on_rerun=rerun_candidates
+    )
+
+
+live_view(refreshing)

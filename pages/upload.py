@@ -1,0 +1,242 @@
+"""Upload: a CSV of candidates into a job — preview the detected columns (correctable), the
+validation report and the GitHub quota it needs, then store everything in one transaction and
+queue it for processing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from tats_core import jobs
+from tats_core.csv_reader import FIELDS, inspect_layout
+from tats_core.db import transaction
+from tats_core.demo import sample_csv
+from tats_core.errors import InputError
+from tats_core.ingest import IngestPlan, apply_ingest, plan_ingest
+from tats_core.queue import enqueue_pending
+from tats_core.quota import LIMIT_WITH_TOKEN, candidates_within, requests_needed
+from tats_ui import shell as ui
+
+ui.page_setup()
+
+NEW_JOB = 0
+FIELD_LABELS = {"github_url": "GitHub URL (required)", "name": "Name", "email": "Email"}
+NONE = "(not in the file)"
+
+deps = ui.get_deps()
+st.title("Upload candidates")
+
+result = st.session_state.get("upload_result")
+if result:
+    job_id, inserted, enqueue_report = result
+    st.success(f"Stored {inserted:,} candidate(s).", icon=":material/check_circle:")
+    if enqueue_report.error:
+        st.warning(ui.queue_down_message(enqueue_report), icon=":material/schedule:")
+    elif inserted:
+        st.success(f"Queued {enqueue_report.enqueued:,} for processing.")
+    st.page_link(
+        ui.TRIAGE_PAGE,
+        label="Open the triage page",
+        icon=":material/insights:",
+        query_params={"job": job_id},
+    )
+    st.divider()
+
+with transaction(deps.session_factory) as session:
+    open_jobs = jobs.list_jobs(session)
+titles = {job.id: job.title for job in open_jobs}
+requested = st.query_params.get("job")
+default_job = (
+    int(requested) if requested and requested.isdigit() and int(requested) in titles else None
+)
+options = [*titles, NEW_JOB]
+job_choice = st.selectbox(
+    "Job",
+    options,
+    index=options.index(default_job) if default_job else 0,
+    format_func=lambda i: titles.get(i, "➕ New job…"),
+)
+if job_choice == NEW_JOB:
+    with st.container(border=True):
+        new_title = st.text_input("New job title", key="upload_new_title")
+        new_description = st.text_area("Assignment", key="upload_new_description")
+        new_rubric = st.text_area("What good looks like", key="upload_new_rubric")
+
+st.markdown(
+    "One row per candidate, with a header row. A **GitHub repository URL** column is required "
+    "(`github_url`, `github`, `repo`, `repository`, ...); `name` and `email` are optional."
+)
+st.download_button(
+    "Download a sample CSV",
+    sample_csv(),
+    file_name="tats-sample-candidates.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
+uploaded = st.file_uploader(
+    "Candidates CSV", type=["csv", "txt", "tsv"], key=f"csv_{st.session_state.get('uploads', 0)}"
+)
+if uploaded is None:
+    st.stop()
+source = uploaded.getvalue()
+st.session_state.pop("upload_result", None)
+
+file_key = hashlib.sha256(source).hexdigest()[:16]
+try:
+    layout = inspect_layout(source)
+except InputError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+st.subheader("Columns")
+st.caption("Detected from the header row; correct them if a column was missed or mistaken.")
+mapping: dict[str, str | None] = {}
+for column, field in zip(st.columns(len(FIELDS)), FIELDS, strict=True):
+    choices = [NONE, *layout.headers]
+    detected = layout.mapping.get(field)
+    picked = column.selectbox(
+        FIELD_LABELS[field],
+        choices,
+        index=choices.index(detected) if detected in choices else 0,
+        key=f"map_{field}_{file_key}",
+    )
+    mapping[field] = None if picked == NONE else picked
+if not mapping["github_url"]:
+    st.error("Choose the column that holds the candidates' GitHub repository URLs.")
+    st.stop()
+
+
+def make_plan(job_id: int, progress_text: str) -> IngestPlan:
+    bar = st.progress(0.0, text=progress_text)
+    with transaction(deps.session_factory) as session:
+        plan = plan_ingest(
+            session,
+            job_id,
+            source,
+            mapping=mapping,
+            progress=lambda done: bar.progress(min(done, 1.0), text=progress_text),
+        )
+    bar.empty()
+    return plan
+
+
+# Planning reads the whole file: do it once per file, job and mapping, not on every rerun.
+plan_key = (file_key, job_choice, tuple(sorted(mapping.items(), key=str)))
+cached = st.session_state.get("upload_plan")
+try:
+    if cached is None or cached[0] != plan_key:
+        cached = (plan_key, make_plan(job_choice, "Checking the file…"))
+        st.session_state["upload_plan"] = cached
+except InputError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+plan: IngestPlan = cached[1]
+
+st.subheader("Validation")
+rows_col, valid_col, invalid_col, duplicate_col = st.columns(4)
+rows_col.metric("Rows in the file", f"{plan.total_rows:,}")
+valid_col.metric("New candidates", f"{len(plan.rows):,}")
+invalid_col.metric("Invalid rows", f"{len(plan.invalid):,}")
+duplicate_col.metric("Duplicates", f"{len(plan.duplicates):,}")
+if plan.rows:
+    st.caption("The first rows, as they will be stored:")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Name": row["name"],
+                "Email": row["email"],
+                "GitHub URL": row["github_url"],
+                "Repository": row["repo_full_name"],
+            }
+            for row in plan.rows[:10]
+        ),
+        hide_index=True,
+    )
+for title, problems in (("Invalid rows", plan.invalid), ("Duplicates", plan.duplicates)):
+    if problems:
+        with st.expander(f"{title} ({len(problems):,}) — not imported", icon=":material/warning:"):
+            st.dataframe(
+                pd.DataFrame(
+                    {"Row": p.row, "Value": p.value, "Reason": p.reason} for p in problems
+                ),
+                hide_index=True,
+                column_config={"Reason": st.column_config.TextColumn(width="large")},
+            )
+
+quota = ui.quota()
+needed = requests_needed(len(plan.rows))
+if quota is None:
+    st.caption(
+        ":material/cloud_off: The GitHub API did not answer, so the remaining quota is unknown."
+    )
+elif needed > quota.remaining:
+    st.warning(
+        f"This upload needs about {needed:,} GitHub requests, but only {quota.remaining:,} of "
+        f"{quota.limit:,} remain until {quota.reset:%H:%M} UTC: about "
+        f"{ui.plural(candidates_within(quota), 'candidate')} can be fetched before then. "
+        "The rest wait for "
+        "the reset or end as GitHub failed; re-run those once the quota is back."
+        + (
+            " Setting GITHUB_TOKEN raises the limit to 5,000 requests an hour."
+            if quota.limit < LIMIT_WITH_TOKEN
+            else ""
+        ),
+        icon=":material/speed:",
+    )
+else:
+    st.caption(
+        f":material/speed: Needs about {needed:,} GitHub requests; {quota.remaining:,} of "
+        f"{quota.limit:,} are left until {quota.reset:%H:%M} UTC."
+    )
+
+new_job_missing = job_choice == NEW_JOB and not new_title.strip()
+if new_job_missing:
+    st.caption("Give the new job a title to import.")
+if not st.button(
+    f"Import {len(plan.rows):,} candidate{'' if len(plan.rows) == 1 else 's'}",
+    type="primary",
+    icon=":material/upload:",
+    disabled=not plan.rows or new_job_missing,
+):
+    st.stop()
+
+bar = st.progress(0.0, text="Storing the candidates…")
+try:
+    # The job (when new) and its candidates land in one transaction: all or nothing.
+    with transaction(deps.session_factory) as session:
+        job = (
+            jobs.create_job(session, new_title, new_description, new_rubric)
+            if job_choice == NEW_JOB
+            else jobs.get_job(session, job_choice)
+        )
+        final_plan = plan_ingest(
+            session,
+            job.id,
+            source,
+            mapping=mapping,
+            progress=lambda done: bar.progress(done / 2, text="Checking the rows again…"),
+        )
+        report = apply_ingest(session, job.id, final_plan)
+        job_id = job.id
+except InputError as exc:
+    bar.empty()
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+bar.progress(0.5, text=f"Stored {report.inserted:,}; queueing them for processing…")
+enqueue_report = enqueue_pending(
+    deps.session_factory,
+    deps.queue,
+    job_id=job_id,
+    progress=lambda sent: bar.progress(
+        min(0.5 + sent / max(report.inserted, 1) / 2, 1.0), text=f"Queued {sent:,}…"
+    ),
+)
+st.session_state["upload_result"] = (job_id, report.inserted, enqueue_report)
+st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1  # a fresh, empty uploader
+st.session_state.pop("upload_plan", None)
+st.query_params["job"] = str(job_id)
+st.rerun()

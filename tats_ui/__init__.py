@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages (the pages themselves live in ``pages/``)."""

@@ -1,0 +1,232 @@
+"""Streamlit glue shared by the pages: dependencies built once, who is acting, status chips,
+the GitHub quota and the first-run panel. The product's logic stays in ``tats_core``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+from pydantic import AliasChoices
+from streamlit.runtime.pages_manager import PagesManager
+
+from tats_core import statuses
+from tats_core.db import transaction
+from tats_core.demo import load_demo
+from tats_core.deps import Deps, build_deps
+from tats_core.queue import EnqueueReport, enqueue_pending
+from tats_core.quota import LIMIT_WITH_TOKEN, Quota, candidates_within, github_quota
+from tats_core.settings import Settings, load_settings
+from tats_core.signals import Signals, describe
+
+TRIAGE_PAGE = "pages/triage.py"
+UPLOAD_PAGE = "pages/upload.py"
+JOBS_PAGE = "pages/jobs.py"
+LOCAL_ACTOR = "local user"
+
+
+def _setting_names() -> set[str]:
+    names: set[str] = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(a for a in alias.choices if isinstance(a, str))
+    return names
+
+
+def secrets() -> Mapping[str, Any]:
+    """Streamlit secrets, or nothing when no secrets.toml exists (local use, tests)."""
+    try:
+        return dict(st.secrets)
+    except FileNotFoundError:
+        return {}
+
+
+def secret_settings() -> dict[str, str]:
+    """Top-level secrets named like TATS settings (DATABASE_URL, QSTASH_TOKEN, ...)."""
+    allowed = _setting_names()
+    return {k: str(v) for k, v in secrets().items() if k in allowed and not isinstance(v, Mapping)}
+
+
+def _release(deps: Deps) -> None:
+    deps.engine.dispose()
+
+
+@st.cache_resource(show_spinner=False, on_release=_release)
+def _build_deps(overrides: tuple[tuple[str, str], ...]) -> Deps:
+    return build_deps(load_settings(**dict(overrides)))
+
+
+def get_deps() -> Deps:
+    return _build_deps(tuple(sorted(secret_settings().items())))
+
+
+def auth_configured() -> bool:
+    return isinstance(secrets().get("auth"), Mapping)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def sign_in_panel() -> None:
+    st.title("TATS · Applicant triage")
+    st.write("Sign in to see jobs and candidates.")
+    st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
+
+
+def configure_page() -> None:
+    st.set_page_config(
+        page_title="TATS · Applicant triage",
+        page_icon=":material/fact_check:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+
+
+def render_sidebar() -> None:
+    """The app's sidebar: who is signed in (or local mode) and the GitHub quota."""
+    with st.sidebar:
+        st.markdown("### TATS\nTechnical applicant triage")
+        if auth_configured():
+            st.caption(f"Signed in as **{actor()}**")
+            st.button("Sign out", icon=":material/logout:", on_click=st.logout)
+        else:
+            st.caption(":material/lock_open: Local mode — no sign-in configured")
+        github = quota()
+        if github is None:
+            st.caption(":material/cloud_off: GitHub quota unknown (API not reachable)")
+        else:
+            st.caption(
+                f":material/speed: GitHub API: {github.remaining:,} of {github.limit:,} requests left "
+                f"(about {candidates_within(github):,} candidates), resets {github.reset:%H:%M} UTC"
+            )
+            if github.limit < LIMIT_WITH_TOKEN:
+                st.caption("Set GITHUB_TOKEN to raise the limit to 5,000 requests an hour.")
+
+
+def page_setup() -> None:
+    """First lines of every page: gate access, and draw the app's shell when Streamlit runs the
+    page without ``streamlit_app.py`` (its folder-based navigation on a fresh server's first
+    visit straight to a page URL, and AppTest's ``switch_page``)."""
+    standalone = running_without_the_app_shell()
+    if standalone:
+        configure_page()
+    require_access()
+    if standalone:
+        render_sidebar()
+
+
+def running_without_the_app_shell() -> bool:
+    # Streamlit keeps this flag True until ``st.navigation`` has run in the process; while it
+    # is True a page URL runs the page script alone, without ``streamlit_app.py``.
+    return bool(PagesManager.uses_pages_directory)
+
+
+def require_access() -> None:
+    """Stop unless the visitor may see the app (checked by ``streamlit_app.py`` and again by
+    each page, which Streamlit may run on its own; see ``page_setup``)."""
+    if auth_configured() and not st.user.get("is_logged_in"):
+        sign_in_panel()
+        st.stop()
+
+
+def actor() -> str:
+    """Who is acting, for the audit trail: the signed-in user, else the local user."""
+    if auth_configured() and st.user.get("is_logged_in"):
+        return str(st.user.get("name") or st.user.get("email") or "signed-in user")
+    return LOCAL_ACTOR
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: str | None) -> str:
+    """Untrusted text (names, repository text, model output) shown literally in markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+
+
+def signal_lines(stored: Mapping[str, Any]) -> list[str]:
+    """The recruiter-facing fact lines for an evaluation's stored signals."""
+    if not stored:
+        return []
+    known = {f.name for f in dataclasses.fields(Signals)}
+    return describe(Signals(**{k: v for k, v in stored.items() if k in known}))
+
+
+def chip(status: str, text: str | None = None) -> str:
+    """A status label in its colour (the same colours as the chart and the table)."""
+    label = html.escape(text if text is not None else statuses.LABELS[status])
+    color = statuses.COLORS[status]
+    return (
+        f'<span style="background:{color}1f;color:{color};border:1px solid {color}66;'
+        f"border-radius:999px;padding:0.1rem 0.55rem;font-weight:600;font-size:0.85rem;"
+        f'white-space:nowrap">{label}</span>'
+    )
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _quota(api_url: str, _settings: Settings) -> Quota | None:
+    return github_quota(_settings)
+
+
+def quota() -> Quota | None:
+    settings = get_deps().settings
+    return _quota(settings.github_api_url, settings)
+
+
+def enqueue(job_id: int) -> EnqueueReport:
+    deps = get_deps()
+    return enqueue_pending(deps.session_factory, deps.queue, job_id=job_id)
+
+
+def queue_down_message(report: EnqueueReport) -> str:
+    return (
+        f"{report.error[:1].upper()}{report.error[1:]}: {report.remaining:,} candidate(s) are "
+        "stored as pending and will be queued automatically by reconcile "
+        "(`tats reconcile`, which `tats dev` runs every minute)."
+        if report.error
+        else ""
+    )
+
+
+def _load_demo() -> None:
+    deps = get_deps()
+    with transaction(deps.session_factory) as session:
+        job_id = load_demo(session)
+    report = enqueue(job_id)
+    if report.error:
+        st.session_state["notice"] = ("warning", queue_down_message(report))
+    st.query_params["job"] = str(job_id)
+
+
+def first_run() -> None:
+    """What to do on an empty database."""
+    st.title("Welcome to TATS")
+    st.markdown(
+        "TATS triages candidates' take-home repositories: upload a CSV of candidates for a job, "
+        "and each GitHub repository is checked and judged in the background while you watch."
+    )
+    st.info("There are no jobs yet. Start here:", icon=":material/flag:")
+    col1, col2, col3 = st.columns(3)
+    with col1, st.container(border=True):
+        st.markdown("**1. Create a job**  \nThe assignment, and what good looks like.")
+        st.page_link(JOBS_PAGE, label="Create a job", icon=":material/work:")
+    with col2, st.container(border=True):
+        st.markdown("**2. Upload a CSV**  \nOne row per candidate with a GitHub URL.")
+        st.page_link(UPLOAD_PAGE, label="Upload candidates", icon=":material/upload_file:")
+    with col3, st.container(border=True):
+        st.markdown("**Or try the demo**  \nA sample job, served offline.")
+        if os.environ.get("TATS_DEMO") == "1":
+            st.button(
+                "Load demo data", icon=":material/play_arrow:", type="primary", on_click=_load_demo
+            )
+        else:
+            st.markdown("Run `tats dev --demo` to start TATS with sample data.")

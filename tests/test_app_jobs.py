@@ -1,0 +1,118 @@
+"""The jobs page: create, edit and archive jobs; each listed with its counts per status."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tats_core import statuses
+from tats_core.db import transaction
+from tats_core.jobs import set_archived
+from tats_core.models import Job
+from tests import app_fixtures
+from tests.app_fixtures import (
+    no_exceptions,
+    seed_every_status,
+    texts,
+)
+
+JOBS = "pages/jobs.py"
+
+app_env, make_app = app_fixtures.app_env, app_fixtures.make_app  # fixtures
+
+
+def jobs_page(make_app):  # type: ignore[no-untyped-def]
+    at = no_exceptions(make_app().run())
+    return no_exceptions(at.switch_page(JOBS).run())
+
+
+def button(at, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button if b.label == label)
+
+
+def all_jobs(session_factory) -> list[Job]:  # type: ignore[no-untyped-def]
+    with transaction(session_factory) as session:
+        return list(session.scalars(select(Job).order_by(Job.id)))
+
+
+def test_with_no_jobs_the_form_is_open_and_creating_one_lists_it(make_app, session_factory):
+    at = jobs_page(make_app)
+    assert "No jobs yet" in texts(at)
+    assert at.expander[0].proto.expanded
+    at.text_input(key="new_title").input("Data engineer take-home")
+    at.text_area(key="new_description").input("Build an ETL pipeline in Python")
+    at.text_area(key="new_rubric").input("Idempotent loads, tests, a README")
+    no_exceptions(button(at, "Create job").click().run())
+
+    [job] = all_jobs(session_factory)
+    assert (job.title, job.description, job.rubric) == (
+        "Data engineer take-home",
+        "Build an ETL pipeline in Python",
+        "Idempotent loads, tests, a README",
+    )
+    assert any("Created the job" in s.value for s in at.success)
+    assert list(at.dataframe[0].value["Job"]) == ["Data engineer take-home"]
+    assert at.text_input(key="new_title").value == ""  # ready for the next one
+
+
+def test_a_duplicate_title_is_refused(make_app, session_factory):
+    seed_every_status(session_factory, title="Backend take-home")
+    at = jobs_page(make_app)
+    at.text_input(key="new_title").input("backend TAKE-HOME")
+    no_exceptions(button(at, "Create job").click().run())
+    assert any("already exists" in e.value for e in at.error)
+    assert len(all_jobs(session_factory)) == 1
+
+
+def test_the_list_counts_candidates_per_status(make_app, session_factory):
+    seed_every_status(session_factory, title="Backend take-home")
+    at = jobs_page(make_app)
+    row = at.dataframe[0].value.iloc[0]
+    assert row["Candidates"] == len(statuses.ALL)
+    for status in statuses.ALL:
+        assert row[statuses.LABELS[status]] == 1
+    assert round(row["Done"]) == 75  # 6 of 8 are final
+
+
+def test_editing_a_job_saves_it(make_app, session_factory):
+    seeded = seed_every_status(session_factory, title="Backend take-home")
+    at = jobs_page(make_app)
+    at.text_input(key=f"title_{seeded.job_id}").input("Backend take-home (2025)")
+    at.text_area(key=f"rubric_{seeded.job_id}").input("Tests, README, history over days")
+    no_exceptions(button(at, "Save changes").click().run())
+    [job] = all_jobs(session_factory)
+    assert (job.title, job.rubric) == (
+        "Backend take-home (2025)",
+        "Tests, README, history over days",
+    )
+    assert any(s.value == "Saved." for s in at.success)
+
+
+def test_archive_hides_a_job_and_restore_brings_it_back(make_app, session_factory):
+    seed_every_status(session_factory, title="Old job")
+    seed_every_status(session_factory, title="Current job")
+    at = jobs_page(make_app)
+    at.selectbox(key="edit_job").select(all_jobs(session_factory)[0].id)
+    no_exceptions(at.run())
+    no_exceptions(button(at, "Archive job").click().run())
+
+    assert all_jobs(session_factory)[0].archived_at is not None
+    assert list(at.dataframe[0].value["Job"]) == ["Current job"]
+
+    at.toggle(key="show_archived").set_value(True)
+    no_exceptions(at.run())
+    listed = at.dataframe[0].value.set_index("Job")["Archived"].to_dict()
+    assert listed == {"Old job": True, "Current job": False}
+    at.selectbox(key="edit_job").select(all_jobs(session_factory)[0].id)
+    no_exceptions(at.run())
+    no_exceptions(button(at, "Restore job").click().run())
+    assert all_jobs(session_factory)[0].archived_at is None
+
+
+def test_an_archived_job_is_not_the_default_on_the_triage_page(make_app, session_factory):
+    old = seed_every_status(session_factory, title="Old job")
+    seed_every_status(session_factory, title="Current job")
+    with transaction(session_factory) as session:
+        set_archived(session, old.job_id, True)
+    at = no_exceptions(make_app().run())
+    assert at.title[0].value == "Current job"
+    assert at.selectbox[0].options == ["Current job"]

@@ -1,0 +1,153 @@
+"""The app around the pages: navigation, sign-in, settings from Streamlit secrets, the GitHub
+quota in the sidebar, and the boundary between the UI shell and ``tats_core``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tats_core import statuses
+from tats_core.quota import candidates_within, github_quota, requests_needed
+from tats_core.settings import load_settings
+from tests import app_fixtures
+from tests.app_fixtures import (
+    APP,
+    NAMES,
+    ROOT,
+    events_of,
+    fake_github,
+    no_exceptions,
+    seed_every_status,
+    table,
+    texts,
+)
+from tests.servers import free_port, serve
+
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-test-cookie-secret",
+    "client_id": "tats",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "https://id.example.com/.well-known/openid-configuration",
+}
+
+app_env, make_app = app_fixtures.app_env, app_fixtures.make_app  # fixtures
+
+
+def sidebar_text(at) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(str(e.value) for e in [*at.sidebar.caption, *at.sidebar.markdown])
+
+
+@pytest.mark.parametrize(
+    ("page", "heading"),
+    [
+        ("pages/triage.py", "Welcome to TATS"),
+        ("pages/upload.py", "Upload candidates"),
+        ("pages/jobs.py", "Jobs"),
+    ],
+)
+def test_every_page_opens_on_an_empty_database(make_app, page, heading):
+    at = no_exceptions(make_app().run())
+    no_exceptions(at.switch_page(page).run())
+    assert at.title[0].value == heading
+    assert "Local mode" in sidebar_text(at)  # every page runs inside the app's shell
+
+
+def test_without_auth_the_app_says_it_runs_in_local_mode(make_app):
+    at = no_exceptions(make_app().run())
+    assert "Local mode — no sign-in configured" in sidebar_text(at)
+
+
+def test_with_auth_configured_a_signed_out_user_only_sees_the_sign_in(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = make_app()
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": False}
+    no_exceptions(at.run())
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe
+    assert "Backend take-home" not in texts(at)
+
+
+def test_a_signed_in_user_is_named_in_the_audit_trail(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    at = make_app()
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "name": "Rita Recruiter", "email": "rita@example.com"}
+    no_exceptions(at.run())
+    assert "Signed in as **Rita Recruiter**" in sidebar_text(at)
+
+    row = list(table(at)["Name"]).index(NAMES["github_failed"])
+    at.session_state["candidate_table"] = {"selection": {"rows": [row], "columns": []}}
+    no_exceptions(at.run())
+    no_exceptions(next(b for b in at.button if b.label == "Re-run this candidate").click().run())
+    assert events_of(session_factory, seeded.ids["github_failed"])[-1].actor == "Rita Recruiter"
+
+
+def test_streamlit_secrets_supply_the_database_url(
+    make_app, monkeypatch, database_url, tmp_path, session_factory
+):
+    seed_every_status(session_factory, title="Job in the secrets' database")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    at = make_app()
+    at.secrets["DATABASE_URL"] = database_url
+    no_exceptions(at.run())
+    assert at.title[0].value == "Job in the secrets' database"
+
+
+def test_the_sidebar_shows_the_github_quota(make_app, monkeypatch):
+    with serve(fake_github(remaining=42)) as github:
+        monkeypatch.setenv("GITHUB_API_URL", github)
+        at = no_exceptions(make_app().run())
+    shown = sidebar_text(at)
+    assert "GitHub API: 42 of 60 requests left (about 7 candidates)" in shown
+    assert "GITHUB_TOKEN" in shown
+
+
+def test_the_sidebar_says_when_the_quota_is_unknown(make_app):
+    at = no_exceptions(make_app().run())
+    assert "GitHub quota unknown" in sidebar_text(at)
+
+
+def test_github_quota_reads_the_core_limit_and_sends_the_token():
+    app = fake_github(remaining=4_321, limit=5_000)
+    with serve(app) as github:
+        settings = load_settings(GITHUB_API_URL=github, GITHUB_TOKEN="ghp_secret-for-test")
+        quota = github_quota(settings)
+    assert quota is not None
+    assert (quota.limit, quota.remaining, quota.reset.year) == (5_000, 4_321, 2030)
+    assert app.state.seen[0]["authorization"] == "Bearer ghp_secret-for-test"
+    assert candidates_within(quota) == 4_321 // 6
+    assert requests_needed(100) == 600
+
+
+def test_github_quota_is_none_when_github_does_not_answer():
+    assert github_quota(load_settings(GITHUB_API_URL=f"http://127.0.0.1:{free_port()}")) is None
+    with serve(fake_github(remaining=1, status=500)) as github:
+        assert github_quota(load_settings(GITHUB_API_URL=github)) is None
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_the_ui_shell_imports_no_worker_and_the_core_imports_no_ui():
+    shell = [APP, *sorted((ROOT / "pages").glob("*.py"))]
+    for path in shell:
+        assert not {n for n in _imports(path) if n.split(".")[0] == "worker_service"}, path
+    for module in ("quota.py", "demo.py", "jobs.py", "candidates.py", "export.py"):
+        imported = _imports(ROOT / "tats_core" / module)
+        assert not {n.split(".")[0] for n in imported} & {"streamlit", "fastapi"}, module
+
+
+def test_status_labels_and_colours_cover_every_status():
+    assert set(statuses.LABELS) == set(statuses.COLORS) == set(statuses.ALL)
+    assert len(set(statuses.COLORS.values())) == len(statuses.ALL)

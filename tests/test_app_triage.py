@@ -1,0 +1,343 @@
+"""The triage page, run headless with AppTest against the real test databases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from tats_core import statuses
+from tats_core.candidates import CandidateFilter
+from tats_core.db import transaction
+from tats_core.export import evaluations_csv
+from tats_core.models import Candidate, Job
+from tests import app_fixtures
+from tests.app_fixtures import (
+    NAMES,
+    add_candidate,
+    candidate,
+    events_of,
+    no_exceptions,
+    seed_every_status,
+    set_status,
+    table,
+    texts,
+)
+
+TABLE = "candidate_table"
+
+app_env, make_app = app_fixtures.app_env, app_fixtures.make_app  # fixtures
+
+
+def select_row(at, name: str):  # type: ignore[no-untyped-def]
+    """Click the table row of candidate ``name`` (what a person does in the browser)."""
+    row = list(table(at)["Name"]).index(name)
+    at.session_state[TABLE] = {"selection": {"rows": [row], "columns": []}}
+    return no_exceptions(at.run())
+
+
+def button(at, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button if b.label.startswith(label))
+
+
+def shown_statuses(at) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(table(at)["Status"])
+
+
+def test_an_empty_database_says_what_to_do_first(make_app):
+    at = no_exceptions(make_app().run())
+    page = texts(at)
+    assert "Welcome to TATS" in page
+    assert "tats dev --demo" in page
+    assert {link.label for link in at.get("page_link")} >= {"Create a job", "Upload candidates"}
+    assert not [b for b in at.button if b.label == "Load demo data"]  # only with TATS_DEMO=1
+
+
+def test_the_demo_button_loads_the_demo_job_and_says_the_queue_is_down(
+    make_app, monkeypatch, session_factory
+):
+    monkeypatch.setenv("TATS_DEMO", "1")
+    at = no_exceptions(make_app().run())
+    no_exceptions(button(at, "Load demo data").click().run())
+
+    with transaction(session_factory) as session:
+        job = session.scalar(select(Job))
+        pending = session.scalar(
+            select(func.count()).where(Candidate.job_id == job.id, Candidate.status == "pending")
+        )
+    assert pending == 7
+    assert at.query_params["job"] == str(job.id)
+    assert at.title[0].value == job.title
+    assert len(table(at)) == 7
+    assert any("reconcile" in w.value for w in at.warning)
+
+
+def test_opens_the_most_recently_active_job_with_chart_and_table_without_a_click(
+    make_app, session_factory
+):
+    seed_every_status(session_factory, title="Older job")
+    newer = seed_every_status(session_factory, title="Newer job")
+    at = no_exceptions(make_app().run())
+    assert at.title[0].value == "Newer job"
+    assert at.query_params["job"] == str(newer.job_id)  # the URL can be shared
+    assert at.get("vega_lite_chart")
+    assert len(table(at)) == len(statuses.ALL)
+
+
+def test_the_job_query_parameter_opens_that_job(make_app, session_factory):
+    older = seed_every_status(session_factory, title="Older job")
+    seed_every_status(session_factory, title="Newer job")
+    at = no_exceptions(make_app(job=older.job_id).run())
+    assert at.title[0].value == "Older job"
+
+
+def test_an_unknown_job_falls_back_with_a_warning(make_app, session_factory):
+    seed_every_status(session_factory, title="Only job")
+    at = no_exceptions(make_app(job=999).run())
+    assert any("no job '999'" in w.value for w in at.warning)
+    assert at.title[0].value == "Only job"
+
+
+def test_a_job_without_candidates_points_to_the_upload_page(make_app, session_factory):
+    with transaction(session_factory) as session:
+        session.add(Job(title="Fresh job"))
+    at = no_exceptions(make_app().run())
+    assert "No candidates in this job yet" in texts(at)
+    assert any(link.label == "Upload a CSV of candidates" for link in at.get("page_link"))
+
+
+def test_every_status_has_one_colour_in_chart_labels_and_table(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    scale = spec["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["domain"] == [statuses.LABELS[s] for s in statuses.ALL]
+    assert scale["range"] == [statuses.COLORS[s] for s in statuses.ALL]
+
+    legend = "".join(m.value for m in at.markdown)
+    for status in statuses.ALL:
+        assert f"{statuses.LABELS[status]} · 1" in legend
+        assert statuses.COLORS[status] in legend
+    assert shown_statuses(at) == set(statuses.LABELS.values())
+    assert "6 of 8 candidates processed" in at.get("progress")[0].proto.text
+
+
+def test_the_table_links_repositories_and_shows_scores(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    frame = table(at)
+    assert list(frame["Name"][:3]) == [
+        NAMES["looks_fine"],
+        NAMES["needs_review"],
+        NAMES["low_effort"],
+    ]
+    grace = frame[frame["ID"] == seeded.ids["looks_fine"]].iloc[0]
+    assert grace["Repository"] == "https://github.com/grace-hopper/take-home"
+    assert grace["Score"] == 88
+    assert "Showing 1–8 of 8 candidates" in texts(at)
+
+
+def test_status_filter(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    at.multiselect(key="filter_status").set_value(["needs_review", "low_effort"])
+    no_exceptions(at.run())
+    assert shown_statuses(at) == {"Needs review", "Low effort"}
+    assert "Showing 1–2 of 2 candidates (filtered from 8)" in texts(at)
+
+
+def test_score_filter(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    at.slider(key="filter_score").set_range(50, 100)
+    no_exceptions(at.run())
+    assert shown_statuses(at) == {"Looks fine", "Needs review"}
+
+
+def test_text_search(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    at.text_input(key="filter_search").input("grace")
+    no_exceptions(at.run())
+    assert list(table(at)["Name"]) == ["Grace Hopper"]
+
+
+def test_analyzer_filter(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    analyzer = at.multiselect(key="filter_analyzer")
+    assert analyzer.options == ["cohere", "heuristic"]
+    analyzer.set_value(["cohere"])
+    no_exceptions(at.run())
+    assert list(table(at)["Name"]) == ["Grace Hopper"]
+
+
+def test_filters_that_match_nothing_say_so(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    at.text_input(key="filter_search").input("nobody-by-that-name")
+    no_exceptions(at.run())
+    assert "No candidates match these filters" in texts(at)
+    assert not at.dataframe
+
+
+def test_a_big_job_is_paged_on_the_server(make_app, session_factory):
+    with transaction(session_factory) as session:
+        job = Job(title="Big job")
+        session.add(job)
+        session.flush()
+        for i in range(120):
+            add_candidate(session, job.id, statuses.PENDING, f"Person {i:03}")
+    at = no_exceptions(make_app().run())
+    assert len(table(at)) == 50
+    assert "Showing 1–50 of 120 candidates" in texts(at)
+    at.get("pagination")[0].set_value(3)
+    no_exceptions(at.run())
+    assert len(table(at)) == 20
+    assert "Showing 101–120 of 120 candidates" in texts(at)
+    assert table(at)["Name"].iloc[0] == "Person 100"
+
+
+def test_selecting_a_row_shows_the_evaluation(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = select_row(no_exceptions(make_app().run()), NAMES["needs_review"])
+    page = texts(at)
+    assert at.subheader[-1].value == NAMES["needs_review"]
+    assert "Nina Review built the API" in page
+    assert "Strength of Nina Review" in page and "Concern about Nina Review" in page
+    assert "7 commits on 'main'" in page  # signals, described for a person
+    criteria = at.dataframe[1].value
+    assert list(criteria.iloc[0]) == ["CRUD endpoints", "met", "app/main.py"]
+    assert any("prompt injection" in e.value for e in at.error)
+    history = at.dataframe[2].value
+    assert list(history["Why"]) == ["imported from CSV"]
+
+
+def test_a_failed_candidate_shows_why(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = select_row(no_exceptions(make_app().run()), NAMES["github_failed"])
+    assert any("could not be judged" in w.value for w in at.warning)
+
+
+def test_the_selection_follows_the_candidate_when_rows_move(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    at = select_row(no_exceptions(make_app().run()), NAMES["low_effort"])
+    assert at.subheader[-1].value == NAMES["low_effort"]
+    # A new, better-scored candidate arrives above it: the detail must not jump to another one.
+    with transaction(session_factory) as session:
+        add_candidate(session, seeded.job_id, statuses.LOOKS_FINE, "Ada Newcomer")
+    no_exceptions(at.run())
+    assert at.subheader[-1].value == NAMES["low_effort"]
+    rows = at.session_state[TABLE]["selection"]["rows"]
+    assert list(table(at)["Name"])[rows[0]] == NAMES["low_effort"]
+
+
+def test_override_records_who_why_and_override(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    at = select_row(no_exceptions(make_app().run()), NAMES["low_effort"])
+    at.selectbox(key="override_decision").set_value("looks_fine")
+    at.text_input(key="override_reason").input("Pair-programmed with us; strong in person")
+    no_exceptions(button(at, "Save override").click().run())
+
+    low = seeded.ids["low_effort"]
+    assert candidate(session_factory, low).status == "looks_fine"
+    last = events_of(session_factory, low)[-1]
+    assert (last.override, last.from_status, last.to_status) == (True, "low_effort", "looks_fine")
+    assert last.reason == "Pair-programmed with us; strong in person"
+    assert last.actor == "local user"
+    assert any("Looks fine" in s.value for s in at.success)
+    assert at.dataframe[-1].value["Why"].iloc[0].startswith("Override: Pair-programmed")
+
+
+def test_override_without_a_reason_is_refused(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    at = select_row(no_exceptions(make_app().run()), NAMES["low_effort"])
+    at.selectbox(key="override_decision").set_value("looks_fine")
+    no_exceptions(button(at, "Save override").click().run())
+    assert any("say why" in e.value for e in at.error)
+    assert candidate(session_factory, seeded.ids["low_effort"]).status == "low_effort"
+
+
+def test_actions_are_disabled_while_a_candidate_is_processing(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = select_row(no_exceptions(make_app().run()), NAMES["processing"])
+    assert button(at, "Re-run this candidate").disabled
+    assert button(at, "Save override").disabled
+
+
+def test_rerun_one_candidate_starts_a_new_attempt_and_warns_the_queue_is_down(
+    make_app, session_factory
+):
+    seeded = seed_every_status(session_factory)
+    at = select_row(no_exceptions(make_app().run()), NAMES["github_failed"])
+    no_exceptions(button(at, "Re-run this candidate").click().run())
+
+    failed = candidate(session_factory, seeded.ids["github_failed"])
+    assert (failed.status, failed.attempt) == ("pending", 2)
+    assert events_of(session_factory, failed.id)[-1].actor == "local user"
+    assert any("reconcile" in w.value for w in at.warning)
+    assert "Pending · 2" in "".join(m.value for m in at.markdown)
+
+
+def test_rerun_all_failed_candidates(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    no_exceptions(button(at, "Re-run failed (3)").click().run())
+    for status in statuses.FAILURES:
+        again = candidate(session_factory, seeded.ids[status])
+        assert (again.status, again.attempt) == ("pending", 2)
+    assert candidate(session_factory, seeded.ids["looks_fine"]).attempt == 1
+    assert button(at, "Re-run failed").disabled
+
+
+def test_the_next_run_shows_new_statuses(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    assert "updating every 3 s" in at.get("progress")[0].proto.text
+
+    set_status(session_factory, seeded.ids["pending"], "looks_fine")
+    set_status(session_factory, seeded.ids["processing"], "low_effort")
+    no_exceptions(at.run())
+
+    legend = "".join(m.value for m in at.markdown)
+    assert "Pending · 0" in legend and "Processing · 0" in legend
+    assert "Looks fine · 2" in legend and "Low effort · 2" in legend
+    assert "Pending" not in shown_statuses(at)
+    progress = at.get("progress")[0].proto
+    assert "8 of 8 candidates processed" in progress.text
+    assert "updating" not in progress.text  # nothing pending: the page stops refreshing
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_download_buttons_are_offered(make_app, session_factory, filtered):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app().run())
+    if filtered:
+        at.multiselect(key="filter_status").set_value(["looks_fine"])
+        no_exceptions(at.run())
+    labels = {b.label: b for b in at.get("download_button")}
+    assert not labels["Download all (CSV)"].disabled
+    assert labels["Download filtered (CSV)"].disabled is not filtered
+
+
+CONTRACT_COLUMNS = (
+    "candidate_id,name,email,github_url,status,score,summary,strengths,concerns,analyzer,"
+    "evaluated_at"
+)
+
+
+def test_the_download_csv_has_the_contract_columns_and_respects_filters(session_factory):
+    seeded = seed_every_status(session_factory)
+    with transaction(session_factory) as session:
+        add_candidate(session, seeded.job_id, statuses.PENDING, "=HYPERLINK(evil)")
+        everyone = evaluations_csv(session, seeded.job_id).decode("utf-8-sig").splitlines()
+        looks_fine = evaluations_csv(
+            session, seeded.job_id, CandidateFilter(statuses=["looks_fine"])
+        ).decode("utf-8-sig")
+    assert everyone[0].startswith(CONTRACT_COLUMNS)
+    assert len(everyone) == 1 + len(statuses.ALL) + 1
+    assert any(line.split(",")[1] == "'=HYPERLINK(evil)" for line in everyone)  # neutralised
+    rows = looks_fine.splitlines()[1:]
+    assert len(rows) == 1 and "Grace Hopper" in rows[0] and ",88," in rows[0]

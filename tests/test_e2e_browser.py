@@ -1,0 +1,158 @@
+"""End to end in a real browser: ``tats dev --demo`` (local queue, worker, app and the offline
+GitHub replay) on free ports with a temporary SQLite database; a person uploads a CSV on the
+upload page and watches the triage page reach final statuses without reloading it.
+
+Needs Debian's chromium at /usr/bin/chromium (``apt-get install chromium``): skipped without it
+on a workstation, a failure in CI. Screenshots land in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tats_core.demo import DEMO_OWNER, MISSING_REPO
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REPOS = ["todo-api", "nextjs-starter", "empty-submission", MISSING_REPO]
+FINAL_WITHIN_S = 180
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture
+def dev_stack(tmp_path: Path) -> Iterator[str]:
+    """``python -m tats_core dev --demo`` on free ports; yields the app's URL."""
+    app_port, queue_port, worker_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'tats.db'}",
+        "QSTASH_URL": f"http://127.0.0.1:{queue_port}",
+        "TATS_WORKER_URL": f"http://127.0.0.1:{worker_port}",
+        "TATS_ANALYZER": "heuristic",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = (tmp_path / "dev-stack.log").open("wb")
+    command = [sys.executable, "-m", "tats_core", "dev", "--demo", "--app-port", str(app_port)]
+    # Its own process group, so the queue, worker and app it starts stop with it.
+    stack = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{app_port}"
+    try:
+        _wait_for(lambda: _answers(f"{url}/_stcore/health"), stack, timeout=90)
+        _wait_for(lambda: b"TATS is running" in (tmp_path / "dev-stack.log").read_bytes(), stack)
+        yield url
+    finally:
+        if stack.poll() is None:
+            stack.send_signal(signal.SIGINT)  # Ctrl-C: the stack stops its children itself
+            try:
+                stack.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.pid, signal.SIGKILL)
+                stack.wait()
+        log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "dev-stack.log").write_bytes((tmp_path / "dev-stack.log").read_bytes())
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_for(ready, stack: subprocess.Popen[bytes], timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if stack.poll() is not None:
+            pytest.fail(f"`tats dev --demo` exited with {stack.returncode}; see dev-stack.log")
+        if time.monotonic() > deadline:
+            pytest.fail(f"`tats dev --demo` was not ready within {timeout:.0f} s")
+        time.sleep(0.3)
+
+
+def test_upload_then_watch_the_triage_page_reach_final_statuses(
+    chromium: Path, dev_stack: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    csv_path = tmp_path / "candidates.csv"
+    csv_path.write_text(
+        "name,email,github_url\n"
+        + "".join(
+            f"Person {i},person{i}@example.com,https://github.com/{DEMO_OWNER}/{repo}\n"
+            for i, repo in enumerate(REPOS)
+        )
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1600})
+        try:
+            page.goto(f"{dev_stack}/upload")  # a first visit straight to a page's URL
+            nav = page.get_by_test_id("stSidebarNav")
+            expect(nav).to_contain_text("Triage")
+            expect(nav).not_to_contain_text("triage view")  # the app's navigation, not one per file
+            page.get_by_test_id("stSelectbox").first.click()
+            page.get_by_role("option", name="➕ New job…").click()
+            title = page.get_by_label("New job title")
+            title.fill("E2E take-home")
+            title.press("Enter")
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_path))
+            import_button = page.get_by_role("button", name=f"Import {len(REPOS)} candidates")
+            expect(import_button).to_be_enabled(timeout=30_000)
+            expect(page.get_by_text("New candidates")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+
+            import_button.click()
+            expect(page.get_by_text(f"Stored {len(REPOS)} candidate(s)")).to_be_visible(
+                timeout=30_000
+            )
+            page.get_by_role("link", name="Open the triage page").click()
+            expect(page.get_by_role("heading", name="E2E take-home")).to_be_visible(timeout=30_000)
+            # A reload would lose this marker: the page must update itself.
+            page.evaluate("window.__tatsNoReload = true")
+            done = f"{len(REPOS)} of {len(REPOS)} candidates processed"
+            expect(page.get_by_text(done)).to_be_visible(timeout=FINAL_WITHIN_S * 1000)
+            assert page.evaluate("window.__tatsNoReload === true")
+            expect(page.get_by_text("Looks fine", exact=True).first).to_be_visible()
+            expect(page.get_by_text("GitHub failed", exact=True).first).to_be_visible()
+            page.wait_for_timeout(1_000)  # let the chart finish drawing for the screenshot
+            page.screenshot(path=str(ARTIFACTS / "triage.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
