@@ -7,13 +7,15 @@ any reasonable one into rows of ``name``/``email``/``github_url`` strings, or ra
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import pandas as pd
 
@@ -52,6 +54,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 ProgressCallback = Callable[[float], None]
 CHUNK_ROWS = 20_000
+_T = TypeVar("_T")
 
 
 def normalise_header(header: str) -> str:
@@ -75,6 +78,10 @@ class CsvLayout:
     size_bytes: int
 
 
+class _BinaryData(Exception):
+    """A NUL byte past the sniffed start of the file: raised through pandas, caught below."""
+
+
 class _CountingReader(io.RawIOBase):
     """Wraps a binary file and reports how far pandas has read, for the progress bar."""
 
@@ -86,6 +93,9 @@ class _CountingReader(io.RawIOBase):
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         data = self._raw.read(len(buffer))
+        # inspect_layout only saw the first 64 KB; PostgreSQL refuses NUL in text columns.
+        if b"\x00" in data:
+            raise _BinaryData
         buffer[: len(data)] = data
         self.read_bytes += len(data)
         if self._progress:
@@ -132,6 +142,22 @@ def _decode(head: bytes, *, complete: bool) -> str:
         raise _not_utf8(exc.start) from None
 
 
+def _first_undecodable_byte(source: str | Path | bytes) -> int:
+    """Where the first non-UTF-8 byte is (pandas reports a position inside its own buffer)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    raw, _ = _open(source)
+    offset = 0
+    with raw:
+        while chunk := raw.read(1 << 20):
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return offset - pending + exc.start
+            offset += len(chunk)
+    return offset
+
+
 def _not_utf8(position: int) -> InputError:
     return InputError(
         f"the file is not UTF-8 text (unreadable byte at position {position}); "
@@ -163,32 +189,58 @@ def read_rows(
         )
     raw, size = _open(source)
     counting = _CountingReader(raw, size, progress)
-    reader = pd.read_csv(
-        io.BufferedReader(counting, buffer_size=1 << 20),
-        sep=layout.delimiter,
-        dtype=str,
-        keep_default_na=False,
-        encoding="utf-8-sig",
-        encoding_errors="strict",
-        chunksize=CHUNK_ROWS,
-        skip_blank_lines=True,
-        skipinitialspace=True,
-    )
     first_row = 2  # the header is row 1, as a spreadsheet numbers them
     try:
-        with raw, reader:
-            for chunk in reader:
-                chunk.columns = [str(c).strip() for c in chunk.columns]
-                out = pd.DataFrame({f: chunk.get(col, "") for f, col in mapping.items() if col})
-                for field in FIELDS:
-                    if field not in out:
-                        out[field] = ""
-                out.insert(0, "row", range(first_row, first_row + len(chunk)))
-                first_row += len(chunk)
-                yield out
+        with raw:
+            # Creating the reader already parses the header and the first buffer, so it
+            # belongs inside the try: a bad byte there must become an InputError too.
+            reader = _quietly(
+                pd.read_csv,
+                io.BufferedReader(counting, buffer_size=1 << 20),
+                sep=layout.delimiter,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                encoding_errors="strict",
+                chunksize=CHUNK_ROWS,
+                # Blank lines are rows in a spreadsheet: keep them for the row numbers and
+                # drop them below.
+                skip_blank_lines=False,
+                skipinitialspace=True,
+                # A trailing delimiter on the data rows must not turn the first column into
+                # an index (which shifts every value one column to the left).
+                index_col=False,
+            )
+            with reader:
+                while (chunk := _quietly(next, reader, None)) is not None:
+                    chunk.columns = [str(c).strip() for c in chunk.columns]
+                    rows = range(first_row, first_row + len(chunk))
+                    first_row += len(chunk)
+                    filled = chunk.ne("").any(axis=1).to_numpy()
+                    out = pd.DataFrame({f: chunk.get(col, "") for f, col in mapping.items() if col})
+                    for field in FIELDS:
+                        if field not in out:
+                            out[field] = ""
+                    out.insert(0, "row", rows)
+                    yield out if filled.all() else out[filled]
     except UnicodeDecodeError:
-        raise _not_utf8(counting.read_bytes - 1) from None
+        raise _not_utf8(_first_undecodable_byte(source)) from None
+    except _BinaryData:
+        raise InputError(
+            "this is not a CSV file (it contains binary data); export it as CSV"
+        ) from None
     except pd.errors.ParserError as exc:
         raise InputError(f"the CSV cannot be parsed: {exc}".rstrip()) from None
     if progress:
         progress(1.0)
+
+
+def _quietly(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Call ``func`` without pandas' warning that a row's extra trailing fields were dropped.
+
+    Scoped to the call, not the generator: a suspended generator must not change the
+    caller's warning filters.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        return func(*args, **kwargs)

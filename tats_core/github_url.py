@@ -12,6 +12,10 @@ from urllib.parse import unquote, urlsplit
 
 OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 REPO_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+SCP_RE = re.compile(r"^(?:ssh://)?git@([^:/]+)[:/](.*)$")
+# The form nearly every candidate writes, answered without urlsplit (a large upload's hot path);
+# the group is exactly the path urlsplit would return. Anything else takes the general path.
+PLAIN_URL_RE = re.compile(r"(?:https?://)?(?:www\.)?github\.com(/[^?#\s]*)?(?:[?#]\S*)?", re.I)
 
 # First path segments that are GitHub pages, not owners.
 RESERVED = frozenset(
@@ -117,13 +121,19 @@ def parse_repo_url(value: object) -> RepoRef:
 
 def _path_on_github(text: str) -> str:
     """Return the path part of a github.com URL in any of its written forms, or raise."""
-    scp = re.match(r"^(?:ssh://)?git@([^:/]+)[:/](.*)$", text)
+    plain = PLAIN_URL_RE.fullmatch(text)
+    if plain:
+        return plain.group(1) or ""
+    scp = SCP_RE.match(text)
     if scp:
         host, path = scp.group(1), scp.group(2)
     else:
         if "://" not in text:
             text = "https://" + text
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # e.g. an unclosed "[" read as an IPv6 host
+            raise InvalidRepoUrl("not a valid URL") from None
         host, path = (parts.hostname or ""), parts.path
     host = host.lower()
     if host.startswith("www."):

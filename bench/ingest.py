@@ -1,0 +1,286 @@
+"""Benchmark: TATS's CSV import against a plain COPY and a row-by-row ORM loop, on PostgreSQL.
+
+    .venv/bin/python bench/ingest.py [--rows 100000] [--pg postgresql+psycopg://127.0.0.1:5432/test]
+
+It writes a candidates CSV of realistic rows (names with accents and commas, emails in mixed
+case or missing, GitHub URLs in every form candidates write, ~1% invalid and ~1% duplicate
+rows), makes a fresh PostgreSQL database (dropped at the end), and times:
+
+1. TATS: ``plan_ingest`` + ``apply_ingest`` in one transaction, from the CSV file to commit;
+2. COPY: ``COPY candidate (...) FROM STDIN`` of the rows TATS prepared, into a fresh job
+   (no CSV parsing, no validation, no audit events: the floor);
+3. loop: ``session.add(Candidate(...)); session.flush()`` per row, timed on ``--loop-rows`` rows
+   and extrapolated at that per-row rate.
+
+Aims: TATS within 3x of COPY, and at least 20x faster than the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
+
+from tats_core import statuses
+from tats_core.db import make_engine, make_session_factory, transaction
+from tats_core.ingest import apply_ingest, plan_ingest
+from tats_core.jobs import create_job
+from tats_core.models import Candidate, StatusEvent, utcnow
+from tats_core.schema import migrate
+
+FIRST = [
+    "Ada", "Alan", "Grace", "José", "Zoë", "Łukasz", "Siobhán", "Mei", "Ngozi", "Ahmed",
+    "Priya", "Søren", "Chloé", "Mateo", "Yuki", "Olumide", "Björn", "Ana", "Dmitri", "Fatima",
+]  # fmt: skip
+LAST = [
+    "Lovelace", "Turing", "Hopper", "García", "Müller", "Nowak", "O'Brien", "Chen", "Okafor",
+    "Haddad", "Iyer", "Kierkegaard", "Dubois", "Fernández", "Tanaka", "Adeyemi", "Ek", "Silva",
+]  # fmt: skip
+DOMAINS = ["gmail.com", "outlook.com", "proton.me", "example.org", "uni.edu"]
+REPOS = ["take-home", "backend-challenge", "api-task", "coding_test", "assignment.v2", "todo-app"]
+COPY_COLUMNS = [
+    "job_id",
+    "name",
+    "email",
+    "email_key",
+    "github_url",
+    "repo_full_name",
+    "repo_key",
+    "repo_ref",
+    "repo_path",
+    "status",
+    "attempt",
+    "enqueue_count",
+    "created_at",
+    "updated_at",
+]
+
+
+def url_for(rng: random.Random, owner: str, repo: str) -> str:
+    """One of the forms candidates write, weighted roughly as they appear in real uploads."""
+    form = rng.random()
+    if form < 0.40:
+        return f"https://github.com/{owner}/{repo}"
+    if form < 0.50:
+        return f"https://github.com/{owner}/{repo}.git"
+    if form < 0.60:
+        return f"https://github.com/{owner}/{repo}/"
+    if form < 0.70:
+        return f"github.com/{owner}/{repo}"
+    if form < 0.75:
+        return f"www.github.com/{owner}/{repo}"
+    if form < 0.80:
+        return f"git@github.com:{owner}/{repo}.git"
+    if form < 0.85:
+        return f"https://github.com/{owner}/{repo}/tree/main/{rng.choice(['backend', 'api'])}"
+    if form < 0.90:
+        return f"https://GitHub.com/{owner.upper()}/{repo}?tab=readme-ov-file"
+    if form < 0.92:
+        return f"ssh://git@github.com/{owner}/{repo}"
+    return f"  https://github.com/{owner}/{repo}#readme "
+
+
+def write_csv(path: Path, rows: int, seed: int = 7) -> None:
+    """Stream the rows to disk (so generating them does not inflate the memory figure)."""
+    rng = random.Random(seed)
+    written: list[str] = []  # a few earlier URLs, to repeat as duplicates
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["Full Name", "E-mail", "GitHub URL"])
+        for i in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            name = f"{last}, {first}" if rng.random() < 0.1 else f"{first} {last}"
+            local = f"{first}.{last}{i}".lower().replace("'", "")
+            email = "" if rng.random() < 0.05 else f"{local}@{rng.choice(DOMAINS)}"
+            if rng.random() < 0.2:
+                email = email.title()
+            owner = re.sub(r"[^A-Za-z0-9]", "", f"{first[:3]}{last[:4]}") + str(i)
+            chance = rng.random()
+            if chance < 0.004:
+                url = f"https://github.com/{owner}"  # a profile
+            elif chance < 0.006:
+                url = f"https://gist.github.com/{owner}/{uuid.UUID(int=i).hex}"
+            elif chance < 0.008:
+                url = f"https://gitlab.com/{owner}/{rng.choice(REPOS)}"
+            elif chance < 0.010:
+                url = ""
+            elif chance < 0.020 and written:
+                url = rng.choice(written).upper()  # the same repository again
+                email = ""
+            else:
+                url = url_for(rng, owner, rng.choice(REPOS))
+                if len(written) < 1000:
+                    written.append(url.strip())
+            out.writerow([name, email, url])
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def new_job(engine: Engine, title: str) -> int:
+    with transaction(make_session_factory(engine)) as session:
+        return create_job(session, f"{title} {uuid.uuid4().hex[:6]}").id
+
+
+def bench_tats(
+    engine: Engine, csv_path: Path
+) -> tuple[float, list[dict[str, Any]], dict[str, Any]]:
+    job_id = new_job(engine, "TATS import")
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    with transaction(make_session_factory(engine)) as session:
+        plan = plan_ingest(session, job_id, csv_path)
+        planned = time.perf_counter()
+        report = apply_ingest(session, job_id, plan)
+        applied = time.perf_counter()
+    elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        stored = conn.scalar(select(func.count()).where(Candidate.job_id == job_id))
+        events = conn.scalar(
+            select(func.count())
+            .select_from(StatusEvent)
+            .join(Candidate, Candidate.id == StatusEvent.candidate_id)
+            .where(Candidate.job_id == job_id)
+        )
+    assert stored == events == report.inserted, (stored, events, report.inserted)
+    facts = {
+        "inserted": report.inserted,
+        "duplicates": len(report.duplicates),
+        "invalid": len(report.invalid),
+        "rss_before": rss_before,
+        "rss_after": peak_rss_mb(),
+        "plan_s": planned - started,
+        "apply_s": applied - planned,
+    }
+    return elapsed, plan.rows, facts
+
+
+def bench_copy(engine: Engine, pg_url: str, rows: list[dict[str, Any]]) -> float:
+    job_id = new_job(engine, "COPY")
+    now = utcnow().replace(tzinfo=None)
+    fixed = {"job_id": job_id, "status": statuses.PENDING, "attempt": 1, "enqueue_count": 0}
+    prepared = [
+        tuple({**row, **fixed, "created_at": now, "updated_at": now}[c] for c in COPY_COLUMNS)
+        for row in rows
+    ]
+    sql = f"COPY candidate ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    with psycopg.connect(pg_url) as conn:
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(sql) as copy:
+            for record in prepared:
+                copy.write_row(record)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def bench_loop(engine: Engine, rows: list[dict[str, Any]]) -> float:
+    job_id = new_job(engine, "ORM loop")
+    started = time.perf_counter()
+    with transaction(make_session_factory(engine)) as session:
+        for row in rows:
+            session.add(Candidate(**{**row, "job_id": job_id}, status=statuses.PENDING))
+            session.flush()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pg", default="postgresql+psycopg://127.0.0.1:5432/test")
+    parser.add_argument("--loop-rows", type=int, default=5_000, help="rows timed in the ORM loop")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the fastest counts")
+    args = parser.parse_args(argv)
+
+    admin_url = make_url(args.pg).set(drivername="postgresql+psycopg")
+    name = f"tats_bench_{uuid.uuid4().hex[:10]}"
+    bench_url = admin_url.set(database=name)
+
+    def plain(url: Any) -> str:  # psycopg wants a libpq URL, not SQLAlchemy's dialect+driver
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "candidates.csv"
+        started = time.perf_counter()
+        write_csv(csv_path, args.rows)
+        size_mb = csv_path.stat().st_size / 1e6
+        print(
+            f"generated {args.rows:,} rows ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s"
+        )
+
+        with psycopg.connect(plain(admin_url), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        engine = make_engine(bench_url.render_as_string(hide_password=False))
+        try:
+            migrate(engine)
+            # The machine may be busy with other work: repeat each measurement (a fresh job
+            # each time) and keep the fastest, as timeit does.
+            tats_s, rows, facts = bench_tats(engine, csv_path)
+            # ru_maxrss is a high-water mark: only the first import's figures mean anything.
+            rss = facts["rss_before"], facts["rss_after"]
+            for _ in range(args.repeat - 1):
+                run = bench_tats(engine, csv_path)
+                if run[0] < tats_s:
+                    tats_s, rows, facts = run
+            facts["rss_before"], facts["rss_after"] = rss
+            copy_s = min(bench_copy(engine, plain(bench_url), rows) for _ in range(args.repeat))
+            loop_rows = rows[: args.loop_rows]
+            loop_sample_s = min(bench_loop(engine, loop_rows) for _ in range(args.repeat))
+        finally:
+            engine.dispose()
+            with psycopg.connect(plain(admin_url), autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    inserted = facts["inserted"]
+    loop_rate = len(loop_rows) / loop_sample_s
+    loop_s = inserted / loop_rate
+    print(
+        f"TATS import: {inserted:,} inserted, {facts['duplicates']:,} duplicates, "
+        f"{facts['invalid']:,} invalid of {args.rows:,} rows; best of {args.repeat} runs each"
+    )
+    print(
+        f"  TATS (plan_ingest + apply_ingest, 1 transaction) {tats_s:7.2f} s {inserted / tats_s:9,.0f} rows/s"
+    )
+    print(
+        f"    plan_ingest (read + validate) {facts['plan_s']:.2f} s, "
+        f"apply_ingest (COPY + 'imported' events) {facts['apply_s']:.2f} s"
+    )
+    print(
+        f"  COPY candidate FROM STDIN (prepared rows)        {copy_s:7.2f} s {inserted / copy_s:9,.0f} rows/s"
+    )
+    print(
+        f"  ORM loop (add + flush per row), extrapolated     {loop_s:7.2f} s {loop_rate:9,.0f} rows/s"
+    )
+    print(
+        f"    timed on {len(loop_rows):,} rows ({loop_sample_s:.2f} s), "
+        f"extrapolated at that per-row rate to {inserted:,} rows"
+    )
+    print(
+        f"  peak RSS (resource.getrusage ru_maxrss, whole process): {facts['rss_before']:.0f} MB "
+        f"before the first TATS import, {facts['rss_after']:.0f} MB after it"
+    )
+    tats_vs_copy = tats_s / copy_s
+    loop_vs_tats = loop_s / tats_s
+    print(f"TATS/COPY = {tats_vs_copy:.2f}x (aim <= 3x): {'ok' if tats_vs_copy <= 3 else 'MISSED'}")
+    print(
+        f"loop/TATS = {loop_vs_tats:.1f}x (aim >= 20x): {'ok' if loop_vs_tats >= 20 else 'MISSED'}"
+    )
+    print(f"(loop/COPY = {loop_s / copy_s:.1f}x: the most any importer could reach here)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
