@@ -1,7 +1,7 @@
 """Run a real ASGI app on 127.0.0.1 (port 0) in a background thread, as httpx's tests do.
 
-    with serve(app) as url:
-        httpx.get(url + "/healthz")
+with serve(app) as url:
+    httpx.get(url + "/healthz")
 """
 
 from __future__ import annotations
