@@ -113,21 +113,14 @@ def render_sidebar() -> None:
 
 
 def page_setup() -> None:
-    """First lines of every page: gate access, and draw the app's shell when Streamlit runs the
-    page without ``streamlit_app.py`` (its folder-based navigation on a fresh server's first
-    visit straight to a page URL, and AppTest's ``switch_page``)."""
-    standalone = running_without_the_app_shell()
-    if standalone:
-        configure_page()
+    """First line of every page. Streamlit runs a ``pages/`` script on its own (folder-based
+    navigation) until ``st.navigation`` has run once in the server process, e.g. on a fresh
+    server's first visit straight to ``/upload``: hand such a run over to ``streamlit_app.py``,
+    which gates access, draws the shell and routes to this same page."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation itself sets
+        st.rerun()
     require_access()
-    if standalone:
-        render_sidebar()
-
-
-def running_without_the_app_shell() -> bool:
-    # Streamlit keeps this flag True until ``st.navigation`` has run in the process; while it
-    # is True a page URL runs the page script alone, without ``streamlit_app.py``.
-    return bool(PagesManager.uses_pages_directory)
 
 
 def require_access() -> None:
