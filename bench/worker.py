@@ -61,24 +61,30 @@ class SlowAnalyzer:
         return AnalysisResult(Analysis(decision="needs_review", score=50, summary="bench"), "bench")
 
 
-def serve_worker(port: int, database_url: str, queue_url: str) -> None:
-    """Child process: the real worker app with the slow stand-ins injected."""
-    import logging
-
-    import uvicorn
-
+def bench_app():  # uvicorn factory, one per worker process
     from tats_core.deps import build_deps
     from tats_core.pipeline import Judges
     from worker_service.app import create_app
 
-    logging.getLogger("tats").setLevel(logging.WARNING)
-    settings = load_settings(
-        database_url=database_url, worker_url=f"http://127.0.0.1:{port}", qstash_url=queue_url
+    settings = load_settings()  # from the environment the parent set
+    deps = build_deps(settings, migrate_schema=False)
+    return create_app(settings, deps=deps, judges=Judges(SlowGitHub(), SlowAnalyzer()))
+
+
+def serve_worker(port: int, processes: int) -> None:
+    """Child process: the real worker app with the slow stand-ins injected."""
+    import uvicorn
+
+    uvicorn.run(
+        "worker:bench_app",
+        app_dir=str(Path(__file__).parent),
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=processes,
+        log_level="warning",
+        access_log=False,
     )
-    app = create_app(
-        settings, deps=build_deps(settings), judges=Judges(SlowGitHub(), SlowAnalyzer())
-    )
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def free_port() -> int:
@@ -100,7 +106,7 @@ def wait_port(port: int) -> None:
     raise SystemExit(f"nothing listening on {port}")
 
 
-def run_once(pg_admin: str, parallelism: int, count: int) -> tuple[float, int]:
+def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> tuple[float, int]:
     name = f"tats_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -115,7 +121,13 @@ def run_once(pg_admin: str, parallelism: int, count: int) -> tuple[float, int]:
 
     queue_port, worker_port = free_port(), free_port()
     tmp = tempfile.mkdtemp()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "QSTASH_URL": f"http://127.0.0.1:{queue_port}",
+        "TATS_WORKER_URL": f"http://127.0.0.1:{worker_port}",
+    }
     queue_proc = subprocess.Popen(
         [
             sys.executable,
@@ -136,8 +148,7 @@ def run_once(pg_admin: str, parallelism: int, count: int) -> tuple[float, int]:
             __file__,
             "_worker",
             str(worker_port),
-            database_url,
-            f"http://127.0.0.1:{queue_port}",
+            str(processes),
         ],
         env=env,
     )
@@ -173,19 +184,25 @@ def run_once(pg_admin: str, parallelism: int, count: int) -> tuple[float, int]:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
-        serve_worker(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+        serve_worker(int(sys.argv[2]), int(sys.argv[3]))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--candidates", type=int, default=600)
     parser.add_argument("--parallelism", type=int, nargs="+", default=[8, 32, 64])
     parser.add_argument("--pg", default="postgresql://127.0.0.1:5432/test")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="worker processes (the worker is stateless)"
+    )
     args = parser.parse_args()
     latency = 2 * STAGE_LATENCY_S
-    print(f"{args.candidates} candidates, stand-in latency {latency * 1000:.0f} ms per candidate")
+    print(
+        f"{args.candidates} candidates, stand-in latency {latency * 1000:.0f} ms per candidate, "
+        f"{args.processes} worker process(es), PostgreSQL"
+    )
     print(f"{'parallelism':>11} {'seconds':>8} {'cand/s':>8} {'bound/s':>8} {'of bound':>9}")
     for p in args.parallelism:
         count = max(args.candidates, p * 10)
-        elapsed, done = run_once(args.pg, p, count)
+        elapsed, done = run_once(args.pg, p, count, args.processes)
         rate = done / elapsed
         bound = p / latency
         print(f"{p:>11} {elapsed:>8.1f} {rate:>8.1f} {bound:>8.1f} {rate / bound:>8.0%}")

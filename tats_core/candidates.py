@@ -7,9 +7,10 @@ complete. Functions take a session and never commit: the caller owns the transac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
@@ -43,6 +44,32 @@ def transition(
     candidate.updated_at = utcnow()
     if to_status in statuses.FINAL:
         candidate.finished_at = candidate.updated_at
+
+
+def record_event(
+    session: Session,
+    candidate_id: int,
+    attempt: int,
+    from_status: str | None,
+    to_status: str,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime,
+) -> None:
+    """The audit row for a status change made by a Core UPDATE (the worker's hot path)."""
+    session.execute(
+        insert(StatusEvent).values(
+            candidate_id=candidate_id,
+            attempt=attempt,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            reason=reason,
+            override=False,
+            created_at=at,
+        )
+    )
 
 
 def get_candidate(session: Session, candidate_id: int, *, for_update: bool = False) -> Candidate:

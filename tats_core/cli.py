@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="the worker service alone (uvicorn)")
     worker.add_argument("--port", type=int, default=8000)
     worker.add_argument("--host", default="127.0.0.1")
+    worker.add_argument(
+        "--workers", type=int, default=1, help="processes (the worker is stateless; one per core)"
+    )
 
     sub.add_parser("migrate", help="bring the database schema up to date")
 
@@ -170,6 +173,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level="info",
     )
     return 0

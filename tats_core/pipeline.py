@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import anyio
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
 from tats_core.analysis import Analysis, AnalysisResult, Analyzer, JobBrief, bound_by_signals
-from tats_core.candidates import transition
+from tats_core.candidates import record_event, transition
 from tats_core.db import transaction
 from tats_core.errors import ConfigurationError, ServiceError
 from tats_core.models import Candidate, Evaluation, Job, utcnow
@@ -85,44 +85,83 @@ class DeliveryOutcome:
 def claim(
     session: Session, candidate_id: int, *, message_id: str | None, now: datetime
 ) -> Work | DeliveryOutcome:
-    free_or_stale = or_(Candidate.claimed_at.is_(None), Candidate.claimed_at < now - STALE_CLAIM)
-    claimable = or_(
-        Candidate.status == statuses.PENDING,
-        and_(Candidate.status == statuses.PROCESSING, free_or_stale),
+    claimed = {"claimed_at": now, "updated_at": now, "status": statuses.PROCESSING}
+    if message_id:
+        claimed["message_id"] = message_id
+    # Two conditional UPDATEs rather than one, so the status event knows where it came from.
+    from_status = None
+    if _update_candidate(session, candidate_id, Candidate.status == statuses.PENDING, claimed):
+        from_status = statuses.PENDING
+    else:
+        free_or_stale = or_(
+            Candidate.claimed_at.is_(None), Candidate.claimed_at < now - STALE_CLAIM
+        )
+        retaken = and_(Candidate.status == statuses.PROCESSING, free_or_stale)
+        if not _update_candidate(session, candidate_id, retaken, claimed):
+            return _not_claimed(session, candidate_id)
+    row = session.execute(
+        select(
+            Candidate.attempt,
+            Candidate.repo_full_name,
+            Candidate.repo_ref,
+            Candidate.repo_path,
+            Job.title,
+            Job.description,
+            Job.rubric,
+        )
+        .join(Job, Job.id == Candidate.job_id)
+        .where(Candidate.id == candidate_id)
+    ).one()
+    if from_status is not None:
+        record_event(
+            session,
+            candidate_id,
+            row.attempt,
+            from_status,
+            statuses.PROCESSING,
+            actor="worker",
+            reason="claimed",
+            at=now,
+        )
+    return Work(
+        candidate_id=candidate_id,
+        attempt=row.attempt,
+        claimed_at=now,
+        repo_full_name=row.repo_full_name,
+        repo_ref=row.repo_ref,
+        repo_path=row.repo_path,
+        job=JobBrief(title=row.title, description=row.description, rubric=row.rubric),
     )
+
+
+def _update_candidate(
+    session: Session, candidate_id: int, condition: Any, values: dict[str, Any]
+) -> bool:
+    """One conditional UPDATE; True when it matched (the row is then ours until commit)."""
     result = session.execute(
         update(Candidate)
-        .where(Candidate.id == candidate_id, claimable)
-        .values(claimed_at=now, message_id=message_id or Candidate.message_id, updated_at=now)
+        .where(Candidate.id == candidate_id, condition)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    candidate = session.get(Candidate, candidate_id, populate_existing=True)
-    if candidate is None:
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _not_claimed(session: Session, candidate_id: int) -> DeliveryOutcome:
+    row = session.execute(
+        select(Candidate.status, Candidate.attempt).where(Candidate.id == candidate_id)
+    ).first()
+    if row is None:
         return DeliveryOutcome("unknown_candidate", True, detail="no such candidate")
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        if candidate.status in statuses.FINAL:
-            return DeliveryOutcome("already_final", True, candidate.status, candidate.attempt)
-        return DeliveryOutcome(
-            "busy",
-            False,
-            candidate.status,
-            candidate.attempt,
-            retry_after=BUSY_RETRY_AFTER_S,
-            detail="another delivery is processing this candidate",
-        )
-    if candidate.status != statuses.PROCESSING:
-        # The UPDATE only touched claim columns: record the status change through the machine.
-        transition(session, candidate, statuses.PROCESSING, actor="worker", reason="claimed")
-    job = session.get(Job, candidate.job_id)
-    assert job is not None  # candidate.job_id is a foreign key
-    return Work(
-        candidate_id=candidate.id,
-        attempt=candidate.attempt,
-        claimed_at=now,
-        repo_full_name=candidate.repo_full_name,
-        repo_ref=candidate.repo_ref,
-        repo_path=candidate.repo_path,
-        job=JobBrief(title=job.title, description=job.description, rubric=job.rubric),
+    if row.status in statuses.FINAL:
+        return DeliveryOutcome("already_final", True, row.status, row.attempt)
+    return DeliveryOutcome(
+        "busy",
+        False,
+        row.status,
+        row.attempt,
+        retry_after=BUSY_RETRY_AFTER_S,
+        detail="another delivery is processing this candidate",
     )
 
 
@@ -164,33 +203,46 @@ async def judge(judges: Judges, work: Work) -> Judgement:
 # --- finish ------------------------------------------------------------------------------
 
 
-def _fenced_candidate(session: Session, work: Work) -> Candidate | None:
-    """The candidate, locked, if our claim still holds (nobody took it over meanwhile)."""
-    candidate = session.scalar(
-        select(Candidate).where(Candidate.id == work.candidate_id).with_for_update()
+def _ours(work: Work) -> Any:
+    """Our claim still holds: nobody took the candidate over (stale claim, re-run) meanwhile."""
+    return and_(
+        Candidate.status == statuses.PROCESSING,
+        Candidate.attempt == work.attempt,
+        Candidate.claimed_at == work.claimed_at,
     )
-    if (
-        candidate is None
-        or candidate.status != statuses.PROCESSING
-        or candidate.attempt != work.attempt
-        or candidate.claimed_at != work.claimed_at
-    ):
-        return None
-    return candidate
 
 
-def _finish(session: Session, work: Work, evaluation: Evaluation, status: str, reason: str) -> bool:
-    candidate = _fenced_candidate(session, work)
-    if candidate is None:
+def _finish(
+    session: Session, work: Work, evaluation: dict[str, Any], status: str, reason: str
+) -> bool:
+    """Evaluation, final status and status event in one transaction, fenced by the claim.
+    Core statements, not the ORM: this is the worker's hot path."""
+    now = utcnow()
+    final = {
+        "status": status,
+        "claimed_at": None,
+        "last_error": None,
+        "last_error_status": None,
+        "updated_at": now,
+        "finished_at": now,
+    }
+    if not _update_candidate(session, work.candidate_id, _ours(work), final):
         return False
-    try:
-        with session.begin_nested():
-            session.add(evaluation)
-    except IntegrityError:
-        return False  # this attempt already has its evaluation
-    transition(session, candidate, status, actor="worker", reason=reason)
-    candidate.claimed_at = None
-    candidate.last_error = candidate.last_error_status = None
+    session.execute(
+        insert(Evaluation).values(
+            candidate_id=work.candidate_id, attempt=work.attempt, evaluated_at=now, **evaluation
+        )
+    )
+    record_event(
+        session,
+        work.candidate_id,
+        work.attempt,
+        statuses.PROCESSING,
+        status,
+        actor="worker",
+        reason=reason,
+        at=now,
+    )
     return True
 
 
@@ -198,9 +250,7 @@ def record_decision(
     session: Session, work: Work, judgement: Judgement, message_id: str | None
 ) -> bool:
     analysis = judgement.result.analysis
-    evaluation = Evaluation(
-        candidate_id=work.candidate_id,
-        attempt=work.attempt,
+    evaluation = dict(
         status=analysis.decision,
         score=analysis.score,
         summary=analysis.summary,
@@ -225,25 +275,19 @@ def record_decision(
 def record_failure(
     session: Session, work: Work, status: str, message: str, message_id: str | None
 ) -> bool:
-    evaluation = Evaluation(
-        candidate_id=work.candidate_id,
-        attempt=work.attempt,
-        status=status,
-        summary=message,
-        error=message,
-        message_id=message_id,
-    )
+    evaluation = dict(status=status, summary=message, error=message, message_id=message_id)
     return _finish(session, work, evaluation, status, message)
 
 
 def release_claim(session: Session, work: Work, error: str, failure_status: str) -> None:
     """Give the candidate back for the retry QStash will make, remembering why it failed."""
-    candidate = _fenced_candidate(session, work)
-    if candidate is not None:
-        candidate.claimed_at = None
-        candidate.last_error = error
-        candidate.last_error_status = failure_status
-        candidate.updated_at = utcnow()
+    released = {
+        "claimed_at": None,
+        "last_error": error,
+        "last_error_status": failure_status,
+        "updated_at": utcnow(),
+    }
+    _update_candidate(session, work.candidate_id, _ours(work), released)
 
 
 # --- one delivery, start to end ----------------------------------------------------------
@@ -272,8 +316,11 @@ async def process_candidate(
 
     def _in_tx(fn: Any, *args: Any) -> Any:
         def run() -> Any:
-            with transaction(session_factory) as session:
-                return fn(session, work, *args)
+            try:
+                with transaction(session_factory) as session:
+                    return fn(session, work, *args)
+            except IntegrityError:
+                return False  # this attempt already has its evaluation (rolled back)
 
         return anyio.to_thread.run_sync(run)
 

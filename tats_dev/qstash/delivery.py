@@ -123,6 +123,9 @@ class FlowControl:
         return None
 
 
+DUE_PAGE = 16  # messages read per query while looking for ones that may start
+
+
 class Dispatcher:
     """Runs deliveries from ``store`` over ``transport`` and records their outcome there."""
 
@@ -158,9 +161,7 @@ class Dispatcher:
                 if now - purged_at > DEDUP_PURGE_INTERVAL:
                     self._store.purge_deduplication(now)
                     purged_at = now
-                if self._start_due(now):
-                    await asyncio.sleep(0)  # more may be due; let started deliveries run first
-                    continue
+                self._start_due(now)
                 timeout = self._idle_timeout(now)
             except Exception:  # e.g. a locked or full disk: keep the server up, try again
                 logger.exception("the delivery loop failed; retrying")
@@ -174,21 +175,26 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _start_due(self, now: float) -> bool:
-        """Start the deliveries that may start; True if more might be waiting right now."""
-        free = self._max_in_flight - self._in_flight
-        if free <= 0:
-            return False
-        blocked, _ = self._flow.blocked(now)
-        candidates = self._store.due(now, limit=free, exclude_keys=blocked)
-        admitted = [m for m in candidates if self._flow.admit(m, now)]
-        self._store.claim([m.id for m in admitted])
-        self._in_flight += len(admitted)
-        for m in admitted:
-            task = asyncio.create_task(self._deliver(m))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return len(candidates) == free
+    def _start_due(self, now: float) -> None:
+        """Start every delivery that may start now."""
+        while (free := self._max_in_flight - self._in_flight) > 0:
+            # Small pages: with a flow-control key at its parallelism, most due messages cannot
+            # start, and reading (and parsing) all of them on every completion would cost
+            # O(backlog) per delivery. A key that fills up is excluded from the next page.
+            blocked, _ = self._flow.blocked(now)
+            page = self._store.due(now, limit=min(free, DUE_PAGE), exclude_keys=blocked)
+            if not page:
+                return
+            admitted = [m for m in page if self._flow.admit(m, now)]
+            self._store.claim([m.id for m in admitted])
+            self._in_flight += len(admitted)
+            for m in admitted:
+                task = asyncio.create_task(self._deliver(m))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if len(page) < min(free, DUE_PAGE):
+                return
+        # Every slot is busy now: a finishing delivery wakes the loop.
 
     def _idle_timeout(self, now: float) -> float:
         if self._in_flight >= self._max_in_flight:
