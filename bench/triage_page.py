@@ -62,6 +62,7 @@ def seed(engine: Engine, size: int, title: str) -> int:
             rows = []
             for i in range(start, min(start + BATCH, size)):
                 status = rng.choices(population, weights)[0]
+                score = rng.randint(0, 100) if status in statuses.DECISIONS else None
                 rows.append(
                     {
                         "job_id": job_id,
@@ -73,13 +74,14 @@ def seed(engine: Engine, size: int, title: str) -> int:
                         "repo_key": f"owner{i}/take-home",
                         "status": status,
                         "attempt": 1,
+                        "rank_score": -1 if score is None else score,
                         "created_at": now,
                         "updated_at": now - timedelta(seconds=i),
                     }
                 )
             conn.execute(insert(Candidate), rows)
         judged = conn.execute(
-            select(Candidate.id, Candidate.status).where(
+            select(Candidate.id, Candidate.status, Candidate.rank_score).where(
                 Candidate.job_id == job_id, Candidate.status.in_(statuses.FINAL)
             )
         ).all()
@@ -91,7 +93,7 @@ def seed(engine: Engine, size: int, title: str) -> int:
                         "candidate_id": cid,
                         "attempt": 1,
                         "status": status,
-                        "score": rng.randint(0, 100) if status in statuses.DECISIONS else None,
+                        "score": None if rank < 0 else rank,
                         "summary": f"Summary of candidate {cid}",
                         "strengths": ["Tests"],
                         "concerns": ["One dump commit"],
@@ -101,7 +103,7 @@ def seed(engine: Engine, size: int, title: str) -> int:
                         "analyzer": rng.choice(["heuristic", "cohere"]),
                         "evaluated_at": now,
                     }
-                    for cid, status in judged[start : start + BATCH]
+                    for cid, status, rank in judged[start : start + BATCH]
                 ],
             )
     # A live database has statistics and a visibility map (autovacuum): give the fresh one both.

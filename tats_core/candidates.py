@@ -17,6 +17,9 @@ from tats_core import statuses
 from tats_core.errors import InputError, NotFound
 from tats_core.models import Candidate, Evaluation, StatusEvent, utcnow
 
+# Best score first, unevaluated last, then in upload order (served by an index).
+TABLE_ORDER = (Candidate.rank_score.desc(), Candidate.id)
+
 
 def transition(
     session: Session,
@@ -113,6 +116,7 @@ def rerun(session: Session, candidate_ids: list[int], *, actor: str, reason: str
         if candidate.status in statuses.ACTIVE:
             continue  # already queued or running: a second attempt would race the first
         candidate.attempt += 1
+        candidate.rank_score = -1
         candidate.enqueued_at = candidate.message_id = candidate.enqueue_error = None
         candidate.claimed_at = candidate.last_error = candidate.last_error_status = None
         candidate.finished_at = None
@@ -199,11 +203,7 @@ def list_candidates(
     """One page of candidates (best scores first, unevaluated last) and the filtered total."""
     query = candidates_query(job_id, filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = (
-        query.order_by(Evaluation.score.is_(None), Evaluation.score.desc(), Candidate.id)
-        .limit(limit)
-        .offset(offset)
-    )
+    page = query.order_by(*TABLE_ORDER).limit(limit).offset(offset)
     return [dict(row._mapping) for row in session.execute(page)], total
 
 
@@ -277,9 +277,7 @@ def candidate_page(
     ordered = candidates_query(job_id, filters).with_only_columns(Candidate.id)
     ids = list(
         session.scalars(
-            ordered.order_by(Evaluation.score.is_(None), Evaluation.score.desc(), Candidate.id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
+            ordered.order_by(*TABLE_ORDER).limit(page_size).offset((page - 1) * page_size)
         )
     )
     rows = {

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -85,6 +86,8 @@ class Candidate(Base):
         Index("ix_candidate_job_id_updated_at", "job_id", "updated_at"),
         # reconcile: pending and never enqueued / stale processing claims.
         Index("ix_candidate_status_enqueued_at", "status", "enqueued_at"),
+        # The triage table's order (best first), read page by page without sorting the job.
+        Index("ix_candidate_job_id_rank_score_id", "job_id", text("rank_score DESC"), "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -99,6 +102,9 @@ class Candidate(Base):
     repo_path: Mapped[str | None] = mapped_column(Text)  # subdirectory submissions
     status: Mapped[str] = mapped_column(String(32), default=statuses.PENDING)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    # The current attempt's score, -1 while it has none: a copy of evaluation.score kept here
+    # so a 100,000-candidate job pages through its table in index order.
+    rank_score: Mapped[int] = mapped_column(Integer, default=-1, server_default=text("-1"))
     # Queue bookkeeping (the outbox): NULL enqueued_at + pending = not yet published.
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[str | None] = mapped_column(String(100))

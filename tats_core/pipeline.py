@@ -225,6 +225,7 @@ def _finish(
         "last_error_status": None,
         "updated_at": now,
         "finished_at": now,
+        "rank_score": -1 if evaluation.get("score") is None else evaluation["score"],
     }
     if not _update_candidate(session, work.candidate_id, _ours(work), final):
         return False

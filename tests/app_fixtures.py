@@ -118,6 +118,7 @@ def add_candidate(
         repo_full_name=f"{slug}/take-home",
         repo_key=f"{slug}/take-home",
         status=status,
+        rank_score=SCORES.get(status, -1),
     )
     session.add(candidate)
     session.flush()

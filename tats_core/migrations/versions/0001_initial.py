@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('repo_path', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('rank_score', sa.Integer(), server_default=sa.text('-1'), nullable=False),
     sa.Column('enqueued_at', tats_core.models.UTCDateTime(), nullable=True),
     sa.Column('message_id', sa.String(length=100), nullable=True),
     sa.Column('enqueue_count', sa.Integer(), nullable=False),
@@ -70,6 +71,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_candidate_job_id_status', ['job_id', 'status'], unique=False)
         batch_op.create_index('ix_candidate_job_id_updated_at', ['job_id', 'updated_at'], unique=False)
         batch_op.create_index('ix_candidate_status_enqueued_at', ['status', 'enqueued_at'], unique=False)
+        batch_op.create_index('ix_candidate_job_id_rank_score_id', ['job_id', sa.text('rank_score DESC'), 'id'], unique=False)
 
     op.create_table('evaluation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -124,6 +126,7 @@ def downgrade() -> None:
     op.drop_table('evaluation')
     with op.batch_alter_table('candidate', schema=None) as batch_op:
         batch_op.drop_index('ix_candidate_status_enqueued_at')
+        batch_op.drop_index('ix_candidate_job_id_rank_score_id')
         batch_op.drop_index('ix_candidate_job_id_updated_at')
         batch_op.drop_index('ix_candidate_job_id_status')
 
