@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 
 from tats_core import statuses
 from tats_core.db import make_engine, make_session_factory, transaction
-from tats_core.ingest import apply_ingest, plan_ingest
+from tats_core.ingest import ROW_COLUMNS, apply_ingest, plan_ingest
 from tats_core.jobs import create_job
 from tats_core.models import Candidate, StatusEvent, utcnow
 from tats_core.schema import migrate
@@ -50,22 +50,8 @@ LAST = [
 ]  # fmt: skip
 DOMAINS = ["gmail.com", "outlook.com", "proton.me", "example.org", "uni.edu"]
 REPOS = ["take-home", "backend-challenge", "api-task", "coding_test", "assignment.v2", "todo-app"]
-COPY_COLUMNS = [
-    "job_id",
-    "name",
-    "email",
-    "email_key",
-    "github_url",
-    "repo_full_name",
-    "repo_key",
-    "repo_ref",
-    "repo_path",
-    "status",
-    "attempt",
-    "enqueue_count",
-    "created_at",
-    "updated_at",
-]
+# The baseline COPY writes the same columns TATS's own COPY does.
+COPY_COLUMNS = [*ROW_COLUMNS, "status", "attempt", "enqueue_count", "created_at", "updated_at"]
 
 
 def url_for(rng: random.Random, owner: str, repo: str) -> str:

@@ -8,7 +8,9 @@ import dataclasses
 import html
 import os
 import re
+import runpy
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -28,6 +30,7 @@ TRIAGE_PAGE = "pages/triage.py"
 UPLOAD_PAGE = "pages/upload.py"
 JOBS_PAGE = "pages/jobs.py"
 LOCAL_ACTOR = "local user"
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 
 
 def _setting_names() -> set[str]:
@@ -115,11 +118,12 @@ def render_sidebar() -> None:
 def page_setup() -> None:
     """First line of every page. Streamlit runs a ``pages/`` script on its own (folder-based
     navigation) until ``st.navigation`` has run once in the server process, e.g. on a fresh
-    server's first visit straight to ``/upload``: hand such a run over to ``streamlit_app.py``,
-    which gates access, draws the shell and routes to this same page."""
+    server's first visit straight to ``/upload``: run ``streamlit_app.py`` in its place, which
+    gates access, draws the shell and routes back to this page, then end this run."""
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False  # what st.navigation itself sets
-        st.rerun()
+        runpy.run_path(str(APP_SCRIPT), run_name="__main__")
+        st.stop()
     require_access()
 
 

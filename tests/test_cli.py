@@ -29,20 +29,8 @@ from tats_core.jobs import create_job, find_job_by_title
 from tats_core.models import Candidate, Job, StatusEvent
 from tests.csv_corpus import corpus_file, latin1_csv, png_bytes
 from tests.servers import free_port
+from tests.test_export import CONTRACT_COLUMNS
 
-CONTRACT_COLUMNS = [
-    "candidate_id",
-    "name",
-    "email",
-    "github_url",
-    "status",
-    "score",
-    "summary",
-    "strengths",
-    "concerns",
-    "analyzer",
-    "evaluated_at",
-]
 REPORT_KEYS = {"job_id", "inserted", "duplicates", "invalid", "enqueued"}
 UNKNOWN_JOB = "987654"
 ROOT = Path(__file__).resolve().parents[1]  # the checkout under test, installed or not
