@@ -45,9 +45,9 @@ def _wait_for_port(
 def _start_replay(port: int) -> threading.Thread:
     """Serve the demo repositories (development only) in a thread of this process."""
     import uvicorn
-    from tats_dev.github_replay import create_app
 
     from tats_core.demo import demo_repos_dir
+    from tats_dev.github_replay import create_app
 
     server = uvicorn.Server(
         uvicorn.Config(
