@@ -66,6 +66,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # a SIGTERM (container stop, `timeout`) stops the stack like Ctrl-C
+
+
 def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 8501) -> int:
     from tats_core.deps import build_deps
     from tats_core.queue import enqueue_pending, reconcile
@@ -124,6 +128,7 @@ def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 850
     }
     ports = {"queue": queue_port, "worker": worker_port, "app": app_port}
     procs: dict[str, subprocess.Popen[bytes]] = {}
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         for name, command in commands.items():
             procs[name] = subprocess.Popen(command, env=env, cwd=Path.cwd())
