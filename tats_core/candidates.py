@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
@@ -192,21 +192,6 @@ def candidates_query(job_id: int, filters: CandidateFilter | None = None) -> Sel
     return query
 
 
-def list_candidates(
-    session: Session,
-    job_id: int,
-    filters: CandidateFilter | None = None,
-    *,
-    limit: int = 500,
-    offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of candidates (best scores first, unevaluated last) and the filtered total."""
-    query = candidates_query(job_id, filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(*TABLE_ORDER).limit(limit).offset(offset)
-    return [dict(row._mapping) for row in session.execute(page)], total
-
-
 def history(session: Session, candidate_id: int) -> list[StatusEvent]:
     return list(
         session.scalars(
@@ -222,15 +207,6 @@ def current_evaluation(session: Session, candidate: Candidate) -> Evaluation | N
         select(Evaluation).where(
             Evaluation.candidate_id == candidate.id, Evaluation.attempt == candidate.attempt
         )
-    )
-
-
-def mark_unenqueued(session: Session, candidate_ids: list[int]) -> None:
-    """Forget a publish that did not happen, so reconcile publishes these again."""
-    session.execute(
-        update(Candidate)
-        .where(Candidate.id.in_(candidate_ids))
-        .values(enqueued_at=None, message_id=None)
     )
 
 
@@ -260,7 +236,7 @@ def candidate_page(
     page_size: int = 50,
     counts: dict[str, int] | None = None,
 ) -> CandidatePage:
-    """One page of the triage table, in ``list_candidates``'s order.
+    """One page of the triage table, best score first (``TABLE_ORDER``).
 
     Big jobs stay fast: ``counts`` (from ``jobs.status_counts``) replaces the COUNT over the join
     when only statuses are filtered, and the ordering runs over ids and scores alone; only the

@@ -124,11 +124,6 @@ def list_jobs(session: Session, *, include_archived: bool = False) -> list[JobSu
     )
 
 
-def most_recently_active_job_id(session: Session) -> int | None:
-    jobs = list_jobs(session)
-    return jobs[0].id if jobs else None
-
-
 @dataclass
 class JobChoice:
     id: int
