@@ -62,7 +62,7 @@ def record_event(
 ) -> None:
     """The audit row for a status change made by a Core UPDATE (the worker's hot path)."""
     session.execute(
-        insert(StatusEvent).values(
+        insert(StatusEvent.__table__).values(
             candidate_id=candidate_id,
             attempt=attempt,
             from_status=from_status,
