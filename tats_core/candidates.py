@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, insert, or_, select
+from sqlalchemy import Select, Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import InputError, NotFound
 from tats_core.models import Candidate, Evaluation, StatusEvent, utcnow
 
+STATUS_EVENT = cast(Table, StatusEvent.__table__)
 # Best score first, unevaluated last, then in upload order (served by an index).
 TABLE_ORDER = (Candidate.rank_score.desc(), Candidate.id)
 
@@ -62,7 +63,7 @@ def record_event(
 ) -> None:
     """The audit row for a status change made by a Core UPDATE (the worker's hot path)."""
     session.execute(
-        insert(StatusEvent.__table__).values(
+        insert(STATUS_EVENT).values(
             candidate_id=candidate_id,
             attempt=attempt,
             from_status=from_status,
@@ -144,7 +145,9 @@ class CandidateFilter:
     analyzers: list[str] = field(default_factory=list)
 
 
-def candidates_query(job_id: int, filters: CandidateFilter | None = None) -> Select[Any]:
+def candidates_query(
+    job_id: int, filters: CandidateFilter | None = None
+) -> Select[*tuple[Any, ...]]:
     """Candidates of a job joined with the evaluation of their current attempt."""
     filters = filters or CandidateFilter()
     query = (

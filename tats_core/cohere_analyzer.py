@@ -304,7 +304,8 @@ class CohereAnalyzer:
                 response = await client.chat(
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
-                    response_format={"type": "json_object", "json_schema": ANALYSIS_JSON_SCHEMA},
+                    # The SDK accepts the plain dict its docs show; its type names a model class.
+                    response_format={"type": "json_object", "json_schema": ANALYSIS_JSON_SCHEMA},  # type: ignore[arg-type]
                     temperature=0,
                     seed=1234,
                     max_tokens=self._max_tokens,

@@ -54,7 +54,6 @@ def _start_replay(port: int) -> threading.Thread:
             create_app(demo_repos_dir()), host="127.0.0.1", port=port, log_level="warning"
         )
     )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     return thread

@@ -242,8 +242,9 @@ class GitHubClient:
             if reply.status == 200:
                 snap.readme_path, results["README"] = "README", reply.body
                 readme = "README"
-        if readme and results.get(readme) is not None:
-            snap.readme = results[readme][:MAX_README_CHARS]
+        readme_text = results.get(readme) if readme else None
+        if readme_text is not None:
+            snap.readme = readme_text[:MAX_README_CHARS]
         snap.manifests = {
             rel: text for rel, text in results.items() if rel != readme and text is not None
         }

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from tats_core.analysis import (
     INJECTION_FLAG,
@@ -26,7 +27,9 @@ from tats_core.analysis import (
     Analysis,
     AnalysisResult,
     Criterion,
+    Decision,
     JobBrief,
+    Verdict,
 )
 from tats_core.signals import NEAR_EMPTY_CODE_BYTES, Signals
 from tats_core.snapshot import RepoSnapshot
@@ -233,13 +236,15 @@ class HeuristicAnalyzer:
             concerns.append("Other branches not analysed: " + ", ".join(signals.other_branches[:3]))
         low, high = SCORE_BANDS[decision]  # the score always agrees with the decision
         analysis = Analysis(
-            decision=decision,
+            decision=cast(Decision, decision),
             score=max(low, min(high, score)),
             summary=_summary(decision, signals, concerns),
             strengths=strengths,
             concerns=concerns,
             criteria=[
-                Criterion(criterion=m.criterion, verdict=m.verdict, evidence=m.evidence)
+                Criterion(
+                    criterion=m.criterion, verdict=cast(Verdict, m.verdict), evidence=m.evidence
+                )
                 for m in marks.values()
             ],
         )

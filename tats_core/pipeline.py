@@ -18,10 +18,10 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anyio
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +39,7 @@ log = logging.getLogger("tats.pipeline")
 STALE_CLAIM = timedelta(minutes=5)
 # The hot path speaks Core to the tables: the ORM's unit of work and its bulk-statement
 # machinery cost more CPU than the statements themselves (profiled with py-spy).
-CANDIDATE, JOB, EVALUATION = Candidate.__table__, Job.__table__, Evaluation.__table__
+CANDIDATE, JOB, EVALUATION = (cast(Table, m.__table__) for m in (Candidate, Job, Evaluation))
 BUSY_RETRY_AFTER_S = 10.0
 
 

@@ -88,7 +88,7 @@ def filter_bar(analyzers: list[str]) -> CandidateFilter:
     chosen_statuses = status_col.multiselect(
         "Status",
         statuses.ALL,
-        format_func=statuses.LABELS.get,
+        format_func=statuses.LABELS.__getitem__,
         placeholder="All statuses",
         key="filter_status",
     )
@@ -193,8 +193,8 @@ def _actions(
     with st.form("override", clear_on_submit=True):
         st.selectbox(
             "Override the decision",
-            statuses.DECISIONS,
-            format_func=statuses.LABELS.get,
+            list(statuses.DECISIONS),
+            format_func=statuses.LABELS.__getitem__,
             index=statuses.DECISIONS.index(candidate.status)
             if candidate.status in statuses.DECISIONS
             else 1,

@@ -98,7 +98,7 @@ def evaluate_retry_delay(tree: ast.Expression, retried: int) -> float:
 
 def _evaluate(node: ast.expr, retried: float) -> float:
     match node:
-        case ast.Constant(value=value) if type(value) in (int, float):
+        case ast.Constant(value=int() | float() as value) if not isinstance(value, bool):
             return float(value)
         case ast.Name(id="retried"):
             return retried

@@ -126,8 +126,8 @@ def parse_message(
         failure_callback_headers=_prefixed(h, "upstash-failure-callback-"),
         timeout=_duration(h, "upstash-timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT,
         flow_key=flow_key,
-        parallelism=flow.get("parallelism"),
-        rate=flow.get("rate"),
+        parallelism=_optional_int(flow.get("parallelism")),
+        rate=_optional_int(flow.get("rate")),
         period=flow.get("period", 1.0) if flow_key else None,
         label=h.get("upstash-label"),
         created_at=now,
@@ -184,6 +184,10 @@ def callback_message(
         created_at=now,
         due_at=now,
     )
+
+
+def _optional_int(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _require_url(value: str, what: str) -> None:
