@@ -21,8 +21,8 @@ from pathlib import Path
 from _replay import replay
 
 from tats_core.errors import TatsError
-from tats_core.github import GitHubClient
-from tats_core.http_cache import MemoryHttpCache
+from tats_core.github.cache import MemoryHttpCache
+from tats_core.github.client import GitHubClient
 from tats_dev.github_replay import ReplayApp
 
 TOKEN = "bench-token"

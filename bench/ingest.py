@@ -34,11 +34,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
 from tats_core import statuses
-from tats_core.db import make_engine, make_session_factory, transaction
-from tats_core.ingest import ROW_COLUMNS, apply_ingest, plan_ingest
-from tats_core.jobs import create_job
-from tats_core.models import Candidate, StatusEvent, utcnow
-from tats_core.schema import migrate
+from tats_core.store.db import make_engine, make_session_factory, transaction
+from tats_core.store.models import Candidate, StatusEvent, utcnow
+from tats_core.store.schema import migrate
+from tats_core.triage.ingest import ROW_COLUMNS, apply_ingest, plan_ingest
+from tats_core.triage.jobs import create_job
 
 FIRST = [
     "Ada", "Alan", "Grace", "José", "Zoë", "Łukasz", "Siobhán", "Mei", "Ngozi", "Ahmed",

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from _replay import replay
 
-from tats_core.analysis import JobBrief
 from tats_core.errors import TatsError
-from tats_core.github import GitHubClient
-from tats_core.heuristic import HeuristicAnalyzer
-from tats_core.signals import compute_signals
+from tats_core.github.client import GitHubClient
+from tats_core.judging.analysis import JobBrief
+from tats_core.judging.heuristic import HeuristicAnalyzer
+from tats_core.judging.signals import compute_signals
 
 DECISIONS = ("looks_fine", "needs_review", "low_effort")
 SEVERE = {("low_effort", "looks_fine"), ("looks_fine", "low_effort")}

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tats_core import statuses  # noqa: E402
-from tats_core.db import make_engine  # noqa: E402
-from tats_core.models import Candidate, Evaluation, Job  # noqa: E402
-from tats_core.schema import migrate  # noqa: E402
+from tats_core.store.db import make_engine  # noqa: E402
+from tats_core.store.models import Candidate, Evaluation, Job  # noqa: E402
+from tats_core.store.schema import migrate  # noqa: E402
 
 APP = ROOT / "streamlit_app.py"
 BATCH = 10_000

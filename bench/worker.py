@@ -27,15 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tats_core import statuses  # noqa: E402
-from tats_core.analysis import Analysis, AnalysisResult  # noqa: E402
-from tats_core.db import make_engine, make_session_factory, transaction  # noqa: E402
-from tats_core.ingest import apply_ingest, plan_ingest  # noqa: E402
-from tats_core.jobs import create_job  # noqa: E402
-from tats_core.models import Candidate  # noqa: E402
-from tats_core.queue import CandidateQueue, enqueue_pending  # noqa: E402
-from tats_core.schema import migrate  # noqa: E402
+from tats_core.judging.analysis import Analysis, AnalysisResult  # noqa: E402
+from tats_core.processing.queue import CandidateQueue, enqueue_pending  # noqa: E402
+from tats_core.repo.snapshot import RepoSnapshot, TreeEntry  # noqa: E402
 from tats_core.settings import load_settings  # noqa: E402
-from tats_core.snapshot import RepoSnapshot, TreeEntry  # noqa: E402
+from tats_core.store.db import make_engine, make_session_factory, transaction  # noqa: E402
+from tats_core.store.models import Candidate  # noqa: E402
+from tats_core.store.schema import migrate  # noqa: E402
+from tats_core.triage.ingest import apply_ingest, plan_ingest  # noqa: E402
+from tats_core.triage.jobs import create_job  # noqa: E402
 
 STAGE_LATENCY_S = 0.1
 
@@ -63,7 +63,7 @@ class SlowAnalyzer:
 
 def bench_app():  # uvicorn factory, one per worker process
     from tats_core.deps import build_deps
-    from tats_core.pipeline import Judges
+    from tats_core.processing.pipeline import Judges
     from worker_service.app import create_app
 
     settings = load_settings()  # from the environment the parent set

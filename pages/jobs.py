@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tats_core import jobs, statuses
-from tats_core.db import transaction
+from tats_core import statuses
 from tats_core.errors import InputError
+from tats_core.store.db import transaction
+from tats_core.triage import jobs
 from tats_ui import shell as ui
 
 ui.page_setup()
@@ -123,13 +124,16 @@ with transaction(deps.session_factory) as session:
 
 links = st.columns(3)
 links[0].page_link(
-    ui.TRIAGE_PAGE, label="Open triage", icon=":material/insights:", query_params={"job": job_id}
+    ui.TRIAGE_PAGE,
+    label="Open triage",
+    icon=":material/insights:",
+    query_params={"job": str(job_id)},
 )
 links[1].page_link(
     ui.UPLOAD_PAGE,
     label="Upload candidates",
     icon=":material/upload_file:",
-    query_params={"job": job_id},
+    query_params={"job": str(job_id)},
 )
 with st.container(border=True):
     st.text_input("Title", value=job.title, key=f"title_{job_id}")

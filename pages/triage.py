@@ -7,8 +7,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from tats_core import jobs, statuses
-from tats_core.candidates import (
+from tats_core import statuses
+from tats_core.errors import InputError, NotFound
+from tats_core.store.db import transaction
+from tats_core.triage import jobs
+from tats_core.triage.candidates import (
     CandidateFilter,
     analyzer_names,
     candidate_page,
@@ -19,9 +22,7 @@ from tats_core.candidates import (
     override_decision,
     rerun,
 )
-from tats_core.db import transaction
-from tats_core.errors import InputError, NotFound
-from tats_core.export import evaluations_csv
+from tats_core.triage.export import evaluations_csv
 from tats_ui import shell as ui
 from tats_ui import triage_view as view
 
@@ -39,12 +40,15 @@ if not all_jobs:
 
 by_id = {job.id: job for job in all_jobs}
 requested = st.query_params.get("job")
-job_id = int(requested) if requested and requested.isdigit() else None
-if requested and job_id not in by_id:
+asked_for = int(requested) if requested and requested.isdigit() else None
+if requested and asked_for not in by_id:
     st.warning(f"There is no job {requested!r}; showing the most recently active job instead.")
-    job_id = None
-if job_id is None:
-    job_id = next((job.id for job in all_jobs if not job.archived), all_jobs[0].id)
+    asked_for = None
+job_id: int = (
+    asked_for
+    if asked_for is not None
+    else next((job.id for job in all_jobs if not job.archived), all_jobs[0].id)
+)
 st.query_params["job"] = str(job_id)  # the URL names the job, so it can be shared
 job = by_id[job_id]
 
@@ -73,7 +77,7 @@ if not has_candidates:
         ui.UPLOAD_PAGE,
         label="Upload a CSV of candidates",
         icon=":material/upload_file:",
-        query_params={"job": job_id},
+        query_params={"job": str(job_id)},
     )
     st.stop()
 

@@ -8,15 +8,16 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from tats_core import jobs
-from tats_core.csv_reader import FIELDS, inspect_layout
-from tats_core.db import transaction
-from tats_core.demo import sample_csv
 from tats_core.errors import InputError
-from tats_core.ingest import IngestPlan, apply_ingest, plan_ingest
-from tats_core.queue import enqueue_pending
-from tats_core.quota import LIMIT_WITH_TOKEN, candidates_within, requests_needed
+from tats_core.github.quota import LIMIT_WITH_TOKEN, candidates_within, requests_needed
+from tats_core.processing.intake import NewJob, import_candidates
+from tats_core.store.db import transaction
+from tats_core.triage import jobs
+from tats_core.triage.csv_reader import FIELDS, inspect_layout
+from tats_core.triage.csv_sample import sample_csv
+from tats_core.triage.ingest import IngestPlan, plan_ingest
 from tats_ui import shell as ui
 
 ui.page_setup()
@@ -109,6 +110,10 @@ if not mapping["github_url"]:
     st.stop()
 
 
+def _show(bar: DeltaGenerator, fraction: float, text: str) -> None:
+    bar.progress(min(fraction, 1.0), text=text)
+
+
 def make_plan(job_id: int, progress_text: str) -> IngestPlan:
     bar = st.progress(0.0, text=progress_text)
     with transaction(deps.session_factory) as session:
@@ -117,7 +122,7 @@ def make_plan(job_id: int, progress_text: str) -> IngestPlan:
             job_id,
             source,
             mapping=mapping,
-            progress=lambda done: bar.progress(min(done, 1.0), text=progress_text),
+            progress=lambda done: _show(bar, done, progress_text),
         )
     bar.empty()
     return plan
@@ -205,37 +210,20 @@ if not st.button(
 
 bar = st.progress(0.0, text="Storing the candidates…")
 try:
-    # The job (when new) and its candidates land in one transaction: all or nothing.
-    with transaction(deps.session_factory) as session:
-        job = (
-            jobs.create_job(session, new_title, new_description, new_rubric)
-            if job_choice == NEW_JOB
-            else jobs.get_job(session, job_choice)
-        )
-        final_plan = plan_ingest(
-            session,
-            job.id,
-            source,
-            mapping=mapping,
-            progress=lambda done: bar.progress(done / 2, text="Checking the rows again…"),
-        )
-        report = apply_ingest(session, job.id, final_plan)
-        job_id = job.id
+    result = import_candidates(
+        deps.session_factory,
+        deps.queue,
+        source,
+        job=NewJob(new_title, new_description, new_rubric) if job_choice == NEW_JOB else job_choice,
+        mapping=mapping,
+        progress=lambda fraction, text: _show(bar, fraction, text),
+    )
 except InputError as exc:
     bar.empty()
     st.error(str(exc), icon=":material/error:")
     st.stop()
-
-bar.progress(0.5, text=f"Stored {report.inserted:,}; queueing them for processing…")
-enqueue_report = enqueue_pending(
-    deps.session_factory,
-    deps.queue,
-    job_id=job_id,
-    progress=lambda sent: bar.progress(
-        min(0.5 + sent / max(report.inserted, 1) / 2, 1.0), text=f"Queued {sent:,}…"
-    ),
-)
-st.session_state["upload_result"] = (job_id, report.inserted, enqueue_report)
+job_id, enqueue_report = result.job_id, result.enqueue
+st.session_state["upload_result"] = (job_id, result.ingest.inserted, enqueue_report)
 st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1  # a fresh, empty uploader
 st.session_state.pop("upload_plan", None)
 st.query_params["job"] = str(job_id)

@@ -8,11 +8,11 @@ import logging
 import sys
 from pathlib import Path
 
-from tats_core import jobs
-from tats_core.db import transaction
 from tats_core.deps import Deps, build_deps
-from tats_core.errors import TatsError
+from tats_core.errors import InputError, TatsError
 from tats_core.settings import load_settings
+from tats_core.store.db import transaction
+from tats_core.triage import jobs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,32 +81,29 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from tats_core.ingest import apply_ingest, plan_ingest
-    from tats_core.queue import enqueue_pending
+    from tats_core.processing.intake import NewJob, import_candidates
 
     description = ""
     if args.job_description_file:
         try:
             description = args.job_description_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise TatsError(f"cannot read the job description file: {exc}") from None
+            raise InputError(f"cannot read the job description file: {exc}") from None
     csv_bytes = _read_input(args.csv)
     deps = _deps()
-    # The job and its candidates land in one transaction: a rejected file leaves nothing behind.
-    with transaction(deps.session_factory) as session:
-        job = jobs.find_job_by_title(session, args.job_title) or jobs.create_job(
-            session, args.job_title, description
-        )
-        plan = plan_ingest(session, job.id, csv_bytes)
-        report = apply_ingest(session, job.id, plan)
-    enqueue = enqueue_pending(deps.session_factory, deps.queue, job_id=report.job_id)
-    if enqueue.error:
+    result = import_candidates(
+        deps.session_factory,
+        deps.queue,
+        csv_bytes,
+        job=NewJob(args.job_title, description, reuse_by_title=True),
+    )
+    if result.enqueue.error:
         print(
-            f"warning: {enqueue.error}; {enqueue.remaining} candidates are stored as pending "
-            "and will be published by `tats reconcile`",
+            f"warning: {result.enqueue.error}; {result.enqueue.remaining} candidates are stored "
+            "as pending and will be published by `tats reconcile`",
             file=sys.stderr,
         )
-    print(json.dumps(report.to_dict(enqueued=enqueue.enqueued)))
+    print(json.dumps(result.to_dict()))
     return 0
 
 
@@ -114,7 +111,7 @@ def _read_input(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise TatsError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -127,7 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from tats_core.export import evaluations_frame, to_csv_bytes
+    from tats_core.triage.export import evaluations_frame, to_csv_bytes
 
     deps = _deps()
     with transaction(deps.session_factory) as session:
@@ -137,14 +134,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             args.out.write_bytes(data)
         except OSError as exc:
-            raise TatsError(f"cannot write {args.out}: {exc.strerror}") from None
+            raise InputError(f"cannot write {args.out}: {exc.strerror}") from None
     else:
         sys.stdout.buffer.write(data)
     return 0
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from tats_core.queue import reconcile
+    from tats_core.processing.queue import reconcile
 
     deps = _deps()
     report = reconcile(deps.session_factory, deps.queue)
@@ -154,18 +151,17 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_qstash_dev(args: argparse.Namespace) -> int:
-    from tats_dev.qstash_server import serve  # a development tool: never on the production path
+def cmd_dev_tool(args: argparse.Namespace) -> int:
+    """``dev`` and ``qstash-dev``: the one place tats_core reaches into tats_dev, lazily, so the
+    production commands never load development tools."""
+    from tats_dev import commands
 
-    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-    serve(host=args.host, port=args.port, db_path=args.db, delay_scale=args.delay_scale)
-    return 0
+    return commands.run(args)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import uvicorn
 
-    logging.getLogger("tats").setLevel(logging.INFO)  # one line per delivery
     load_settings()  # fail here, with one clear line, on a bad configuration
     # By import string: tats_core never imports the web framework or the worker package.
     uvicorn.run(
@@ -179,15 +175,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dev(args: argparse.Namespace) -> int:
-    from tats_core.devstack import run_dev_stack
-
-    return run_dev_stack(load_settings(), demo=args.demo, app_port=args.app_port)
-
-
 COMMANDS = {
-    "dev": cmd_dev,
-    "qstash-dev": cmd_qstash_dev,
+    "dev": cmd_dev_tool,
+    "qstash-dev": cmd_dev_tool,
     "worker": cmd_worker,
     "migrate": cmd_migrate,
     "import": cmd_import,

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tats_core.db import make_engine, make_session_factory
 from tats_core.errors import ConfigurationError
-from tats_core.queue import CandidateQueue
-from tats_core.schema import migrate
+from tats_core.processing.queue import CandidateQueue
 from tats_core.settings import Settings
+from tats_core.store.db import make_engine, make_session_factory
+from tats_core.store.schema import migrate
 
 if TYPE_CHECKING:  # judging pulls in httpx/cohere; the CLI's import command needs none of it
-    from tats_core.analysis import Analyzer
-    from tats_core.pipeline import Judges
+    from tats_core.judging.analysis import Analyzer
+    from tats_core.processing.pipeline import Judges
 
 
 @dataclass
@@ -41,9 +41,9 @@ def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
 
 def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> Judges:
     """The GitHub client and the analyzer the settings ask for (Cohere when a key is set)."""
-    from tats_core.github import GitHubClient
-    from tats_core.http_cache import DbHttpCache
-    from tats_core.pipeline import Judges
+    from tats_core.github.cache import DbHttpCache
+    from tats_core.github.client import GitHubClient
+    from tats_core.processing.pipeline import Judges
 
     github = GitHubClient(
         settings.github_api_url, settings.github_token, cache=DbHttpCache(session_factory)
@@ -52,13 +52,13 @@ def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> 
     if settings.analyzer_name == "cohere":
         if not settings.cohere_api_key:
             raise ConfigurationError("TATS_ANALYZER=cohere needs COHERE_API_KEY (or CO_API_KEY)")
-        from tats_core.cohere_analyzer import CohereAnalyzer
+        from tats_core.judging.cohere_analyzer import CohereAnalyzer
 
         analyzer = CohereAnalyzer(
             settings.cohere_api_key, base_url=settings.cohere_base_url, model=settings.cohere_model
         )
     else:
-        from tats_core.heuristic import HeuristicAnalyzer
+        from tats_core.judging.heuristic import HeuristicAnalyzer
 
         analyzer = HeuristicAnalyzer()
     return Judges(github=github, analyzer=analyzer)

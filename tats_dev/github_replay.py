@@ -5,7 +5,7 @@ It speaks the REST endpoints TATS uses with GitHub's shapes (``/repos/{o}/{r}``,
 ``contents/{path}``, ``/repositories/{id}/...``, ``/rate_limit``), ETags with ``304``, ``409``
 for an empty repository, ``404`` for an unknown one, ``301`` for a renamed one, rate-limit
 headers with a budget (403 with ``x-ratelimit-remaining: 0`` once spent), and the one GraphQL
-query ``tats_core.github_graphql`` sends.
+query ``tats_core.github.graphql`` sends.
 
 It serves the offline demo (``tats dev --demo``) and the tests and benchmarks, which script it:
 

@@ -147,7 +147,7 @@ def _paginate(request: Request, items: list[Any]) -> Response:
     return _json(body, headers={"link": ", ".join(links)} if links else None)
 
 
-# -- GraphQL: the snapshot query of tats_core.github_graphql -------------------------------
+# -- GraphQL: the snapshot query of tats_core.github.graphql -------------------------------
 
 
 async def graphql(store: RepoStore, request: Request) -> Response:

@@ -18,13 +18,11 @@ from pydantic import AliasChoices
 from streamlit.runtime.pages_manager import PagesManager
 
 from tats_core import statuses
-from tats_core.db import transaction
-from tats_core.demo import load_demo
 from tats_core.deps import Deps, build_deps
-from tats_core.queue import EnqueueReport, enqueue_pending
-from tats_core.quota import LIMIT_WITH_TOKEN, Quota, candidates_within, github_quota
+from tats_core.github.quota import LIMIT_WITH_TOKEN, Quota, candidates_within, github_quota
+from tats_core.judging.signals import Signals, describe
+from tats_core.processing.queue import EnqueueReport, enqueue_pending
 from tats_core.settings import Settings, load_settings
-from tats_core.signals import Signals, describe
 
 TRIAGE_PAGE = "pages/triage.py"
 UPLOAD_PAGE = "pages/upload.py"
@@ -195,13 +193,15 @@ def queue_down_message(report: EnqueueReport) -> str:
 
 
 def _load_demo() -> None:
+    # The button exists only under `tats dev --demo` (TATS_DEMO=1): the one place the app loads a
+    # development tool, lazily, so a production app never imports tats_dev.
+    from tats_dev.demo import load_demo
+
     deps = get_deps()
-    with transaction(deps.session_factory) as session:
-        job_id = load_demo(session)
-    report = enqueue(job_id)
-    if report.error:
-        st.session_state["notice"] = ("warning", queue_down_message(report))
-    st.query_params["job"] = str(job_id)
+    result = load_demo(deps.session_factory, deps.queue)
+    if result.enqueue.error:
+        st.session_state["notice"] = ("warning", queue_down_message(result.enqueue))
+    st.query_params["job"] = str(result.job_id)
 
 
 def first_run() -> None:

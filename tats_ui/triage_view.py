@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from tats_core import statuses
-from tats_core.analysis import INJECTION_FLAG
-from tats_core.candidates import CandidateFilter
-from tats_core.models import Candidate, Evaluation, StatusEvent
+from tats_core.judging.analysis import INJECTION_FLAG
+from tats_core.store.models import Candidate, Evaluation, StatusEvent
+from tats_core.triage.candidates import CandidateFilter
 from tats_ui import shell as ui
 
 TABLE = "candidate_table"

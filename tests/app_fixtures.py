@@ -23,8 +23,8 @@ from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
 from tats_core import statuses
-from tats_core.db import transaction
-from tats_core.models import Candidate, Evaluation, Job, StatusEvent
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Evaluation, Job, StatusEvent
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tats_core.db import make_engine, make_session_factory
-from tats_core.models import Base
-from tats_core.schema import migrate
+from tats_core.store.db import make_engine, make_session_factory
+from tats_core.store.models import Base
+from tats_core.store.schema import migrate
 
 PG_ADMIN_URL = os.environ.get("TATS_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 CONFIG_PREFIXES = ("TATS_", "QSTASH_", "GITHUB_", "COHERE_", "CO_API", "DATABASE_URL")
@@ -33,7 +33,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
-def _pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
+def _pg_database(request: pytest.FixtureRequest | None = None) -> Iterator[str]:
     name = f"tats_test_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
@@ -88,3 +88,23 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as s:
         yield s
+
+
+@pytest.fixture
+def settings_with_queue_down(database_url: str):
+    """Settings whose queue URL has nothing listening: publishes fail at once, as when QStash is
+    down."""
+    from tats_core.settings import load_settings
+    from tests.servers import free_port
+
+    return load_settings(
+        DATABASE_URL=database_url,
+        QSTASH_URL=f"http://127.0.0.1:{free_port()}",
+        TATS_PUBLISH_TIMEOUT="2",
+    )
+
+
+@pytest.fixture
+def fresh_postgresql_url() -> Iterator[str]:
+    """An empty PostgreSQL database (no schema), dropped after the test."""
+    yield from _pg_database()

@@ -1,6 +1,6 @@
 import pytest
 
-from tats_core.analysis import (
+from tats_core.judging.analysis import (
     ANALYSIS_JSON_SCHEMA,
     BOUNDED_FLAG,
     EMPTY_MAX_SCORE,
@@ -16,7 +16,7 @@ from tats_core.analysis import (
     parse_analysis,
     validate_evidence,
 )
-from tats_core.signals import Signals
+from tats_core.judging.signals import Signals
 
 SOLID = Signals(commit_count=14, commit_span_days=6, has_tests=True, has_readme=True)
 

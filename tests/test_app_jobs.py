@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tats_core import statuses
-from tats_core.db import transaction
-from tats_core.jobs import set_archived
-from tats_core.models import Job
+from tats_core.store.db import transaction
+from tats_core.store.models import Job
+from tats_core.triage.jobs import set_archived
 from tests import app_fixtures
 from tests.app_fixtures import (
     no_exceptions,

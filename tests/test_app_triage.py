@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tats_core import statuses
-from tats_core.candidates import CandidateFilter
-from tats_core.db import transaction
-from tats_core.export import evaluations_csv
-from tats_core.models import Candidate, Job
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Job
+from tats_core.triage.candidates import CandidateFilter
+from tats_core.triage.export import evaluations_csv
 from tests import app_fixtures
 from tests.app_fixtures import (
     NAMES,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tats_core.db import transaction
-from tats_core.demo import sample_csv
-from tats_core.models import Candidate, Job
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Job
+from tats_core.triage.csv_sample import sample_csv
 from tests import app_fixtures
 from tests.app_fixtures import (
     fake_github,

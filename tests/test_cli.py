@@ -23,10 +23,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
-from tats_core.db import transaction
-from tats_core.ingest import apply_ingest, plan_ingest
-from tats_core.jobs import create_job, find_job_by_title
-from tats_core.models import Candidate, Job, StatusEvent
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Job, StatusEvent
+from tats_core.triage.ingest import apply_ingest, plan_ingest
+from tats_core.triage.jobs import create_job, find_job_by_title
 from tests.csv_corpus import corpus_file, latin1_csv, png_bytes
 from tests.servers import free_port
 from tests.test_export import CONTRACT_COLUMNS

@@ -12,7 +12,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from tats_core.analysis import (
+from tats_core.errors import AnalyzerError, ConfigurationError
+from tats_core.judging.analysis import (
     BOUNDED_FLAG,
     INJECTION_FLAG,
     NEAR_EMPTY_MAX_SCORE,
@@ -20,10 +21,14 @@ from tats_core.analysis import (
     AnalysisResult,
     JobBrief,
 )
-from tats_core.cohere_analyzer import PROMPT_HASH, REPAIRED_FLAG, SYSTEM_PROMPT, CohereAnalyzer
-from tats_core.errors import AnalyzerError, ConfigurationError
-from tats_core.signals import Signals
-from tats_core.snapshot import CommitInfo, RepoSnapshot, TreeEntry
+from tats_core.judging.cohere_analyzer import (
+    PROMPT_HASH,
+    REPAIRED_FLAG,
+    SYSTEM_PROMPT,
+    CohereAnalyzer,
+)
+from tats_core.judging.signals import Signals
+from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 from tests.fakes.fake_cohere import FakeCohere, Reply
 from tests.servers import free_port, serve
 

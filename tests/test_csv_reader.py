@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tats_core.csv_reader import detect_mapping, inspect_layout, read_rows
 from tats_core.errors import InputError
+from tats_core.triage.csv_reader import detect_mapping, inspect_layout, read_rows
 from tests.csv_corpus import big_csv, corpus_file, latin1_csv, png_bytes, xlsx_bytes
 
 HEADER = "name,email,github_url\n"

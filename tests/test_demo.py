@@ -11,9 +11,17 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tats_core.analysis import INJECTION_FLAG, JobBrief
-from tats_core.db import transaction
-from tats_core.demo import (
+from tats_core.errors import GitHubError
+from tats_core.github.client import GitHubClient
+from tats_core.judging.analysis import INJECTION_FLAG, JobBrief
+from tats_core.judging.heuristic import HeuristicAnalyzer
+from tats_core.processing.pipeline import Judges, Work, judge
+from tats_core.processing.queue import CandidateQueue
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Job
+from tats_core.triage.csv_sample import sample_csv
+from tats_core.triage.ingest import plan_ingest
+from tats_dev.demo import (
     DEMO_CANDIDATES,
     DEMO_JOB_DESCRIPTION,
     DEMO_JOB_TITLE,
@@ -24,14 +32,7 @@ from tats_core.demo import (
     demo_repo_names,
     demo_repos_dir,
     load_demo,
-    sample_csv,
 )
-from tats_core.errors import GitHubError
-from tats_core.github import GitHubClient
-from tats_core.heuristic import HeuristicAnalyzer
-from tats_core.ingest import plan_ingest
-from tats_core.models import Candidate, Job
-from tats_core.pipeline import Judges, Work, judge
 from tats_dev.github_replay import create_app
 from tests.servers import serve
 
@@ -76,14 +77,16 @@ def test_the_demo_and_sample_csvs_are_valid_uploads(session_factory):
     assert (len(sample.rows), sample.invalid) == (3, [])
 
 
-def test_load_demo_is_idempotent(session_factory):
+def test_load_demo_is_idempotent(session_factory, settings_with_queue_down):
+    queue = CandidateQueue.from_settings(settings_with_queue_down)
+    first = load_demo(session_factory, queue)
+    second = load_demo(session_factory, queue)
+    assert (first.ingest.inserted, second.ingest.inserted) == (len(DEMO_CANDIDATES), 0)
+    assert first.enqueue.error and first.enqueue.remaining == len(DEMO_CANDIDATES)
     with transaction(session_factory) as session:
-        first = load_demo(session)
-    with transaction(session_factory) as session:
-        second = load_demo(session)
         jobs = session.scalars(select(Job)).all()
         candidates = session.scalar(select(func.count()).select_from(Candidate))
-    assert first == second
+    assert first.job_id == second.job_id
     assert [j.title for j in jobs] == [DEMO_JOB_TITLE]
     assert jobs[0].rubric == DEMO_RUBRIC
     assert candidates == len(DEMO_CANDIDATES)

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tats_core.demo import DEMO_OWNER, MISSING_REPO
+from tats_dev.demo import DEMO_OWNER, MISSING_REPO
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

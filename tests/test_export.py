@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
-from tats_core.db import transaction
-from tats_core.export import evaluations_frame, to_csv_bytes
-from tats_core.models import Candidate, Evaluation, Job
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Evaluation, Job
+from tats_core.triage.export import evaluations_frame, to_csv_bytes
 
 CONTRACT_COLUMNS = [
     "candidate_id",

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tats_core.errors import ConfigurationError, GitHubError
-from tats_core.github import GitHubClient
-from tats_core.http_cache import DbHttpCache, MemoryHttpCache
-from tats_core.snapshot import RepoSnapshot
+from tats_core.github.cache import DbHttpCache, MemoryHttpCache
+from tats_core.github.client import GitHubClient
+from tats_core.repo.snapshot import RepoSnapshot
 from tats_dev.github_replay import ReplayApp, create_app
 from tests.servers import serve
 

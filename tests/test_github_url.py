@@ -1,6 +1,6 @@
 import pytest
 
-from tats_core.github_url import InvalidRepoUrl, parse_repo_url
+from tats_core.github.url import InvalidRepoUrl, parse_repo_url
 
 
 @pytest.mark.parametrize(

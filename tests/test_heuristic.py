@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tats_core.analysis import INJECTION_FLAG, AnalysisResult, JobBrief, bound_by_signals
-from tats_core.github import GitHubClient
-from tats_core.heuristic import HeuristicAnalyzer
-from tats_core.signals import compute_signals
-from tats_core.snapshot import RepoSnapshot
+from tats_core.github.client import GitHubClient
+from tats_core.judging.analysis import INJECTION_FLAG, AnalysisResult, JobBrief, bound_by_signals
+from tats_core.judging.heuristic import HeuristicAnalyzer
+from tats_core.judging.signals import compute_signals
+from tats_core.repo.snapshot import RepoSnapshot
 from tats_dev.github_replay import create_app
 from tests.servers import serve
 from tests.test_signals import APP, SETUP_README, commits, snapshot

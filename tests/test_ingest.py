@@ -15,12 +15,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
-from tats_core.csv_reader import ProgressCallback
-from tats_core.db import transaction
 from tats_core.errors import InputError
-from tats_core.ingest import IngestReport, RowProblem, apply_ingest, plan_ingest
-from tats_core.jobs import create_job, find_job_by_title
-from tats_core.models import Candidate, Job, StatusEvent
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Job, StatusEvent
+from tats_core.triage.csv_reader import ProgressCallback
+from tats_core.triage.ingest import IngestReport, RowProblem, apply_ingest, plan_ingest
+from tats_core.triage.jobs import create_job, find_job_by_title
 from tests.csv_corpus import big_csv, corpus_file, latin1_csv, png_bytes, xlsx_bytes
 
 TITLE = "Backend take-home"

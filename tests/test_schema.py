@@ -1,6 +1,6 @@
 from sqlalchemy import inspect
 
-from tats_core.models import Base
+from tats_core.store.models import Base
 
 
 def test_migrations_build_exactly_the_models_schema(engine):

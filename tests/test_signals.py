@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tats_core.signals import compute_signals, describe
-from tats_core.snapshot import CommitInfo, RepoSnapshot, TreeEntry
+from tats_core.judging.signals import compute_signals, describe
+from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 APP = [("src/app.py", 6000), ("src/store.py", 4000), ("src/api.py", 3000)]

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tats_core import statuses
-from tats_core.models import Candidate, Evaluation, StatusEvent
-from tats_core.pipeline import Judges
+from tats_core.processing.pipeline import Judges
 from tats_core.settings import DEV_NEXT_SIGNING_KEY
+from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tests.signing import qstash_signature
 from tests.worker_fixtures import FixedAnalyzer, SlowSource, running_worker, seed_candidates
 
@@ -128,7 +128,7 @@ def test_fifty_concurrent_duplicate_deliveries_give_one_evaluation(database_url,
 def test_a_stale_claim_is_taken_over_by_the_next_delivery(worker, session_factory):
     from datetime import timedelta
 
-    from tats_core.models import utcnow
+    from tats_core.store.models import utcnow
 
     [cid] = seed_candidates(session_factory, 1)
     with session_factory.begin() as s:  # a worker died 10 minutes into this candidate
@@ -142,7 +142,7 @@ def test_a_stale_claim_is_taken_over_by_the_next_delivery(worker, session_factor
 
 
 def test_a_fresh_claim_makes_a_duplicate_wait(worker, session_factory):
-    from tats_core.models import utcnow
+    from tats_core.store.models import utcnow
 
     [cid] = seed_candidates(session_factory, 1)
     with session_factory.begin() as s:

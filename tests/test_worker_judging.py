@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tats_core import statuses
-from tats_core.cohere_analyzer import CohereAnalyzer
-from tats_core.db import transaction
-from tats_core.github import GitHubClient
-from tats_core.heuristic import HeuristicAnalyzer
-from tats_core.http_cache import DbHttpCache
-from tats_core.ingest import apply_ingest, plan_ingest
-from tats_core.jobs import create_job
-from tats_core.models import Candidate, Evaluation, StatusEvent
-from tats_core.pipeline import Judges
+from tats_core.github.cache import DbHttpCache
+from tats_core.github.client import GitHubClient
+from tats_core.judging.cohere_analyzer import CohereAnalyzer
+from tats_core.judging.heuristic import HeuristicAnalyzer
+from tats_core.processing.pipeline import Judges
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Evaluation, StatusEvent
+from tats_core.triage.ingest import apply_ingest, plan_ingest
+from tats_core.triage.jobs import create_job
 from tats_dev.github_replay import create_app as create_replay
 from tests.fakes.fake_cohere import FakeCohere
 from tests.servers import serve

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tats_core import statuses
-from tats_core.db import transaction
-from tats_core.ingest import apply_ingest, plan_ingest
-from tats_core.jobs import create_job
-from tats_core.models import Candidate, Evaluation, utcnow
-from tats_core.queue import CandidateQueue, enqueue_pending, reconcile
+from tats_core.processing.queue import CandidateQueue, enqueue_pending, reconcile
 from tats_core.settings import load_settings
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Evaluation, utcnow
+from tats_core.triage.ingest import apply_ingest, plan_ingest
+from tats_core.triage.jobs import create_job
 from tats_dev.github_replay import create_app as create_replay
 from tests.servers import free_port, serve
 

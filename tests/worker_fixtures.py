@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from tats_core.analysis import Analysis, AnalysisResult, JobBrief
-from tats_core.db import transaction
 from tats_core.deps import Deps
-from tats_core.ingest import apply_ingest, plan_ingest
-from tats_core.jobs import create_job
-from tats_core.pipeline import Judges
-from tats_core.queue import CandidateQueue
+from tats_core.judging.analysis import Analysis, AnalysisResult, JobBrief
+from tats_core.judging.signals import Signals
+from tats_core.processing.pipeline import Judges
+from tats_core.processing.queue import CandidateQueue
+from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 from tats_core.settings import Settings, load_settings
-from tats_core.signals import Signals
-from tats_core.snapshot import CommitInfo, RepoSnapshot, TreeEntry
+from tats_core.store.db import transaction
+from tats_core.triage.ingest import apply_ingest, plan_ingest
+from tats_core.triage.jobs import create_job
 from tests.servers import free_port, serve
 from tests.signing import qstash_signature
 from worker_service.app import create_app
@@ -38,7 +38,7 @@ def seed_candidates(
     with transaction(session_factory) as session:
         from sqlalchemy import select
 
-        from tats_core.models import Candidate
+        from tats_core.store.models import Candidate
 
         return list(
             session.scalars(

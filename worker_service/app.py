@@ -1,4 +1,4 @@
-"""The worker: FastAPI routes that QStash calls. A thin shell over ``tats_core.pipeline``.
+"""The worker: FastAPI routes that QStash calls. A thin shell over ``tats_core.processing.pipeline``.
 
 Each delivery's signature is verified against the raw body and the *configured* public URL
 (``TATS_WORKER_URL`` + path), never the URL this request arrived on: behind a proxy or a tunnel
@@ -24,10 +24,16 @@ from qstash import Receiver
 from qstash.errors import SignatureError
 from sqlalchemy import text
 
-from tats_core.db import transaction
 from tats_core.deps import Deps, build_deps, build_judges
-from tats_core.pipeline import DeliveryOutcome, Judges, fail_after_retries, process_candidate
+from tats_core.processing.pipeline import (
+    DeliveryOutcome,
+    Judges,
+    fail_after_retries,
+    process_candidate,
+)
 from tats_core.settings import Settings, load_settings
+from tats_core.store.db import transaction
+from worker_service.logs import configure_logging
 
 log = logging.getLogger("tats.worker")
 
@@ -169,7 +175,8 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """The app for ``uvicorn worker_service.app:app_from_env --factory`` (and ``tats worker``):
-    settings from the environment, read when the server starts."""
+    settings from the environment, read when the server starts, in each worker process."""
+    configure_logging()
     return create_app(load_settings())
 
 

@@ -18,8 +18,8 @@ from typing import NamedTuple, Protocol
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tats_core.db import transaction
-from tats_core.models import HttpCache, utcnow
+from tats_core.store.db import transaction
+from tats_core.store.models import HttpCache, utcnow
 
 log = logging.getLogger("tats.http_cache")
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import InputError, NotFound
-from tats_core.models import Candidate, Job, utcnow
+from tats_core.store.models import Candidate, Job, utcnow
 
 
 @dataclass
@@ -79,7 +79,7 @@ def status_counts(session: Session, job_id: int) -> dict[str, int]:
         .where(Candidate.job_id == job_id)
         .group_by(Candidate.status)
     )
-    counts = dict.fromkeys(statuses.ALL, 0)
+    counts: dict[str, int] = {str(status): 0 for status in statuses.ALL}
     counts.update({status: n for status, n in rows})
     return counts
 

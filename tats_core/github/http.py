@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from tats_core.errors import ConfigurationError, GitHubError
-from tats_core.http_cache import HttpCacheProtocol
+from tats_core.github.cache import HttpCacheProtocol
 
 JSON = "application/vnd.github+json"
 RAW = "application/vnd.github.raw+json"

@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
-from tats_core.csv_reader import CsvLayout, ProgressCallback, inspect_layout, read_rows
 from tats_core.errors import InputError
-from tats_core.github_url import InvalidRepoUrl, parse_repo_url
-from tats_core.models import Candidate, StatusEvent, utcnow
+from tats_core.github.url import InvalidRepoUrl, parse_repo_url
+from tats_core.store.models import Candidate, StatusEvent, utcnow
+from tats_core.triage.csv_reader import CsvLayout, ProgressCallback, inspect_layout, read_rows
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INSERT_BATCH = 5_000

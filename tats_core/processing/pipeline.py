@@ -26,13 +26,19 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
-from tats_core.analysis import Analysis, AnalysisResult, Analyzer, JobBrief, bound_by_signals
-from tats_core.candidates import record_event, transition
-from tats_core.db import transaction
 from tats_core.errors import ConfigurationError, ServiceError
-from tats_core.models import Candidate, Evaluation, Job, utcnow
-from tats_core.signals import Signals, compute_signals
-from tats_core.snapshot import RepoSnapshot
+from tats_core.judging.analysis import (
+    Analysis,
+    AnalysisResult,
+    Analyzer,
+    JobBrief,
+    bound_by_signals,
+)
+from tats_core.judging.signals import Signals, compute_signals
+from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, Evaluation, Job, utcnow
+from tats_core.triage.candidates import record_event, transition
 
 log = logging.getLogger("tats.pipeline")
 

@@ -6,6 +6,7 @@ complete. Functions take a session and never commit: the caller owns the transac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import InputError, NotFound
-from tats_core.models import Candidate, Evaluation, StatusEvent, utcnow
+from tats_core.store.models import Candidate, Evaluation, StatusEvent, utcnow
 
 STATUS_EVENT = cast(Table, StatusEvent.__table__)
 # Best score first, unevaluated last, then in upload order (served by an index).
@@ -138,7 +139,7 @@ def failed_candidate_ids(session: Session, job_id: int) -> list[int]:
 
 @dataclass
 class CandidateFilter:
-    statuses: list[str] = field(default_factory=list)
+    statuses: Sequence[str] = field(default_factory=list)
     min_score: int | None = None
     max_score: int | None = None
     search: str = ""

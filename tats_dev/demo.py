@@ -7,14 +7,13 @@ the network. One candidate points at a repository that does not exist, to show a
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from tats_core.ingest import apply_ingest, plan_ingest
-from tats_core.jobs import create_job, find_job_by_title
+from tats_core.processing.intake import ImportResult, NewJob, import_candidates
+from tats_core.processing.queue import CandidateQueue
+from tats_core.triage.csv_sample import candidates_csv
 
 DEMO_OWNER = "tats-demo"
 DEMO_JOB_TITLE = "Demo: Todo list REST API"
@@ -45,7 +44,7 @@ DEMO_CANDIDATES: tuple[tuple[str, str, str], ...] = (
 
 def demo_repos_dir() -> Path:
     """The shipped synthetic repositories (``tats_dev/demo_repos``, installed next to us)."""
-    return Path(__file__).resolve().parent.parent / "tats_dev" / "demo_repos"
+    return Path(__file__).resolve().parent / "demo_repos"
 
 
 def demo_repo_names() -> list[str]:
@@ -57,39 +56,17 @@ def demo_repo_names() -> list[str]:
     )
 
 
-def _csv(rows: list[tuple[str, str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "email", "github_url"])
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
 def demo_csv() -> bytes:
-    return _csv(
-        [
-            (name, email, f"https://github.com/{DEMO_OWNER}/{repo}")
-            for repo, name, email in DEMO_CANDIDATES
-        ]
+    return candidates_csv(
+        (name, email, f"https://github.com/{DEMO_OWNER}/{repo}")
+        for repo, name, email in DEMO_CANDIDATES
     )
 
 
-def sample_csv() -> bytes:
-    """A small file showing the upload format (and the URL forms candidates write)."""
-    return _csv(
-        [
-            ("Ada Lindqvist", "ada@example.com", "https://github.com/tats-demo/todo-api"),
-            ("Bruno Okafor", "bruno@example.com", "github.com/tats-demo/inventory-service.git"),
-            ("Chen Wei", "", "https://github.com/tats-demo/flask-todos/tree/main"),
-        ]
-    )
+DEMO_JOB = NewJob(DEMO_JOB_TITLE, DEMO_JOB_DESCRIPTION, DEMO_RUBRIC, reuse_by_title=True)
 
 
-def load_demo(session: Session) -> int:
-    """Create the demo job (once) and ingest its candidates; running it again adds nothing."""
-    job = find_job_by_title(session, DEMO_JOB_TITLE) or create_job(
-        session, DEMO_JOB_TITLE, DEMO_JOB_DESCRIPTION, DEMO_RUBRIC
-    )
-    job.archived_at = None
-    apply_ingest(session, job.id, plan_ingest(session, job.id, demo_csv()))
-    return job.id
+def load_demo(session_factory: sessionmaker[Session], queue: CandidateQueue) -> ImportResult:
+    """Create the demo job (once), ingest its candidates and queue them; running it again adds
+    nothing."""
+    return import_candidates(session_factory, queue, demo_csv(), job=DEMO_JOB)

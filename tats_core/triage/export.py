@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from tats_core.candidates import CandidateFilter, candidates_query
-from tats_core.models import Candidate
+from tats_core.store.models import Candidate
+from tats_core.triage.candidates import CandidateFilter, candidates_query
 
 COLUMNS = [
     "candidate_id",

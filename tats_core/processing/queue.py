@@ -23,11 +23,11 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
-from tats_core.candidates import transition
-from tats_core.db import transaction
 from tats_core.errors import QueueError
-from tats_core.models import Candidate, utcnow
 from tats_core.settings import Settings
+from tats_core.store.db import transaction
+from tats_core.store.models import Candidate, utcnow
+from tats_core.triage.candidates import transition
 
 log = logging.getLogger("tats.queue")
 

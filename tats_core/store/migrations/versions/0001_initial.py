@@ -8,7 +8,7 @@ Create Date: 2026-11-29 16:58:14.635188
 import sqlalchemy as sa
 from alembic import op
 
-import tats_core.models
+import tats_core.store.models
 
 revision = "0001"
 down_revision = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('status_code', sa.Integer(), nullable=False),
     sa.Column('headers', sa.JSON(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('fetched_at', tats_core.models.UTCDateTime(), nullable=False),
+    sa.Column('fetched_at', tats_core.store.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('url', name=op.f('pk_http_cache'))
     )
     op.create_table('job',
@@ -32,9 +32,9 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('rubric', sa.Text(), nullable=False),
-    sa.Column('archived_at', tats_core.models.UTCDateTime(), nullable=True),
-    sa.Column('created_at', tats_core.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', tats_core.models.UTCDateTime(), nullable=False),
+    sa.Column('archived_at', tats_core.store.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', tats_core.store.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', tats_core.store.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job')),
     sa.UniqueConstraint('title', name=op.f('uq_job_title'))
     )
@@ -52,16 +52,16 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('rank_score', sa.Integer(), server_default=sa.text('-1'), nullable=False),
-    sa.Column('enqueued_at', tats_core.models.UTCDateTime(), nullable=True),
+    sa.Column('enqueued_at', tats_core.store.models.UTCDateTime(), nullable=True),
     sa.Column('message_id', sa.String(length=100), nullable=True),
     sa.Column('enqueue_count', sa.Integer(), nullable=False),
     sa.Column('enqueue_error', sa.Text(), nullable=True),
-    sa.Column('claimed_at', tats_core.models.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', tats_core.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('last_error_status', sa.String(length=32), nullable=True),
-    sa.Column('created_at', tats_core.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', tats_core.models.UTCDateTime(), nullable=False),
-    sa.Column('finished_at', tats_core.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', tats_core.store.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', tats_core.store.models.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', tats_core.store.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['job_id'], ['job.id'], name=op.f('fk_candidate_job_id_job'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_candidate')),
     sa.UniqueConstraint('job_id', 'email_key', name=op.f('uq_candidate_job_id_email_key')),
@@ -93,7 +93,7 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('latency_ms', sa.Integer(), nullable=True),
     sa.Column('message_id', sa.String(length=100), nullable=True),
-    sa.Column('evaluated_at', tats_core.models.UTCDateTime(), nullable=False),
+    sa.Column('evaluated_at', tats_core.store.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], name=op.f('fk_evaluation_candidate_id_candidate'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation')),
     sa.UniqueConstraint('candidate_id', 'attempt', name=op.f('uq_evaluation_candidate_id_attempt'))
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('override', sa.Boolean(), nullable=False),
-    sa.Column('created_at', tats_core.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', tats_core.store.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], name=op.f('fk_status_event_candidate_id_candidate'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_event'))
     )

@@ -32,10 +32,11 @@ from urllib.parse import quote
 
 import httpx
 
-from tats_core import github_graphql
 from tats_core.errors import GitHubError
-from tats_core.github_http import RAW, GitHubHttp, RateLimit, Tally, graphql_url, last_page
-from tats_core.github_shapes import (
+from tats_core.github import graphql
+from tats_core.github.cache import HttpCacheProtocol
+from tats_core.github.http import RAW, GitHubHttp, RateLimit, Tally, graphql_url, last_page
+from tats_core.github.shapes import (
     apply_commits,
     apply_tree,
     commit_from_rest,
@@ -44,8 +45,7 @@ from tats_core.github_shapes import (
     switch_branch,
     wanted_files,
 )
-from tats_core.http_cache import HttpCacheProtocol
-from tats_core.snapshot import RepoSnapshot
+from tats_core.repo.snapshot import RepoSnapshot
 
 PER_PAGE = 100
 MAX_README_CHARS = 64_000  # enough for any analyzer; the rest is not read
@@ -228,7 +228,7 @@ class GitHubClient:
         readme = snap.readme_path
         if readme is None and snap.tree_truncated:
             # The listing was cut short; a README may exist all the same.
-            readme = next((n for n in github_graphql.README_NAMES if n in have), None)
+            readme = next((n for n in graphql.README_NAMES if n in have), None)
             if readme:
                 snap.readme_path, results[readme] = readme, have[readme]
         if readme is None and snap.tree_truncated and not snap.path:
@@ -253,11 +253,11 @@ class GitHubClient:
 
     async def _query(
         self, tally: Tally, full_name: str, rev: str, path: str | None
-    ) -> github_graphql.ParsedRepo:
+    ) -> graphql.ParsedRepo:
         owner, _, name = full_name.partition("/")
         payload = {
-            "query": github_graphql.QUERY,
-            "variables": github_graphql.variables(owner, name, rev, path),
+            "query": graphql.QUERY,
+            "variables": graphql.variables(owner, name, rev, path),
         }
         response = await self._api.send(
             tally, "POST", graphql_url(self._api.base), json=payload, headers=self._api.headers()
@@ -268,8 +268,8 @@ class GitHubClient:
             body = response.json()
         except ValueError as exc:
             raise GitHubError("GitHub GraphQL answered with invalid JSON", transient=True) from exc
-        github_graphql.check_errors(body, full_name, self._api.retry_after(response.headers))
-        return github_graphql.parse(body)
+        graphql.check_errors(body, full_name, self._api.retry_after(response.headers))
+        return graphql.parse(body)
 
     async def _graphql_snapshot(
         self, tally: Tally, full_name: str, ref: str | None, path: str | None

@@ -46,7 +46,7 @@ def _start_replay(port: int) -> threading.Thread:
     """Serve the demo repositories (development only) in a thread of this process."""
     import uvicorn
 
-    from tats_core.demo import demo_repos_dir
+    from tats_dev.demo import demo_repos_dir
     from tats_dev.github_replay import create_app
 
     server = uvicorn.Server(
@@ -71,7 +71,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 8501) -> int:
     from tats_core.deps import build_deps
-    from tats_core.queue import enqueue_pending, reconcile
+    from tats_core.processing.queue import reconcile
 
     if not is_local_url(settings.qstash_url):
         raise SystemExit(
@@ -133,12 +133,9 @@ def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 850
             procs[name] = subprocess.Popen(command, env=env, cwd=Path.cwd())
             _wait_for_port(ports[name], name, procs[name])
         if demo:
-            from tats_core.db import transaction
-            from tats_core.demo import load_demo
+            from tats_dev.demo import load_demo
 
-            with transaction(deps.session_factory) as session:
-                load_demo(session)
-            enqueue_pending(deps.session_factory, deps.queue)
+            load_demo(deps.session_factory, deps.queue)
         print(
             "\nTATS is running:\n"
             f"  app     http://127.0.0.1:{app_port}\n"

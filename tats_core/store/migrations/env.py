@@ -1,8 +1,8 @@
-"""Alembic environment: runs on the connection handed over by ``tats_core.schema.migrate``."""
+"""Alembic environment: runs on the connection handed over by ``tats_core.store.schema.migrate``."""
 
 from alembic import context
 
-from tats_core.models import Base
+from tats_core.store.models import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

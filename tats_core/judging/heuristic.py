@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from tats_core.analysis import (
+from tats_core.judging.analysis import (
     INJECTION_FLAG,
     SCORE_BANDS,
     Analysis,
@@ -31,8 +31,8 @@ from tats_core.analysis import (
     JobBrief,
     Verdict,
 )
-from tats_core.signals import NEAR_EMPTY_CODE_BYTES, Signals
-from tats_core.snapshot import RepoSnapshot
+from tats_core.judging.signals import NEAR_EMPTY_CODE_BYTES, Signals
+from tats_core.repo.snapshot import RepoSnapshot
 
 LOOKS_FINE_SCORE = SCORE_BANDS["looks_fine"][0]  # 70
 LOW_EFFORT_SCORE = SCORE_BANDS["needs_review"][0]  # 35: below it, low_effort

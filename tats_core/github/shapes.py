@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tats_core import repo_files
 from tats_core.errors import GitHubError
-from tats_core.snapshot import CommitInfo, RepoSnapshot, TreeEntry
+from tats_core.repo import files as repo_files
+from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 
 MAX_MANIFESTS = 4
 THIN_COMMITS = 3

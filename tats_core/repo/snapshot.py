@@ -1,6 +1,6 @@
 """What TATS knows about one repository: the GitHub snapshot, as TATS's own dataclasses.
 
-``tats_core.github`` builds it from the GitHub API; the analyzers and signals read it. No SDK or
+``tats_core.github.client`` builds it from the GitHub API; the analyzers and signals read it. No SDK or
 HTTP object ever leaves ``github.py``.
 """
 

@@ -26,9 +26,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tats_core import repo_files, stack
-from tats_core.readme import analyse_readme
-from tats_core.snapshot import CommitInfo, RepoSnapshot
+from tats_core.judging import stack
+from tats_core.judging.readme import analyse_readme
+from tats_core.repo import files as repo_files
+from tats_core.repo.snapshot import CommitInfo, RepoSnapshot
 
 NEAR_EMPTY_CODE_BYTES = 2_500
 HOUSEKEEPING = re.compile(

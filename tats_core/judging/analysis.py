@@ -19,8 +19,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tats_core.signals import Signals
-from tats_core.snapshot import RepoSnapshot
+from tats_core.judging.signals import Signals
+from tats_core.repo.snapshot import RepoSnapshot
 
 Decision = Literal["looks_fine", "needs_review", "low_effort"]
 Verdict = Literal["met", "partial", "missing"]

@@ -2,7 +2,7 @@
 
 The model gets the rubric (system message), the job, the signals as fixed facts, a bounded file
 list and the README, manifests and commit messages, cleaned and fenced as untrusted data
-(``tats_core.untrusted``). It never gets the candidate's name, email or GitHub login: the repo's
+(``tats_core.judging.untrusted``). It never gets the candidate's name, email or GitHub login: the repo's
 ``full_name`` is not sent, and the owner login and email addresses are redacted from the text.
 Its JSON answer is validated (one repair try), then bounded by the signals and by the tree
 (``bound_by_signals``, ``validate_evidence``), whatever it said.
@@ -28,7 +28,8 @@ from cohere import AsyncClientV2
 from cohere.core.api_error import ApiError
 from cohere.core.parse_error import ParsingError
 
-from tats_core.analysis import (
+from tats_core.errors import AnalyzerError, ConfigurationError, TatsError
+from tats_core.judging.analysis import (
     ANALYSIS_JSON_SCHEMA,
     AnalysisResult,
     InvalidAnalysis,
@@ -37,10 +38,14 @@ from tats_core.analysis import (
     parse_analysis,
     validate_evidence,
 )
-from tats_core.errors import AnalyzerError, ConfigurationError, TatsError
-from tats_core.signals import Signals
-from tats_core.snapshot import RepoSnapshot
-from tats_core.untrusted import clean_untrusted, fence, find_injection_phrases, new_delimiter
+from tats_core.judging.signals import Signals
+from tats_core.judging.untrusted import (
+    clean_untrusted,
+    fence,
+    find_injection_phrases,
+    new_delimiter,
+)
+from tats_core.repo.snapshot import RepoSnapshot
 
 DEFAULT_MODEL = "command-a-03-2025"
 README_LIMIT = 12_000

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tats_core import repo_files
 from tats_core.errors import GitHubError
-from tats_core.github_shapes import parse_time
-from tats_core.snapshot import CommitInfo
+from tats_core.github.shapes import parse_time
+from tats_core.repo import files as repo_files
+from tats_core.repo.snapshot import CommitInfo
 
 README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst",
                 "README.txt", "README.markdown")  # fmt: skip

@@ -1,0 +1,12 @@
+"""GitHub: from a candidate's URL to a ``RepoSnapshot``, in as few requests as possible.
+
+- ``url``      normalise the URL forms candidates write into ``owner/repo`` (or say why not)
+- ``client``   ``GitHubClient``: one repository -> one snapshot (REST, or GraphQL with a token)
+- ``http``     requests, ETags, request counting, rate limits; failed answers -> ``GitHubError``
+- ``graphql``  the one GraphQL query a snapshot costs with a token, and how its answer is read
+- ``shapes``   GitHub's JSON shapes -> pieces of a snapshot (pure functions)
+- ``cache``    the conditional-request (ETag) cache, stored in the database
+- ``quota``    how many requests remain, so an upload can be warned about the hourly limit
+
+Nothing here judges anything: ``judging`` reads the snapshot, never this package.
+"""

@@ -1,0 +1,12 @@
+"""Judging a repository against a job: facts computed in code, then an analyzer's verdict.
+
+- ``signals``          facts from the snapshot that are shown to recruiters and bound any verdict
+- ``readme``           what a README says: setup and run steps, a generator's default, hidden text
+- ``stack``            the languages and frameworks a job asks for vs those a repository shows
+- ``untrusted``        repository text is untrusted: clean it, fence it, spot text aimed at the judge
+- ``analysis``         the analysis contract both analyzers produce, and ``bound_by_signals``
+- ``heuristic``        the offline analyzer: a transparent rubric over the signals
+- ``cohere_analyzer``  the Cohere analyzer: a chat model, fenced and bounded by the signals
+
+Judging is pure over a snapshot: it imports neither the GitHub client nor the store.
+"""

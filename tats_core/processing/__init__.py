@@ -1,0 +1,6 @@
+"""Putting the pieces together: candidates through the queue, the GitHub client and a judge.
+
+- ``intake``    the import use case (CLI, upload page, demo): store the rows, then publish them
+- ``queue``     publishing to QStash with the database as the outbox; ``reconcile``
+- ``pipeline``  one delivery: claim -> snapshot -> signals -> analyzer -> final status
+"""

@@ -1,0 +1,9 @@
+"""The recruiter's objects: jobs, their candidates, and the files that come in and go out.
+
+- ``jobs``        create, edit, archive, find; per-status counts
+- ``candidates``  the status machine, overrides and re-runs, listing and detail
+- ``csv_reader``  read a candidates CSV: encoding, delimiter, header aliases, chunks with progress
+- ``csv_sample``  write a candidates CSV (the sample offered on the upload page, the demo's)
+- ``ingest``      validate every row, then insert the valid ones at once
+- ``export``      the evaluations CSV, safe to open in a spreadsheet
+"""
