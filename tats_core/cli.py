@@ -75,7 +75,10 @@ def _deps() -> Deps:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    deps = _deps()
+    from tats_core.store.schema import migrate
+
+    deps = build_deps(load_settings(), migrate_schema=False)
+    migrate(deps.engine)
     print(f"database is up to date ({deps.engine.url.render_as_string(hide_password=True)})")
     return 0
 

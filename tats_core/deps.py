@@ -12,7 +12,7 @@ from tats_core.errors import ConfigurationError
 from tats_core.processing.queue import CandidateQueue
 from tats_core.settings import Settings
 from tats_core.store.db import make_engine, make_session_factory
-from tats_core.store.schema import migrate
+from tats_core.store.schema import ensure_schema
 
 if TYPE_CHECKING:  # judging pulls in httpx/cohere; the CLI's import command needs none of it
     from tats_core.judging.analysis import Analyzer
@@ -30,7 +30,7 @@ class Deps:
 def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
     engine = make_engine(settings.database_url)
     if migrate_schema:
-        migrate(engine)
+        ensure_schema(engine)
     return Deps(
         settings=settings,
         engine=engine,

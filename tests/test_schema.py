@@ -14,3 +14,28 @@ def test_migrations_build_exactly_the_models_schema(engine):
 def test_candidate_indexes_cover_per_job_counts(engine):
     indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("candidate")}
     assert indexes["ix_candidate_job_id_status"] == ["job_id", "status"]
+
+
+def test_schema_head_names_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    from tats_core.store.schema import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [SCHEMA_HEAD]
+
+
+def test_ensure_schema_migrates_a_fresh_database_and_is_then_one_query(tmp_path):
+    from sqlalchemy import event
+
+    from tats_core.store.db import make_engine
+    from tats_core.store.schema import SCHEMA_HEAD, current_revision, ensure_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert current_revision(engine) is None
+    ensure_schema(engine)
+    assert current_revision(engine) == SCHEMA_HEAD
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    ensure_schema(engine)
+    assert statements == ["SELECT version_num FROM alembic_version"]
+    engine.dispose()
