@@ -4,7 +4,6 @@ the GitHub quota and the first-run panel. The product's logic stays in ``tats_co
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import os
 import re
@@ -20,7 +19,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from tats_core import statuses
 from tats_core.deps import Deps, build_deps
 from tats_core.github.quota import LIMIT_WITH_TOKEN, Quota, candidates_within, github_quota
-from tats_core.judging.signals import Signals, describe
+from tats_core.judging.signals import describe_stored
 from tats_core.processing.queue import EnqueueReport, enqueue_pending
 from tats_core.settings import Settings, load_settings
 
@@ -150,10 +149,7 @@ def md(text: str | None) -> str:
 
 def signal_lines(stored: Mapping[str, Any]) -> list[str]:
     """The recruiter-facing fact lines for an evaluation's stored signals."""
-    if not stored:
-        return []
-    known = {f.name for f in dataclasses.fields(Signals)}
-    return describe(Signals(**{k: v for k, v in stored.items() if k in known}))
+    return describe_stored(dict(stored))
 
 
 def chip(status: str, text: str | None = None) -> str:

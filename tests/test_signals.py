@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tats_core.judging.signals import compute_signals, describe
+from tats_core.judging.signals import Signals, compute_signals, describe
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -242,3 +242,27 @@ def test_describe_gives_the_recruiter_the_facts():
     assert "last push 10 days ago" in text
     assert "tests/test_api.py" in text and "node_modules/" in text
     assert "with setup/run steps" in text and "dev" in text and "truncated" in text
+
+
+def test_stored_signals_carry_their_version_and_an_older_row_says_so():
+    from tats_core.judging.signals import SIGNALS_VERSION, describe_stored, read_stored
+
+    current = Signals(commit_count=3, file_count=4, code_file_count=2).to_dict()
+    assert current["version"] == SIGNALS_VERSION
+    assert not read_stored(current).outdated
+    assert "earlier version" not in " ".join(describe_stored(current))
+
+    older = {k: v for k, v in current.items() if k != "version"}  # written before versioning
+    read = read_stored(older)
+    assert (read.version, read.outdated) == (0, True)
+    assert describe_stored(older)[0].startswith("Judged with an earlier version of TATS's checks")
+
+
+def test_fields_an_older_version_lacked_are_reported_absent_not_defaulted():
+    from tats_core.judging.signals import read_stored
+
+    stored = Signals(has_tests=True, test_file_count=2).to_dict()
+    del stored["has_ci"], stored["ci_paths"]
+    read = read_stored(stored)
+    assert {"has_ci", "ci_paths"} <= read.absent
+    assert read.signals.has_tests and read.signals.test_file_count == 2

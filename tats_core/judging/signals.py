@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,10 @@ from tats_core.repo import files as repo_files
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot
 
 NEAR_EMPTY_CODE_BYTES = 2_500
+# Stored with every evaluation's signals. Raise it when a field is added or its meaning changes:
+# an evaluation judged with an older version is shown as such, never with today's defaults
+# standing in for facts that were not computed then.
+SIGNALS_VERSION = 1
 HOUSEKEEPING = re.compile(
     r"^(merge (pull request|branch|remote-tracking)|(update|create|add|edit|delete)d? "
     r"(the )?readme|readme|docs?[(:]|update \S+\.md$|(initial|first) commit$|init$|"
@@ -100,7 +104,33 @@ class Signals:
     missing_job_frameworks: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "version": SIGNALS_VERSION}
+
+
+@dataclass(frozen=True)
+class StoredSignals:
+    """Signals read back from an evaluation: the version they were computed with, and the fields
+    that version did not have (left at their defaults, so not to be shown as facts)."""
+
+    signals: Signals
+    version: int
+    absent: frozenset[str]
+
+    @property
+    def outdated(self) -> bool:
+        return self.version < SIGNALS_VERSION
+
+
+def read_stored(stored: dict[str, Any]) -> StoredSignals:
+    """Rebuild stored signals without inventing facts. Rows written before versioning (no
+    ``version`` key) are version 0."""
+    known = {f.name for f in fields(Signals)}
+    present = {k: v for k, v in stored.items() if k in known}
+    return StoredSignals(
+        signals=Signals(**present),
+        version=int(stored.get("version", 0)),
+        absent=frozenset(known - set(present)),
+    )
 
 
 def _history(commits: list[CommitInfo]) -> tuple[float, int, int, int, bool]:
@@ -225,8 +255,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def describe(s: Signals) -> list[str]:
-    """Fact lines for the recruiter, in the order they read a repository."""
+def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
+    """Fact lines for the recruiter, in the order they read a repository. Facts named in
+    ``absent`` were not computed (an older evaluation) and are not shown."""
     if s.empty:
         return ["Empty repository: GitHub reports no commits."]
     lines: list[str] = []
@@ -309,4 +340,20 @@ def describe(s: Signals) -> list[str]:
         )
     elif s.readme_hidden_text:
         lines.append("The README contains hidden text (HTML comments or invisible characters).")
+    return lines
+
+
+def describe_stored(stored: dict[str, Any]) -> list[str]:
+    """Fact lines for an evaluation's stored signals; an older version says so first."""
+    if not stored:
+        return []
+    read = read_stored(stored)
+    lines = describe(read.signals, absent=read.absent)
+    if read.outdated:
+        lines.insert(
+            0,
+            f"Judged with an earlier version of TATS's checks (v{read.version}, now "
+            f"v{SIGNALS_VERSION}); facts added since were not computed for it. Re-run the "
+            "candidate to apply today's checks.",
+        )
     return lines
