@@ -22,6 +22,7 @@ from tats_core.github.quota import LIMIT_WITH_TOKEN, Quota, candidates_within, g
 from tats_core.judging.signals import describe_stored
 from tats_core.processing.queue import EnqueueReport, enqueue_pending
 from tats_core.settings import Settings, load_settings
+from tats_core.wording import plural  # noqa: F401  (pages call ui.plural)
 
 TRIAGE_PAGE = "pages/triage.py"
 UPLOAD_PAGE = "pages/upload.py"
@@ -70,10 +71,6 @@ def get_deps() -> Deps:
 
 def auth_configured() -> bool:
     return isinstance(secrets().get("auth"), Mapping)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def sign_in_panel() -> None:

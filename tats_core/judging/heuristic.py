@@ -33,6 +33,7 @@ from tats_core.judging.analysis import (
 )
 from tats_core.judging.signals import NEAR_EMPTY_CODE_BYTES, Signals
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.wording import plural
 
 LOOKS_FINE_SCORE = SCORE_BANDS["looks_fine"][0]  # 70
 LOW_EFFORT_SCORE = SCORE_BANDS["needs_review"][0]  # 35: below it, low_effort
@@ -182,10 +183,6 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, l
     return "needs_review", score, reasons
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _summary(decision: str, s: Signals, concerns: list[str]) -> str:
     opening = {
         "looks_fine": "Visible effort and care",
@@ -196,8 +193,8 @@ def _summary(decision: str, s: Signals, concerns: list[str]) -> str:
         detail = "no commits"
     else:
         detail = (
-            f"{_count(s.code_file_count, 'source file')}, {_count(s.test_file_count, 'test file')}, "
-            f"{_count(s.commit_count, 'commit')} over {_count(max(s.active_days, 1), 'day')}"
+            f"{plural(s.code_file_count, 'source file')}, {plural(s.test_file_count, 'test file')}, "
+            f"{plural(s.commit_count, 'commit')} over {plural(max(s.active_days, 1), 'day')}"
         )
         if s.ref != s.default_branch and s.branch_note:
             detail += f" on branch '{s.ref}'"

@@ -30,6 +30,7 @@ from tats_core.judging import stack
 from tats_core.judging.readme import analyse_readme
 from tats_core.repo import files as repo_files
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot
+from tats_core.wording import plural
 
 NEAR_EMPTY_CODE_BYTES = 2_500
 # Stored with every evaluation's signals. Raise it when a field is added or its meaning changes:
@@ -251,10 +252,6 @@ def _near_empty_reason(s: Signals) -> str | None:
     return None
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
 def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
     """Fact lines for the recruiter, in the order they read a repository. Facts named in
     ``absent`` were not computed (an older evaluation) and are not shown."""
@@ -271,17 +268,17 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
             if s.commit_span_days >= 1
             else (f"{s.commit_span_days * 24:.1f} hours")
         )
-        history += f" over {span}, on {_plural(s.active_days, 'day')}"
+        history += f" over {span}, on {plural(s.active_days, 'day')}"
     if s.days_since_push is not None:
         history += f"; last push {s.days_since_push:.0f} days ago"
     lines.append(history + ".")
     if s.single_dump_commit:
         lines.append("The work arrived in one commit: there is no development history to judge.")
     if s.vague_commit_messages:
-        lines.append(f"{_plural(s.vague_commit_messages, 'commit message')} say almost nothing.")
+        lines.append(f"{plural(s.vague_commit_messages, 'commit message')} say almost nothing.")
     languages = ", ".join(list(s.languages)[:4]) or "no recognised language"
     lines.append(
-        f"{_plural(s.file_count, 'file')}, {_plural(s.code_file_count, 'source file')} of the "
+        f"{plural(s.file_count, 'file')}, {plural(s.code_file_count, 'source file')} of the "
         f"candidate's own ({s.code_bytes / 1024:.1f} KB of code) in {languages}."
     )
     if s.tree_truncated:
@@ -289,7 +286,7 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
     if s.near_empty_reason:
         lines.append(f"Near-empty: {s.near_empty_reason}.")
     if s.has_tests:
-        lines.append(f"Tests: {_plural(s.test_file_count, 'test file')}, e.g. {s.test_paths[0]}.")
+        lines.append(f"Tests: {plural(s.test_file_count, 'test file')}, e.g. {s.test_paths[0]}.")
     else:
         lines.append("No test files found (generated placeholder tests are not counted).")
     if not s.has_readme:
