@@ -217,7 +217,7 @@ async def batch(request: Request) -> Response:
 
 
 async def get_message(request: Request) -> Response:
-    message = _store(request).get(request.path_params["message_id"])
+    message = _store(request).get(request.path_params["message_id"], now=time.time())
     if message is None:
         raise HTTPException(404, "message not found (delivered, cancelled or unknown)")
     return JSONResponse(_message_json(message))

@@ -1,7 +1,7 @@
 """SQLite persistence for the local QStash server: nothing accepted is lost on a crash.
 
-A message is written (and committed) before its publish is answered, and deleted only once it
-has been delivered or cancelled, so a server killed with ``kill -9`` delivers everything again
+A message is written (and committed) before its publish is answered, and marked delivered (and
+soon deleted) only once it has been delivered, or deleted when cancelled, so a server killed with ``kill -9`` delivers everything again
 after a restart: the messages that were in flight are simply due again (at least once).
 
 One connection, used only from the event loop's thread; every call is short.
@@ -31,7 +31,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS message (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
-    state TEXT NOT NULL DEFAULT 'pending',  -- 'pending' or 'dead' (in the DLQ)
+    state TEXT NOT NULL DEFAULT 'pending',  -- 'pending', 'dead' (in the DLQ) or 'delivered'
     in_flight INTEGER NOT NULL DEFAULT 0,
     destination TEXT NOT NULL, method TEXT NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL,
     max_retries INTEGER NOT NULL, retry_delay TEXT,
@@ -59,6 +59,8 @@ _COLUMNS = tuple(f.name for f in dataclasses.fields(Message) if f.name != "dedup
 _INSERT = f"INSERT INTO message ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _JSON_COLUMNS = frozenset({"headers", "callback_headers", "failure_callback_headers"})
 _PENDING = "state = 'pending'"
+# A delivered message stays readable (GET /v2/messages/{id}) this long, as on QStash.
+DELIVERED_RETENTION = 2.0
 # Filters of bulk cancels and of the DLQ, and their columns (``m``: message, ``d``: dead letter).
 MESSAGE_COLUMNS = {
     "messageId": "m.id",
@@ -128,9 +130,12 @@ class Store:
         """``add`` inside a transaction the caller holds (see ``transaction``)."""
         return [self._insert(m, now) for m in messages]
 
-    def get(self, message_id: str) -> Message | None:
+    def get(self, message_id: str, *, now: float) -> Message | None:
+        """A pending message, or one delivered less than ``DELIVERED_RETENTION`` seconds ago."""
         row = self._db.execute(
-            f"SELECT * FROM message WHERE id = ? AND {_PENDING}", (message_id,)
+            f"SELECT * FROM message WHERE id = ? AND ({_PENDING}"
+            " OR (state = 'delivered' AND due_at > ?))",
+            (message_id, now - DELIVERED_RETENTION),
         ).fetchone()
         return _from_row(row) if row else None
 
@@ -186,9 +191,14 @@ class Store:
     def complete(
         self, m: Message, response: Response, *, now: float, callback: Message | None = None
     ) -> None:
-        """Forget a delivered message, storing its success callback in the same transaction."""
+        """Mark a message delivered (``purge`` forgets it), storing its success callback too."""
         with self._transaction():
-            if self._db.execute("DELETE FROM message WHERE id = ?", (m.id,)).rowcount:
+            delivered = self._db.execute(
+                "UPDATE message SET state = 'delivered', in_flight = 0, due_at = ?"
+                f" WHERE id = ? AND {_PENDING}",
+                (now, m.id),
+            ).rowcount
+            if delivered:
                 events.record(self._db, m, "DELIVERED", now, response=response)
             if callback is not None:
                 self._insert(callback, callback.created_at)
@@ -303,8 +313,12 @@ class Store:
         return [(row[0], row[1]) for row in rows]
 
     def purge(self, now: float) -> None:
-        """Forget expired deduplication ids and the oldest events."""
+        """Forget delivered messages, expired deduplication ids and the oldest events."""
         self._db.execute("DELETE FROM deduplication WHERE expires_at <= ?", (now,))
+        self._db.execute(
+            "DELETE FROM message WHERE state = 'delivered' AND due_at <= ?",
+            (now - DELIVERED_RETENTION,),
+        )
         with self._transaction():
             events.prune(self._db)
 
