@@ -7,7 +7,7 @@ with ``nextDeliveryTime``), ``FAILED`` (retries ran out: in the DLQ) and ``CANCE
 Events are rows of the store's SQLite database, written in the same transaction as the change
 they describe, so the log never disagrees with the messages after a crash. Listing is newest
 first; the cursor is the sequence number to continue below. Old events are pruned to
-``MAX_EVENTS``.
+``MAX_EVENTS``, and a body shows in the ``CREATED`` event only up to ``MAX_EVENT_BODY`` bytes.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS message_meta (
     rate INTEGER, period REAL, endpoint_name TEXT, caller_ip TEXT
 );
 """
-MAX_EVENTS = 100_000
+MAX_EVENTS = 50_000
+MAX_EVENT_BODY = 8 * 1024  # a CREATED event shows the body up to this size (the log stays small)
 MAX_PAGE = 1000
 # Filters of GET /v2/events and their columns.
 COLUMNS = {
@@ -65,7 +66,8 @@ def record(
     """Log that ``m`` entered ``state`` (inside the caller's transaction)."""
     details: dict[str, Any] = {}
     if state == "CREATED":
-        details["body"] = base64.b64encode(m.body).decode()
+        if len(m.body) <= MAX_EVENT_BODY:
+            details["body"] = base64.b64encode(m.body).decode()
         db.execute(
             "INSERT OR REPLACE INTO message_meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (

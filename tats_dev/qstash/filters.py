@@ -33,11 +33,6 @@ class Filter:
     count: int | None = None
     ids_given: bool = False  # ``messageIds: []`` names no message at all, it is not "all"
 
-    @property
-    def everything(self) -> bool:
-        """True when nothing narrows the selection (a bulk cancel then cancels all)."""
-        return not (self.ids_given or self.values or self.from_ms or self.to_ms)
-
     def sql(
         self, columns: Mapping[str, str], *, id_column: str, time_column: str
     ) -> tuple[str, list[Any]]:

@@ -1,8 +1,10 @@
 """Queues: named lanes of messages (``/v2/enqueue/{queue}/...``) delivered ``parallelism`` at once.
 
-A queue is a SQLite row (name, parallelism, paused); enqueueing to an unknown queue creates it
+A queue is a row of the store's ``queue`` table (name, parallelism, paused); enqueueing to an unknown queue creates it
 with parallelism 1, as QStash does. ``Queues`` is also the delivery loop's gate: a paused queue
-starts nothing, and a queue starts no more than its parallelism at once. Deleting a queue
+starts nothing, and a queue starts no more than its parallelism at once, in order: only its
+first ``parallelism`` messages may start, so a message waiting for a retry holds back the ones
+behind it (the store's due query enforces that). Deleting a queue
 cancels the messages waiting in it.
 """
 
@@ -23,12 +25,6 @@ from tats_dev.qstash.filters import Filter
 from tats_dev.qstash.message import BadRequest, Message
 from tats_dev.qstash.store import Store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS queue (
-    name TEXT PRIMARY KEY, parallelism INTEGER NOT NULL, paused INTEGER NOT NULL,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL
-);
-"""
 MAX_NAME_LENGTH = 200
 
 
@@ -46,7 +42,6 @@ class Queues:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        store.db.executescript(SCHEMA)
         self._queues = {
             row[0]: Queue(row[0], row[1], bool(row[2]), row[3], row[4])
             for row in store.db.execute("SELECT * FROM queue")

@@ -1,8 +1,11 @@
 """SQLite persistence for the local QStash server: nothing accepted is lost on a crash.
 
-A message is written (and committed) before its publish is answered, and marked delivered (and
-soon deleted) only once it has been delivered, or deleted when cancelled, so a server killed with ``kill -9`` delivers everything again
-after a restart: the messages that were in flight are simply due again (at least once).
+A message is written (and committed) before its publish is answered. It is marked delivered
+(and deleted a little later) only once a delivery succeeded, and deleted at once when cancelled,
+so a server killed with ``kill -9`` delivers everything again after a restart: the messages that
+were in flight are simply due again (at least once). Each change logs its event (``events``) in
+the same transaction. Queues, URL groups, schedules and flow-control settings keep their own
+tables in the same database (``db``, ``transaction``).
 
 One connection, used only from the event loop's thread; every call is short.
 """
@@ -51,6 +54,11 @@ CREATE TABLE IF NOT EXISTS dead_letter (
     response_status INTEGER NOT NULL, response_headers TEXT NOT NULL,
     response_body BLOB NOT NULL, error TEXT, created_at REAL NOT NULL
 );
+-- Queues (see ``queues``): here because the due query keeps each queue in order.
+CREATE TABLE IF NOT EXISTS queue (
+    name TEXT PRIMARY KEY, parallelism INTEGER NOT NULL, paused INTEGER NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deduplication (
     dedup_key TEXT PRIMARY KEY, message_id TEXT NOT NULL, expires_at REAL NOT NULL
 );
@@ -73,6 +81,13 @@ MESSAGE_COLUMNS = {
     "flowControlKey": "m.flow_key",
     "endpointName": "m.endpoint_name",
 }
+# A queue delivers first in, first out: only its first ``parallelism`` pending messages (in
+# flight or retrying included) may start. A queue without a row (being deleted) has no order.
+_QUEUE_HEAD = (
+    "(SELECT COUNT(*) FROM message q WHERE q.queue = message.queue AND q.state = 'pending'"
+    " AND q.seq < message.seq)"
+    " < COALESCE((SELECT parallelism FROM queue WHERE name = message.queue), 1 << 30)"
+)
 DEAD_LETTER_COLUMNS = {**MESSAGE_COLUMNS, "responseStatus": "d.response_status"}
 _DEAD_LETTER_SELECT = (
     "SELECT m.*, d.seq AS dlq_seq, d.dlq_id, d.response_status, d.response_headers,"
@@ -100,6 +115,10 @@ class Store:
         self._db.create_function("has_label", 2, _has_label, deterministic=True)
         self._db.executescript(SCHEMA)
         self._migrate()
+        self._db.execute(
+            "CREATE INDEX IF NOT EXISTS message_queue ON message (queue, seq)"
+            " WHERE state = 'pending'"
+        )
         self._db.executescript(events.SCHEMA)
         # Deliveries cut off by a crash or a stop are due again: at least once.
         self._db.execute("UPDATE message SET in_flight = 0 WHERE in_flight = 1")
@@ -341,7 +360,7 @@ class Store:
     def _due_filter(
         self, exclude_keys: Sequence[str], exclude_queues: Sequence[str]
     ) -> tuple[str, tuple[str, ...]]:
-        where = f"{_PENDING} AND in_flight = 0"
+        where = f"{_PENDING} AND in_flight = 0 AND (queue IS NULL OR {_QUEUE_HEAD})"
         if exclude_keys:
             marks = ", ".join("?" for _ in exclude_keys)
             where += f" AND (flow_key IS NULL OR flow_key NOT IN ({marks}))"
