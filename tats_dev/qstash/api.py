@@ -1,6 +1,8 @@
-"""The QStash HTTP API subset the ``qstash`` SDK uses, and ``create_app`` that serves it.
+"""The QStash HTTP API the ``qstash`` SDK uses, and ``create_app`` that serves it.
 
-Response shapes follow what the SDK 3.4.0 parses (``qstash/message.py``, ``qstash/dlq.py``).
+This module has publishing (to a URL, a URL group or a queue), messages, the DLQ, logs and
+keys; queues, URL groups, schedules and flow control bring their own routes. Response shapes
+follow what the SDK 3.4.0 parses (``qstash/message.py``, ``qstash/dlq.py``, ``qstash/log.py``).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hmac
 import json
 import time
@@ -23,19 +26,25 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tats_core.settings import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_QSTASH_TOKEN
+from tats_dev.qstash import events, flow_control, queues, schedule, topics
 from tats_dev.qstash.delivery import Dispatcher, Transport
+from tats_dev.qstash.filters import Filter, parse_filter
 from tats_dev.qstash.message import (
     MAX_BODY_BYTES,
     BadRequest,
     Message,
     PayloadTooLarge,
-    new_message_id,
+    is_url,
     parse_message,
 )
-from tats_dev.qstash.store import DeadLetter, Store
+from tats_dev.qstash.queues import Queues
+from tats_dev.qstash.schedule import Schedules
+from tats_dev.qstash.store import DEAD_LETTER_COLUMNS, MESSAGE_COLUMNS, DeadLetter, Store
+from tats_dev.qstash.topics import Topics
 
 MAX_BATCH_BYTES = 64 * MAX_BODY_BYTES
 PUBLISH_PREFIX = "/v2/publish/"
+ENQUEUE_PREFIX = "/v2/enqueue/"
 
 
 def create_app(
@@ -55,22 +64,28 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = Store(db_path)
+        app.state.queues = queue_book = Queues(store)
+        app.state.topics = topic_book = Topics(store)
         transport = Transport(connections=max_deliveries_in_flight)
         dispatcher = Dispatcher(
             store,
             transport,
+            queues=queue_book,
             signing_key=current_signing_key,
             delay_scale=delay_scale,
             max_in_flight=max_deliveries_in_flight,
         )
+        app.state.schedules = schedules = Schedules(store, topic_book, queue_book)
+        schedules.on_fired.append(dispatcher.notify)
         app.state.store, app.state.dispatcher = store, dispatcher
         app.state.keys = {"current": current_signing_key, "next": next_signing_key}
-        loop = asyncio.create_task(dispatcher.run())
+        loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(schedules.run())]
         try:
             yield
         finally:
-            loop.cancel()
-            await asyncio.gather(loop, return_exceptions=True)
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
             await dispatcher.aclose()
             await transport.aclose()
             store.close()
@@ -108,23 +123,62 @@ class _TokenAuth:
 
 
 async def publish(request: Request) -> Response:
-    # The destination is pasted raw after the prefix, and the request's query string is its own.
-    destination = request.scope["raw_path"].decode("latin-1").removeprefix(PUBLISH_PREFIX)
+    return await _publish(request, _destination(request, PUBLISH_PREFIX), queue=None)
+
+
+async def enqueue(request: Request) -> Response:
+    queue, _, destination = _destination(request, ENQUEUE_PREFIX).partition("/")
+    if not queue or not destination:
+        raise BadRequest("use /v2/enqueue/{queue}/{destination}")
+    return await _publish(request, destination, queue=queue)
+
+
+async def _publish(request: Request, destination: str, *, queue: str | None) -> Response:
+    body = await _body(request, MAX_BODY_BYTES)
+    now = time.time()
+    message = parse_message(
+        destination, body, request.headers, now=now, url_group=not is_url(destination)
+    )
+    messages = _expand(request, message, queue=queue)
+    results = _store(request).add(messages, now=now)
+    request.app.state.dispatcher.notify()
+    if message.url_group is None and not is_url(destination):  # a URL group: one per endpoint
+        return JSONResponse(
+            [_published(r, m.destination) for r, m in zip(results, messages, strict=True)],
+            status_code=201,
+        )
+    [(message_id, deduplicated)] = results
+    if deduplicated:
+        return JSONResponse({"messageId": message_id, "deduplicated": True}, status_code=202)
+    return JSONResponse({"messageId": message_id}, status_code=201)
+
+
+def _destination(request: Request, prefix: str) -> str:
+    """The raw path after ``prefix``; the request's query string belongs to the destination."""
+    destination = request.scope["raw_path"].decode("latin-1").removeprefix(prefix)
     query = "&".join(
         part
         for part in request.scope["query_string"].decode("latin-1").split("&")
         if part and not part.startswith("qstash_token=")
     )
-    if query:
-        destination += "?" + query
-    body = await _body(request, MAX_BODY_BYTES)
-    now = time.time()
-    message = parse_message(destination, body, request.headers, now=now)
-    [(message_id, deduplicated)] = _store(request).add([message], now=now)
-    request.app.state.dispatcher.notify()
-    if deduplicated:
-        return JSONResponse({"messageId": message_id, "deduplicated": True}, status_code=202)
-    return JSONResponse({"messageId": message_id}, status_code=201)
+    return destination + ("?" + query if query else "")
+
+
+def _expand(request: Request, message: Message, *, queue: str | None) -> list[Message]:
+    """Stamp the publisher and queue on ``message`` and fan it out over its URL group."""
+    client = request.client
+    message = dataclasses.replace(
+        message, queue=queue or None, caller_ip=client.host if client else None
+    )
+    if queue:
+        request.app.state.queues.ensure(queue)
+    topic_book: Topics = request.app.state.topics
+    return topic_book.fan_out(message)
+
+
+def _published(result: tuple[str, bool], url: str) -> dict[str, Any]:
+    message_id, deduplicated = result
+    return {"messageId": message_id, "url": url, **({"deduplicated": True} if deduplicated else {})}
 
 
 async def batch(request: Request) -> Response:
@@ -134,62 +188,65 @@ async def batch(request: Request) -> Response:
         raise BadRequest("the batch body must be a JSON array") from None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise BadRequest("the batch body must be a JSON array of objects")
-    now, messages = time.time(), []
+    now, groups = time.time(), []
     for index, item in enumerate(items):
         try:
-            if item.get("queue"):
-                raise BadRequest("queues are not supported by the local server")
             body = item.get("body") or ""
+            destination = str(item.get("destination", ""))
             message = parse_message(
-                str(item.get("destination", "")),
+                destination,
                 body.encode() if isinstance(body, str) else bytes(body),
                 item.get("headers") or {},
                 now=now,
+                url_group=not is_url(destination),
             )
+            groups.append((is_url(destination), _expand(request, message, queue=item.get("queue"))))
         except BadRequest as exc:
             raise type(exc)(f"message {index}: {exc}") from None
-        messages.append(message)
-    results = _store(request).add(messages, now=now)
+    results = iter(_store(request).add([m for _, group in groups for m in group], now=now))
     request.app.state.dispatcher.notify()
-    return JSONResponse(
-        [{"messageId": i, **({"deduplicated": True} if dup else {})} for i, dup in results]
-    )
+    answer: list[Any] = []
+    for single, group in groups:
+        answered = [_published(next(results), m.destination) for m in group]
+        if single:
+            del answered[0]["url"]
+            answer.append(answered[0])
+        else:
+            answer.append(answered)
+    return JSONResponse(answer)
 
 
 async def get_message(request: Request) -> Response:
-    message = _store(request).get(request.path_params["message_id"])
+    message = _store(request).get(request.path_params["message_id"], now=time.time())
     if message is None:
         raise HTTPException(404, "message not found (delivered, cancelled or unknown)")
     return JSONResponse(_message_json(message))
 
 
 async def cancel_message(request: Request) -> Response:
-    if not _store(request).cancel([request.path_params["message_id"]]):
+    only = Filter(ids=(request.path_params["message_id"],), ids_given=True)
+    if not _store(request).cancel(only, now=time.time()):
         raise HTTPException(404, "message not found (delivered, cancelled or unknown)")
-    return Response(status_code=202)
+    return JSONResponse({"cancelled": 1})
 
 
 async def cancel_messages(request: Request) -> Response:
-    body = await request.body()
-    ids = json.loads(body).get("messageIds") if body else None
-    return JSONResponse({"cancelled": _store(request).cancel(ids)})
+    """By ids, by filters (AND of ORs), or everything when neither is given."""
+    selection = await _filter(request, ids_name="messageIds", known=MESSAGE_COLUMNS)
+    return JSONResponse({"cancelled": _store(request).cancel(selection, now=time.time())})
 
 
 async def list_dead_letters(request: Request) -> Response:
+    selection = parse_filter(
+        request.query_params.multi_items(), b"", ids_name="dlqIds", known=DEAD_LETTER_COLUMNS
+    )
     params = request.query_params
-    filters: dict[str, Any] = {
-        column: params[name]
-        for name, column in (("messageId", "message_id"), ("url", "url"), ("label", "label"))
-        if name in params
-    }
     try:
-        if "responseStatus" in params:
-            filters["response_status"] = int(params["responseStatus"])
-        after = int(params.get("cursor", "0"))
-        count = min(100, max(1, int(params.get("count", "100"))))
+        after = int(params.get("cursor", "0") or "0")
     except ValueError:
-        raise BadRequest("cursor, count and responseStatus must be integers") from None
-    page, cursor = _store(request).dead_letters(after=after, count=count, filters=filters)
+        raise BadRequest("cursor must be an integer") from None
+    count = min(100, selection.count or 100)
+    page, cursor = _store(request).dead_letters(selection, after=after, count=count)
     response: dict[str, Any] = {"messages": [_dead_letter_json(d) for d in page]}
     if cursor is not None:
         response["cursor"] = str(cursor)
@@ -204,24 +261,54 @@ async def get_dead_letter(request: Request) -> Response:
 
 
 async def delete_dead_letter(request: Request) -> Response:
-    if not _store(request).delete_dead_letters([request.path_params["dlq_id"]]):
+    only = Filter(ids=(request.path_params["dlq_id"],), ids_given=True)
+    if not _store(request).delete_dead_letters(only):
         raise HTTPException(404, "DLQ message not found")
     return Response(status_code=200)
 
 
 async def delete_dead_letters(request: Request) -> Response:
-    ids = json.loads(await request.body() or b"{}").get("dlqIds") or []
-    return JSONResponse({"deleted": _store(request).delete_dead_letters(ids)})
+    selection = await _filter(request, ids_name="dlqIds", known=DEAD_LETTER_COLUMNS)
+    return JSONResponse({"deleted": _store(request).delete_dead_letters(selection)})
 
 
 async def retry_dead_letter(request: Request) -> Response:
-    new_id = new_message_id()
-    if not _store(request).retry_dead_letter(
-        request.path_params["dlq_id"], new_id=new_id, now=time.time()
-    ):
+    only = Filter(ids=(request.path_params["dlq_id"],), ids_given=True)
+    new_ids = _store(request).retry_dead_letters(only, now=time.time())
+    if not new_ids:
         raise HTTPException(404, "DLQ message not found")
     request.app.state.dispatcher.notify()
-    return JSONResponse({"messageId": new_id})
+    return JSONResponse({"messageId": new_ids[0]})
+
+
+async def retry_dead_letters(request: Request) -> Response:
+    selection = await _filter(request, ids_name="dlqIds", known=DEAD_LETTER_COLUMNS)
+    new_ids = _store(request).retry_dead_letters(selection, now=time.time())
+    request.app.state.dispatcher.notify()
+    return JSONResponse({"responses": [{"messageId": i} for i in new_ids]})
+
+
+async def list_events(request: Request) -> Response:
+    selection = parse_filter(
+        request.query_params.multi_items(), b"", ids_name="messageIds", known=events.COLUMNS
+    )
+    try:
+        cursor = int(request.query_params["cursor"]) if request.query_params.get("cursor") else None
+    except ValueError:
+        raise BadRequest("cursor must be an integer") from None
+    page, next_cursor = events.list_events(
+        _store(request).db, selection, cursor=cursor, count=selection.count
+    )
+    response: dict[str, Any] = {"events": page}
+    if next_cursor is not None:
+        response["cursor"] = str(next_cursor)
+    return JSONResponse(response)
+
+
+async def _filter(request: Request, *, ids_name: str, known: dict[str, str]) -> Filter:
+    return parse_filter(
+        request.query_params.multi_items(), await request.body(), ids_name=ids_name, known=known
+    )
 
 
 async def signing_keys(request: Request) -> Response:
@@ -235,16 +322,23 @@ async def health(request: Request) -> Response:
 ROUTES = [
     Route("/healthz", health),
     Route("/v2/publish/{destination:path}", publish, methods=["POST"]),
+    Route("/v2/enqueue/{destination:path}", enqueue, methods=["POST"]),
     Route("/v2/batch", batch, methods=["POST"]),
+    Route("/v2/events", list_events, methods=["GET"]),
     Route("/v2/messages/{message_id}", get_message, methods=["GET"]),
     Route("/v2/messages/{message_id}", cancel_message, methods=["DELETE"]),
     Route("/v2/messages", cancel_messages, methods=["DELETE"]),
     Route("/v2/dlq", list_dead_letters, methods=["GET"]),
     Route("/v2/dlq", delete_dead_letters, methods=["DELETE"]),
+    Route("/v2/dlq/retry", retry_dead_letters, methods=["POST"]),
     Route("/v2/dlq/retry/{dlq_id}", retry_dead_letter, methods=["POST"]),
     Route("/v2/dlq/{dlq_id}", get_dead_letter, methods=["GET"]),
     Route("/v2/dlq/{dlq_id}", delete_dead_letter, methods=["DELETE"]),
     Route("/v2/keys", signing_keys, methods=["GET"]),
+    *queues.ROUTES,
+    *topics.ROUTES,
+    *schedule.ROUTES,
+    *flow_control.ROUTES,
 ]
 
 
@@ -278,6 +372,11 @@ def _message_json(m: Message) -> dict[str, Any]:
         "failureCallbackHeader": {k: [v] for k, v in m.failure_callback_headers.items()} or None,
         "retryDelayExpression": m.retry_delay,
         "label": m.label,
+        "topicName": m.url_group,
+        "endpointName": m.endpoint_name,
+        "queueName": m.queue,
+        "scheduleId": m.schedule_id,
+        "callerIP": m.caller_ip,
         **_body_json(m.body, "body", "bodyBase64"),
     }
     if m.flow_key is not None:

@@ -14,13 +14,13 @@ import logging
 import math
 import time
 import uuid
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
 
 import httpx
 
 from tats_dev.qstash.backoff import next_retry_delay
+from tats_dev.qstash.flow_control import FlowControl
 from tats_dev.qstash.message import Message, Response, callback_message
+from tats_dev.qstash.queues import Queues
 from tats_dev.qstash.signing import sign
 from tats_dev.qstash.store import Store
 
@@ -67,62 +67,6 @@ class Transport:
         await asyncio.gather(*(client.aclose() for client in self._clients))
 
 
-@dataclass
-class _KeyState:
-    in_flight: int = 0
-    started_at: deque[float] = field(default_factory=deque)
-
-
-class FlowControl:
-    """Per-key gate: at most ``parallelism`` in flight and ``rate`` starts per ``period``."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, _KeyState] = defaultdict(_KeyState)
-        self._limits: dict[str, Message] = {}  # the latest limits seen for each key
-
-    def admit(self, m: Message, now: float) -> bool:
-        if m.flow_key is None:
-            return True
-        self._limits[m.flow_key] = m
-        if self._wait(m.flow_key, now) is not None:
-            return False
-        state = self._keys[m.flow_key]
-        state.in_flight += 1
-        if m.rate is not None:
-            state.started_at.append(now)
-        return True
-
-    def release(self, m: Message) -> None:
-        if m.flow_key is not None:
-            self._keys[m.flow_key].in_flight -= 1
-
-    def blocked(self, now: float) -> tuple[list[str], float | None]:
-        """Keys that may not start a delivery now, and the earliest time a rate limit lifts."""
-        keys, reopens_at = [], None
-        for key in list(self._limits):
-            wait = self._wait(key, now)
-            state = self._keys[key]
-            if wait is None and state.in_flight == 0 and not state.started_at:
-                del self._limits[key], self._keys[key]  # idle: forget it until it comes back
-                continue
-            if wait is not None:
-                keys.append(key)
-                if wait > 0:
-                    reopens_at = min(reopens_at or now + wait, now + wait)
-        return keys, reopens_at
-
-    def _wait(self, key: str, now: float) -> float | None:
-        """None when ``key`` may start now; else seconds until its rate lifts (0: parallelism)."""
-        limits, state = self._limits[key], self._keys[key]
-        while state.started_at and state.started_at[0] <= now - (limits.period or 1.0):
-            state.started_at.popleft()
-        if limits.rate is not None and len(state.started_at) >= limits.rate:
-            return state.started_at[0] + (limits.period or 1.0) - now
-        if limits.parallelism is not None and state.in_flight >= limits.parallelism:
-            return 0.0
-        return None
-
-
 DUE_PAGE = 16  # messages read per query while looking for ones that may start
 
 
@@ -134,6 +78,7 @@ class Dispatcher:
         store: Store,
         transport: Transport,
         *,
+        queues: Queues,
         signing_key: str,
         delay_scale: float = 1.0,
         max_in_flight: int = 256,
@@ -142,11 +87,12 @@ class Dispatcher:
         self._transport = transport
         self._signing_key = signing_key
         self._delay_scale = delay_scale
-        self._max_in_flight = max_in_flight
-        self._flow = FlowControl()
+        self.max_in_flight = max_in_flight
+        self.flow = FlowControl(store.db)
+        self._queues = queues
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._in_flight = 0  # counted apart from _tasks, which shrinks only a loop turn later
+        self.in_flight = 0  # counted apart from _tasks, which shrinks only a loop turn later
 
     def notify(self) -> None:
         """Something changed (a publish, a finished delivery): look for due messages now."""
@@ -159,7 +105,7 @@ class Dispatcher:
             now = time.time()
             try:
                 if now - purged_at > DEDUP_PURGE_INTERVAL:
-                    self._store.purge_deduplication(now)
+                    self._store.purge(now)
                     purged_at = now
                 self._start_due(now)
                 timeout = self._idle_timeout(now)
@@ -177,17 +123,22 @@ class Dispatcher:
 
     def _start_due(self, now: float) -> None:
         """Start every delivery that may start now."""
-        while (free := self._max_in_flight - self._in_flight) > 0:
+        while (free := self.max_in_flight - self.in_flight) > 0:
             # Small pages: with a flow-control key at its parallelism, most due messages cannot
             # start, and reading (and parsing) all of them on every completion would cost
             # O(backlog) per delivery. A key that fills up is excluded from the next page.
-            blocked, _ = self._flow.blocked(now)
-            page = self._store.due(now, limit=min(free, DUE_PAGE), exclude_keys=blocked)
+            blocked, _ = self.flow.blocked(now)
+            page = self._store.due(
+                now,
+                limit=min(free, DUE_PAGE),
+                exclude_keys=blocked,
+                exclude_queues=self._queues.blocked(),
+            )
             if not page:
                 return
-            admitted = [m for m in page if self._flow.admit(m, now)]
-            self._store.claim([m.id for m in admitted])
-            self._in_flight += len(admitted)
+            admitted = [m for m in page if self._admit(m, now)]
+            self._store.claim(admitted, now=now)
+            self.in_flight += len(admitted)
             for m in admitted:
                 task = asyncio.create_task(self._deliver(m))
                 self._tasks.add(task)
@@ -196,11 +147,21 @@ class Dispatcher:
                 return
         # Every slot is busy now: a finishing delivery wakes the loop.
 
+    def _admit(self, m: Message, now: float) -> bool:
+        if not self._queues.admit(m):
+            return False
+        if not self.flow.admit(m, now):
+            self._queues.release(m)
+            return False
+        return True
+
     def _idle_timeout(self, now: float) -> float:
-        if self._in_flight >= self._max_in_flight:
+        if self.in_flight >= self.max_in_flight:
             return POLL_INTERVAL  # a finishing delivery wakes the loop
-        blocked, reopens_at = self._flow.blocked(now)
-        next_at = self._store.next_due_at(exclude_keys=blocked)
+        blocked, reopens_at = self.flow.blocked(now)
+        next_at = self._store.next_due_at(
+            exclude_keys=blocked, exclude_queues=self._queues.blocked()
+        )
         if reopens_at is not None:
             next_at = min(next_at or reopens_at, reopens_at)
         if next_at is None:
@@ -214,8 +175,9 @@ class Dispatcher:
         except Exception:
             logger.exception("delivery of %s failed inside the server", m.id)
         finally:
-            self._in_flight -= 1
-            self._flow.release(m)
+            self.in_flight -= 1
+            self.flow.release(m)
+            self._queues.release(m)
             self._wake.set()
 
     async def _attempt(self, m: Message) -> Response:
@@ -226,6 +188,12 @@ class Dispatcher:
             "Upstash-Message-Id": m.id,
             "Upstash-Retried": str(m.retried),
         }
+        if m.caller_ip:
+            headers["Upstash-Caller-Ip"] = m.caller_ip
+        if m.schedule_id:
+            headers["Upstash-Schedule-Id"] = m.schedule_id
+        if m.url_group:
+            headers["Upstash-Topic-Name"] = m.url_group
         started = time.perf_counter()
         try:
             reply = await self._transport.request(
@@ -253,7 +221,7 @@ class Dispatcher:
         now = time.time()
         if 200 <= response.status < 300:
             callback = callback_message(m, response, now=now) if m.callback else None
-            self._store.complete(m.id, callback=callback)
+            self._store.complete(m, response, now=now, callback=callback)
             return
         non_retryable = (
             response.status == 489
@@ -264,7 +232,7 @@ class Dispatcher:
             callback = None
             if m.failure_callback:
                 callback = callback_message(m, response, now=now, dlq_id=dlq_id)
-            self._store.dead_letter(m.id, response, dlq_id=dlq_id, now=now, callback=callback)
+            self._store.dead_letter(m, response, dlq_id=dlq_id, now=now, callback=callback)
             return
         delay = next_retry_delay(
             m.retried + 1,
@@ -273,4 +241,4 @@ class Dispatcher:
             scale=self._delay_scale,
             now=now,
         )
-        self._store.reschedule(m.id, retried=m.retried + 1, due_at=now + delay)
+        self._store.reschedule(m, response, retried=m.retried + 1, due_at=now + delay, now=now)

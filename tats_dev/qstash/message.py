@@ -57,7 +57,17 @@ class Message:
     created_at: float
     due_at: float  # unix seconds of the next attempt (the first one: the not-before time)
     retried: int = 0
+    queue: str | None = None  # the queue it was enqueued to
+    url_group: str | None = None  # the URL group (topic) it was published to
+    endpoint_name: str | None = None  # the name of its endpoint within that URL group
+    schedule_id: str | None = None  # the schedule that created it
+    caller_ip: str | None = None  # the publisher's address
     dedup_key: str | None = field(default=None, compare=False)
+
+    @property
+    def labels(self) -> list[str]:
+        """``Upstash-Label: a,b`` gives a message the labels ``a`` and ``b``."""
+        return split_labels(self.label)
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,14 @@ class Response:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
 
+def split_labels(label: str | None) -> list[str]:
+    return [part.strip() for part in (label or "").split(",") if part.strip()]
+
+
+def is_url(destination: str) -> bool:
+    return re.match(r"https?://[^/]", destination, re.IGNORECASE) is not None
+
+
 def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
@@ -82,11 +100,21 @@ def canonical_header(name: str) -> str:
 
 
 def parse_message(
-    destination: str, body: bytes, headers: Mapping[str, str], *, now: float
+    destination: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: float,
+    url_group: bool = False,
 ) -> Message:
-    """Build a message from a publish request; raises ``BadRequest`` with a reason."""
+    """Build a message from a publish request; raises ``BadRequest`` with a reason.
+
+    ``destination`` is a URL, or the name of a URL group when ``url_group`` is true (the
+    caller then copies the message to each endpoint).
+    """
     h = {name.lower(): value for name, value in headers.items()}
-    _require_url(destination, "destination")
+    if not url_group:
+        _require_url(destination, "destination")
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"message body is larger than {MAX_BODY_BYTES} bytes")
     method = h.get("upstash-method", "POST").upper()
@@ -191,10 +219,10 @@ def _optional_int(value: float | None) -> int | None:
 
 
 def _require_url(value: str, what: str) -> None:
-    if not re.match(r"https?://[^/]", value, re.IGNORECASE):
+    if not is_url(value):
         raise BadRequest(
-            f"{what} must be an absolute http(s) URL, got {value[:200]!r} "
-            "(URL groups, queues and APIs are not supported by the local server)"
+            f"{what} must be an absolute http(s) URL or an existing URL group, got "
+            f"{value[:200]!r} (APIs are not supported by the local server)"
         )
 
 
