@@ -1,0 +1,1 @@
+"""Judging a repository: the signals read from it and the verdicts drawn from them."""
