@@ -12,8 +12,7 @@ import re
 
 # A literal, in any of the languages: what a trivial assertion compares with itself.
 _LIT = r"""(?:true|false|none|nil|null|undefined|-?\d+(?:\.\d+)?|"[^"\n]*"|'[^'\n]*')"""
-# Where a statement ends once comments are gone (newline-terminated languages included).
-_END = r"(?=\s*(?:[;\n}]|$|end\b))"
+_STATEMENT_BREAK = re.compile(r"[;\n]")
 
 _TODO = re.compile(
     r"\b(?:TODO|FIXME|XXX|TBD|implement\s+(?:me|this)|not\s+(?:yet\s+)?implemented)\b", re.I
@@ -38,35 +37,40 @@ _STUB_BODIES = [
     )
 ]
 # What a function returns while it does nothing yet; a stub only when a TODO says so.
+_PLACEHOLDER = (
+    r"(?:null|none|nil|undefined|0|-1|false|true|\"\"|''|\[\]|\{\}|\(\)"
+    r"|new\s+[\w.<>]+\(\)|[\w.]*(?:empty\w*|of|Ok|NoContent|NotFound)\(\)|unit)"
+)
 _PLACEHOLDER_RETURN = re.compile(
-    r"(?:return\s*)?(?:null|none|nil|undefined|0|-1|false|true|\"\"|''|\[\]|\{\}|\(\)"
-    r"|new\s+[\w.<>]+\(\)|[\w.]*(?:empty\w*|of|Ok|NoContent|NotFound)\(\)|unit)?",
-    re.I,
+    rf"(?:return\s*)?(?:\(?\s*{_PLACEHOLDER}(?:\s*,\s*{_PLACEHOLDER})*\s*\)?)?", re.I
 )
 
 # Assertions that compare a literal with a literal: they pass whatever the code does.
-_TRIVIAL_ASSERTIONS = [
-    re.compile(p + _END, re.I)
-    for p in (
-        # expect(true).toBe(true), expect(1).not.toEqual(2), Expect(true).To(BeTrue()),
-        # expect(true)->toBeTrue() (Pest)
-        rf"\bexpect\s*\(\s*{_LIT}\s*\)\s*(?:(?:\.|->)\s*not\s*)?(?:\.|->)\s*to\w*\s*\(\s*"
-        rf"(?:{_LIT}|\w+\(\s*(?:{_LIT})?\s*\))?\s*\)",
-        # RSpec: expect(true).to be true / eq(true) / be_truthy
-        rf"\bexpect\s*\(\s*{_LIT}\s*\)\s*\.\s*(?:to|not_to|to_not)\s*\(?\s*"
-        rf"(?:be|eq|eql|equal|be_truthy|be_falsey|be_nil)?\s*\(?\s*(?:{_LIT})?\s*\)?\s*\)?",
-        # assert True, assert 1 == 1, assertTrue(true), self.assertEqual(1, 1), Assert.True(true),
-        # $this->assertTrue(true), assert.True(t, true), assert.ok(true), assert_equal 1, 1
-        rf"(?:[\w$]+\s*(?:\.|->|::)\s*)?\bassert\w*(?:\s*\.\s*\w+)?\s*(?:\(\s*)?(?:t\s*,\s*)?"
-        rf"{_LIT}\s*(?:(?:==|===|!=|,|is)\s*{_LIT}\s*)?(?:,\s*{_LIT}\s*)?\)?",
-        # assertThat(true).isTrue()
-        rf"\bassertThat\s*\(\s*{_LIT}\s*\)\s*\.\s*is\w*\s*\(\s*(?:{_LIT})?\s*\)",
-        # Scala / Kotlin matchers: true shouldBe true, 1 should be (1), 1 shouldEqual 1
-        rf"{_LIT}\s+(?:should\w*|must\w*)(?:\s+(?:be|equal))?\s*\(?\s*{_LIT}\s*\)?",
-        # FluentAssertions: true.Should().BeTrue()
-        rf"{_LIT}\s*\.\s*Should\(\)\s*\.\s*\w+\(\s*(?:{_LIT})?\s*\)",
-    )
-]
+_TRIVIAL_ASSERTION = re.compile(
+    "|".join(
+        f"(?:{p})"
+        for p in (
+            # expect(true).toBe(true), expect(1).not.toEqual(2), Expect(true).To(BeTrue()),
+            # expect(true)->toBeTrue() (Pest)
+            rf"\bexpect\s*\(\s*{_LIT}\s*\)\s*(?:(?:\.|->)\s*not\s*)?(?:\.|->)\s*to\w*\s*\(\s*"
+            rf"(?:{_LIT}|\w+\(\s*(?:{_LIT})?\s*\))?\s*\)",
+            # RSpec: expect(true).to be true / eq(true) / be_truthy
+            rf"\bexpect\s*\(\s*{_LIT}\s*\)\s*\.\s*(?:to|not_to|to_not)\s*\(?\s*"
+            rf"(?:be|eq|eql|equal|be_truthy|be_falsey|be_nil)?\s*\(?\s*(?:{_LIT})?\s*\)?\s*\)?",
+            # assert True, assert 1 == 1, assertTrue(true), self.assertEqual(1, 1), Assert.True(true),
+            # $this->assertTrue(true), assert.True(t, true), assert.ok(true), assert_equal 1, 1
+            rf"(?:[\w$]+\s*(?:\.|->|::)\s*)?\bassert\w*(?:\s*\.\s*\w+)?\s*(?:\(\s*)?(?:t\s*,\s*)?"
+            rf"{_LIT}\s*(?:(?:==|===|!=|,|is)\s*{_LIT}\s*)?(?:,\s*{_LIT}\s*)?\)?",
+            # assertThat(true).isTrue()
+            rf"\bassertThat\s*\(\s*{_LIT}\s*\)\s*\.\s*is\w*\s*\(\s*(?:{_LIT})?\s*\)",
+            # Scala / Kotlin matchers: true shouldBe true, 1 should be (1), 1 shouldEqual 1
+            rf"{_LIT}\s+(?:should\w*|must\w*)(?:\s+(?:be|equal))?\s*\(?\s*{_LIT}\s*\)?",
+            # FluentAssertions: true.Should().BeTrue()
+            rf"{_LIT}\s*\.\s*Should\(\)\s*\.\s*\w+\(\s*(?:{_LIT})?\s*\)",
+        )
+    ),
+    re.I,
+)
 _ASSERTION = re.compile(
     r"\bassert|\bexpect|andExpect|\bshould|\bmust_|\bmust\w*\b|\bverify|\brefute|\bXCTAssert"
     r"|\bt\.(?:Error|Errorf|Fatal|Fatalf|Fail|FailNow)\b|\brequire\.\w+|\braises\b|Ω"
@@ -103,18 +107,24 @@ def stub_reason(body: str, comments: str) -> str | None:
 
 
 def hollow_reason(body: str) -> str | None:
-    """Why this test proves nothing, or None when it asserts something about real values."""
+    """Why this test proves nothing, or None when it asserts something about real values.
+
+    Statement by statement: the first assertion that is not literal-against-literal makes the
+    test real (a multi-line assertion is judged by its first line, which is never trivial).
+    """
     text = normalise(body)
     if not text:
         return "empty test body"
-    stripped = text
-    for pattern in _TRIVIAL_ASSERTIONS:
-        stripped = pattern.sub("", stripped)
-    if _ASSERTION.search(stripped):
-        return None
-    if stripped != text:
-        return "asserts only literals (e.g. expect(true).toBe(true))"
-    return "no assertion"
+    trivial = False
+    for statement in _STATEMENT_BREAK.split(text):
+        statement = statement.strip(" \t\r{}")
+        if not statement or not _ASSERTION.search(statement):
+            continue
+        if _TRIVIAL_ASSERTION.fullmatch(statement):
+            trivial = True
+        else:
+            return None
+    return "asserts only literals (e.g. expect(true).toBe(true))" if trivial else "no assertion"
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -50,7 +50,7 @@ class _Spec:
     comments: tuple[str, ...]
     functions: tuple[str, ...]
     lambdas: tuple[str, ...] = ()  # functions only when their parent names them
-    calls: tuple[str, ...] = ()  # nodes that may be a spec framework's test block
+    blocks: str = ""  # query for a spec framework's test blocks, captured as @unit
     test_name: re.Pattern[str] | None = None  # a function with this name in a test file is a test
     bodyless: tuple[str, ...] = ()  # definitions whose empty body has no node (Ruby)
 
@@ -63,11 +63,13 @@ _JS_NAMING_PARENTS = {
     "pair",
     "assignment_expression",
 }
+_BLOCK_WORDS = '"it" "test" "specify" "scenario" "example" "xit" "xtest" "fit" "should"'
 _JS = {
     "comments": ("comment",),
     "functions": ("function_declaration", "generator_function_declaration", "method_definition"),
     "lambdas": _JS_LAMBDAS,
-    "calls": ("call_expression",),
+    "blocks": "((call_expression function: [(identifier) @callee (member_expression object:"
+    f" (identifier) @callee)]) @unit (#any-of? @callee {_BLOCK_WORDS}))",
 }
 _SPECS: dict[str, _Spec] = {
     "javascript": _Spec(("tree_sitter_javascript", "language"), **_JS),  # type: ignore[arg-type]
@@ -83,7 +85,8 @@ _SPECS: dict[str, _Spec] = {
         ("tree_sitter_kotlin", "language"),
         comments=("line_comment", "block_comment"),
         functions=("function_declaration",),
-        calls=("call_expression",),
+        blocks="((call_expression (call_expression (identifier) @callee) (annotated_lambda)) @unit"
+        f" (#any-of? @callee {_BLOCK_WORDS}))",
     ),
     "go": _Spec(
         ("tree_sitter_go", "language"),
@@ -100,7 +103,8 @@ _SPECS: dict[str, _Spec] = {
         ("tree_sitter_ruby", "language"),
         comments=("comment",),
         functions=("method", "singleton_method"),
-        calls=("call",),
+        blocks="((call !receiver method: (identifier) @callee block: (_)) @unit"
+        f" (#any-of? @callee {_BLOCK_WORDS}))",
         test_name=re.compile(r"test_"),
         bodyless=("method", "singleton_method"),
     ),
@@ -108,14 +112,17 @@ _SPECS: dict[str, _Spec] = {
         ("tree_sitter_php", "language_php"),
         comments=("comment",),
         functions=("function_definition", "method_declaration"),
-        calls=("function_call_expression",),
+        blocks="((function_call_expression function: (name) @callee) @unit"
+        f" (#any-of? @callee {_BLOCK_WORDS}))",
         test_name=re.compile(r"test"),
     ),
     "scala": _Spec(
         ("tree_sitter_scala", "language"),
         comments=("comment", "block_comment"),
         functions=("function_definition",),
-        calls=("call_expression", "infix_expression"),
+        blocks="((call_expression function: (call_expression function: (identifier) @callee))"
+        f" @unit (#any-of? @callee {_BLOCK_WORDS}))"
+        ' ((infix_expression operator: (identifier) @in right: (block)) @unit (#eq? @in "in"))',
     ),
 }
 _KOTLIN_BLOCK_COMMENT = "multiline_comment"  # older grammar releases' name for block_comment
@@ -125,7 +132,6 @@ _TEST_MARK = re.compile(
     r"|\[\s*(?:Fact|Theory|Test|TestMethod|DataTestMethod|TestCase|TestCaseSource)\b"
     r"|#\[\s*Test\b"
 )
-_SPEC_BLOCKS = {"it", "test", "specify", "scenario", "example", "xit", "xtest", "fit", "should"}
 _BODY_TYPES = {
     "block",
     "statement_block",
@@ -153,7 +159,7 @@ _CALLABLE_ARGS = {
     "lambda_literal",
     "annotated_lambda",
 }
-MAX_PARSE_BYTES = 1_000_000
+MAX_PARSE_BYTES = 128_000  # parse at most this much of one file (its head)
 
 
 def available(language: str) -> bool:
@@ -165,22 +171,26 @@ def parse_units(language: str, text: str, is_test: bool) -> ParsedFile | None:
     """Functions (non-test files) or test cases (test files) of one file; None if unparsable."""
     tools = _tools(language)
     data = text.encode("utf-8", "replace")
-    if tools is None or len(data) > MAX_PARSE_BYTES:
+    if tools is None:
         return None
-    parser, comment_query, unit_query = tools
+    parser, query = tools
     spec = _SPECS[language]
+    if len(data) > MAX_PARSE_BYTES:  # the head of a huge file, cut at a line break
+        data = data[: data.rfind(b"\n", 0, MAX_PARSE_BYTES) + 1]
     root = parser.parse(data).root_node
-    comments = sorted(
-        (n.start_byte, n.end_byte)
-        for nodes in ts.QueryCursor(comment_query).captures(root).values()
-        for n in nodes
-    )
+    captured = ts.QueryCursor(query).captures(root)  # one walk of the tree, in C
+    comments = sorted((n.start_byte, n.end_byte) for n in captured.get("comment", []))
     source = _Source(data, comments)
     units: list[CodeUnit] = []
-    for node in ts.QueryCursor(unit_query).captures(root).get("unit", []):
+    for node in captured.get("unit", []):
         unit = _unit(spec, node, source, is_test)
         if unit is not None:
             units.append(unit)
+    if is_test:
+        for node in captured.get("block", []):
+            unit = _spec_block(node, source)
+            if unit is not None:
+                units.append(unit)
     units.sort(key=lambda u: u.line)
     return ParsedFile(units, source.code_lines())
 
@@ -217,17 +227,17 @@ class _Source:
         )
 
     def code_lines(self) -> int:
-        blanked = bytearray(self.data)
+        parts, at = [], 0
         for start, end in self.comments:
-            chunk = self.data[start:end]
-            blanked[start:end] = bytes(b if b == 0x0A else 0x20 for b in chunk)
-        return sum(1 for line in bytes(blanked).splitlines() if line.strip())
+            parts.append(self.data[at:start])
+            parts.append(b"\n" * self.data.count(b"\n", start, end))  # keep the line breaks
+            at = max(at, end)
+        parts.append(self.data[at:])
+        return sum(1 for line in b"".join(parts).splitlines() if line.strip())
 
 
 def _unit(spec: _Spec, node: ts.Node, source: _Source, is_test: bool) -> CodeUnit | None:
     kind = node.type
-    if kind in spec.calls:
-        return _spec_block(node, source) if is_test else None
     if kind in spec.lambdas:
         parent = node.parent
         if parent is None or parent.type not in _JS_NAMING_PARENTS:
@@ -284,10 +294,8 @@ def _spec_block(node: ts.Node, source: _Source) -> CodeUnit | None:
             word = obj.text if obj is not None else None
         else:
             word = callee.text
-        if word is None or word.decode("utf-8", "replace") not in _SPEC_BLOCKS:
+        if word is None:
             return None
-        if node.type == "call" and node.child_by_field_name("receiver") is not None:
-            return None  # Ruby: foo.it is not RSpec
         block = _callable_argument(node)
         name = word.decode("utf-8", "replace")
     if block is None:
@@ -359,7 +367,8 @@ def _snippet(node: ts.Node | None, limit: int = 60) -> str:
 
 
 @cache
-def _tools(language: str) -> tuple[ts.Parser, ts.Query, ts.Query] | None:
+def _tools(language: str) -> tuple[ts.Parser, ts.Query] | None:
+    """The language's parser and its one query: @comment, @unit (functions), @block (tests)."""
     spec = _SPECS.get(language)
     if spec is None:
         return None
@@ -370,12 +379,10 @@ def _tools(language: str) -> tuple[ts.Parser, ts.Query, ts.Query] | None:
         comment_types = [t for t in spec.comments if _has_type(grammar, t)]
         if language == "kotlin" and _has_type(grammar, _KOTLIN_BLOCK_COMMENT):
             comment_types.append(_KOTLIN_BLOCK_COMMENT)
-        unit_types = [
-            t for t in (*spec.functions, *spec.lambdas, *spec.calls) if _has_type(grammar, t)
-        ]
-        comment_query = ts.Query(grammar, _alternatives(comment_types, "comment"))
-        unit_query = ts.Query(grammar, _alternatives(unit_types, "unit"))
-        return ts.Parser(grammar), comment_query, unit_query
+        unit_types = [t for t in (*spec.functions, *spec.lambdas) if _has_type(grammar, t)]
+        source = _alternatives(comment_types, "comment") + _alternatives(unit_types, "unit")
+        source += spec.blocks.replace("@unit", "@block")
+        return ts.Parser(grammar), ts.Query(grammar, source)
     except (ImportError, AttributeError, ValueError, TypeError, ts.QueryError):
         return None
 
@@ -385,4 +392,4 @@ def _has_type(grammar: ts.Language, name: str) -> bool:
 
 
 def _alternatives(types: list[str], capture: str) -> str:
-    return "[" + " ".join(f"({t})" for t in types) + f"] @{capture}"
+    return "[" + " ".join(f"({t})" for t in types) + f"] @{capture}\n"

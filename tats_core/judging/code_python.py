@@ -40,8 +40,7 @@ def parse_python(text: str, is_test: bool) -> tuple[ParsedFile, bool]:
             statements = statements[1:]  # the docstring documents; it does nothing
         body = _segment(lines, statements) if statements else ""
         end = node.end_lineno or node.lineno
-        first_body_line = node.body[0].lineno if node.body else node.lineno
-        comments = "\n".join(_comments(lines[first_body_line - 1 : end]))
+        comments = "\n".join(_comments(lines[node.lineno - 1 : end]))
         units.append(
             CodeUnit(
                 kind="test" if is_test else "function",

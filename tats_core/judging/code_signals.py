@@ -190,7 +190,7 @@ _CONSTRUCTORS = {"constructor", "__construct", "__init__", "initialize", "init"}
 
 def _stub(unit: CodeUnit) -> str | None:
     reason = stub_reason(unit.body, unit.comments)
-    if reason == "empty body" and unit.name in _CONSTRUCTORS:
+    if reason == "empty body" and unit.name in _CONSTRUCTORS and "TODO" not in unit.comments:
         return None  # an empty constructor is how parameter properties are declared
     return reason
 

@@ -17,6 +17,7 @@ The finding never repeats the secret: only its kind and a masked prefix.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 
@@ -26,27 +27,37 @@ class SecretHit:
     detail: str
 
 
-_TOKENS: list[tuple[str, re.Pattern[str]]] = [
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+_TOKENS: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = [  # kind, clues, pattern
+    ("AWS access key id", ("akia", "asia"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     (
         "AWS secret access key",
+        ("secret_access", "secretaccess"),
         re.compile(r"aws_?secret_?access_?key\W{0,4}[=:]\s*[\"']?[A-Za-z0-9/+=]{40}\b", re.I),
     ),
     (
         "private key block",
+        ("private key",),
         re.compile(
             r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----"
         ),
     ),
     (
         "GitHub token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
         re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_\w{60,}"),
     ),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("Slack webhook", re.compile(r"https://hooks\.slack\.com/services/T\w+/B\w+/\w+")),
-    ("Stripe key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Slack token", ("xox",), re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    (
+        "Slack webhook",
+        ("hooks.slack.com",),
+        re.compile(r"https://hooks\.slack\.com/services/T\w+/B\w+/\w+"),
+    ),
+    ("Stripe key", ("_live_", "_test_"), re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}")),
+    ("Google API key", ("aiza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
 ]
+_NEWLINE = re.compile("\n")
+# Substrings (lower case) that every secret-looking name contains: the lines worth a closer look.
+_KEY_WORDS = ("pass", "pwd", "secret", "key", "token", "credential")
 _SECRET_WORDS = (
     r"password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|access[_-]?token"
     r"|auth[_-]?token|private[_-]?key|token|credentials?"
@@ -76,25 +87,39 @@ _FAKE_FILES = re.compile(r"example|sample|template|\.dist$|fixture|mock", re.I)
 
 
 def find_secrets(path: str, text: str, is_test: bool) -> list[SecretHit]:
-    """Hard-coded secrets in one file, with their 1-based line."""
-    hits: list[SecretHit] = []
-    assignments = not is_test and not _FAKE_FILES.search(path.rsplit("/", 1)[-1])
+    """Hard-coded secrets in one file, with their 1-based line (at most one per line)."""
+    found: dict[int, str] = {}
+    lowered = text.lower()
+    breaks: list[int] = []
+
+    def line_of(offset: int) -> int:
+        if not breaks:
+            breaks.extend(m.start() for m in _NEWLINE.finditer(text))
+            breaks.append(len(text))
+        return bisect_right(breaks, offset - 1) + 1
+
+    for kind, clue, pattern in _TOKENS:  # a substring check first: whole-file scans stay cheap
+        if any(c in lowered for c in clue):
+            for match in pattern.finditer(text):
+                if "EXAMPLE" not in match.group(0).upper():
+                    found.setdefault(line_of(match.start()), f"{kind} ({_mask(match.group(0))})")
+    if is_test or _FAKE_FILES.search(path.rsplit("/", 1)[-1]):
+        return [SecretHit(line, detail) for line, detail in sorted(found.items())]
     config = path.lower().endswith(_CONFIG_SUFFIXES) or "/.env" in f"/{path.lower()}"
-    for number, line in enumerate(text.splitlines(), start=1):
-        if len(line) > 2000:
-            line = line[:2000]  # minified bundles: the start is enough to spot a key
-        hit = _token(line) or (_assignment(line, config) if assignments else None)
-        if hit is not None:
-            hits.append(SecretHit(number, hit))
-    return hits
-
-
-def _token(line: str) -> str | None:
-    for kind, pattern in _TOKENS:
-        match = pattern.search(line)
-        if match and "EXAMPLE" not in match.group(0).upper():
-            return f"{kind} ({_mask(match.group(0))})"
-    return None
+    candidates: set[int] = set()
+    for word in _KEY_WORDS:
+        at = lowered.find(word)
+        while at != -1:
+            candidates.add(line_of(at))
+            at = lowered.find(word, at + len(word))
+    if candidates:
+        lines = text.splitlines()
+        for number in sorted(candidates - found.keys()):
+            if number <= len(lines):
+                hit = _assignment(lines[number - 1][:2000], config)
+                if hit is not None:
+                    found[number] = hit
+    return [SecretHit(line, detail) for line, detail in sorted(found.items())]
 
 
 def _assignment(line: str, config: bool) -> str | None:
