@@ -1013,3 +1013,119 @@ def test_a_sample_of_forty_files_takes_well_under_a_second():
     assert sum(len(f.text) for f in files) > 550_000
     assert signals.functions > 500 and signals.test_cases > 500
     assert elapsed < 0.8, elapsed
+
+
+# --- framework idioms seen in real take-homes ------------------------------------------------
+
+GINKGO = """package client_test
+
+func TestClientSuite(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "client suite")
+}
+
+var _ = Describe("Client", func() {
+	BeforeEach(func() { server = ghttp.NewServer() })
+	It("gets an account", func() {
+		Expect(client.Get(id)).To(Equal(account))
+	})
+	It(fmt.Sprintf("fails for %s", name), func() {})
+})
+"""
+PLAYWRIGHT = """
+test.describe('errors', () => {
+  test.beforeEach(async ({ page }) => { await page.goto('/'); });
+  test('shows the banner', async ({ page }) => {
+    await test.step('submit', async () => { await page.click('button'); });
+    await expect(page.getByTestId('error')).toBeVisible();
+  });
+  test.skip('later', async () => {});
+});
+"""
+FEATURE_SPEC = """
+class ProcessorSpec extends AnyFeatureSpec with GivenWhenThen {
+  Feature("points") {
+    Scenario("counts points") {
+      Given("a receipt")
+      assert(processor.points(receipt) == 28)
+    }
+  }
+}
+"""
+CAPYBARA = """
+class RecipesTest < ActionDispatch::SystemTestCase
+  test "searching by ingredient" do
+    visit root_url
+    fill_in "search", with: "egg"
+    assert_text "Egg Dish"
+  end
+end
+"""
+PYTEST_FIXTURES = """
+import pytest
+
+@pytest.fixture
+def test_db():
+    return make_db()
+
+def test_reads(test_db):
+    assert test_db.read(1) == "one"
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "tests", "real"),
+    [
+        ("client/client_test.go", GINKGO, 2, 1),  # the RunSpecs runner is not a test
+        ("e2e/errors.spec.ts", PLAYWRIGHT, 2, 1),  # describe, beforeEach and step are not tests
+        ("src/test/scala/ProcessorSpec.scala", FEATURE_SPEC, 1, 1),
+        ("test/system/recipes_test.rb", CAPYBARA, 1, 1),  # assert_text "…" checks the page
+        ("tests/test_db.py", PYTEST_FIXTURES, 1, 1),  # a fixture named test_db is no test
+    ],
+)
+def test_framework_idioms(path: str, text: str, tests: int, real: int):
+    signals = one(path, text)
+    assert (signals.test_cases, signals.real_test_cases) == (tests, real), signals.findings
+
+
+PYTHON_DECLARATIONS = """
+from abc import ABC, abstractmethod
+from typing import Protocol, overload
+
+class Store(Protocol):
+    def get(self, key: str) -> str: ...
+
+class Base(ABC):
+    @abstractmethod
+    def run(self) -> None:
+        raise NotImplementedError
+
+class Jira(HttpClient):
+    @get("/rest/api/3/project")
+    async def projects(self) -> list[Project]:
+        \"\"\"Declared here, implemented by the decorator.\"\"\"
+        ...
+
+def real(x: int) -> int:
+    return x + 1
+
+def todo(x: int) -> int:
+    ...
+"""
+
+
+def test_python_declarations_are_not_functions_but_an_undecorated_ellipsis_is_a_stub():
+    signals = one("app/clients.py", PYTHON_DECLARATIONS, is_test=False)
+    assert (signals.functions, signals.stub_functions) == (2, 1)
+    assert [f.detail.split(":")[0] for f in signals.findings] == ["todo"]
+
+
+def test_an_empty_rails_action_renders_its_view_and_is_no_stub():
+    text = "class PagesController < ApplicationController\n  def index\n  end\nend\n"
+    assert one("app/controllers/pages_controller.rb", text, is_test=False).stub_functions == 0
+    assert one("app/services/pages.rb", text, is_test=False).stub_functions == 1
+
+
+def test_jest_mocks_are_test_support():
+    assert looks_like_test("client/config/styleMock.js")
+    assert looks_like_test("src/__mocks__/axios.ts")

@@ -57,10 +57,16 @@ _TRIVIAL_ASSERTION = re.compile(
             # RSpec: expect(true).to be true / eq(true) / be_truthy
             rf"\bexpect\s*\(\s*{_LIT}\s*\)\s*\.\s*(?:to|not_to|to_not)\s*\(?\s*"
             rf"(?:be|eq|eql|equal|be_truthy|be_falsey|be_nil)?\s*\(?\s*(?:{_LIT})?\s*\)?\s*\)?",
-            # assert True, assert 1 == 1, assertTrue(true), self.assertEqual(1, 1), Assert.True(true),
-            # $this->assertTrue(true), assert.True(t, true), assert.ok(true), assert_equal 1, 1
-            rf"(?:[\w$]+\s*(?:\.|->|::)\s*)?\bassert\w*(?:\s*\.\s*\w+)?\s*(?:\(\s*)?(?:t\s*,\s*)?"
-            rf"{_LIT}\s*(?:(?:==|===|!=|,|is)\s*{_LIT}\s*)?(?:,\s*{_LIT}\s*)?\)?",
+            # One literal to a truthiness check: assert True, assert 1 == 1, assertTrue(true),
+            # self.assertTrue(True), Assert.True(true), Assert.IsTrue(true), $this->assertTrue(true),
+            # assert.True(t, true), assert.ok(true), assert true (minitest)
+            rf"(?:[\w$]+\s*(?:\.|->|::)\s*)?(?:assert|assertTrue|assert_true|assertFalse|assert_false"
+            rf"|assertNotNull|assert_not_nil|assertIsNotNone|IsTrue|IsFalse|True|False|ok|NotNull"
+            rf"|IsNotNull|refute)\s*\(?\s*(?:t\s*,\s*)?{_LIT}\s*(?:(?:==|===|!=|is)\s*{_LIT}\s*)?"
+            rf"(?:,\s*{_LIT}\s*)?\)?",
+            # Two literals to any assertion: assertEquals(1, 1), assert_equal 1, 1, Assert.Equal(1, 1)
+            rf"(?:[\w$]+\s*(?:\.|->|::)\s*)?\w*(?:assert|Assert|Equal|Same)\w*\s*\(?\s*(?:t\s*,\s*)?"
+            rf"{_LIT}\s*,\s*{_LIT}\s*(?:,\s*{_LIT}\s*)?\)?",
             # assertThat(true).isTrue()
             rf"\bassertThat\s*\(\s*{_LIT}\s*\)\s*\.\s*is\w*\s*\(\s*(?:{_LIT})?\s*\)",
             # Scala / Kotlin matchers: true shouldBe true, 1 should be (1), 1 shouldEqual 1

@@ -63,13 +63,19 @@ _JS_NAMING_PARENTS = {
     "pair",
     "assignment_expression",
 }
-_BLOCK_WORDS = '"it" "test" "specify" "scenario" "example" "xit" "xtest" "fit" "should"'
+_BLOCK_WORDS = (
+    '"it" "test" "specify" "scenario" "Scenario" "example" "xit" "xtest" "fit" "should" "property"'
+)
 _JS = {
     "comments": ("comment",),
     "functions": ("function_declaration", "generator_function_declaration", "method_definition"),
     "lambdas": _JS_LAMBDAS,
-    "blocks": "((call_expression function: [(identifier) @callee (member_expression object:"
-    f" (identifier) @callee)]) @unit (#any-of? @callee {_BLOCK_WORDS}))",
+    # it(...), test(...), and it.only / test.skip(...), but not test.describe or test.beforeEach
+    "blocks": f"((call_expression function: (identifier) @callee) @unit"
+    f" (#any-of? @callee {_BLOCK_WORDS}))"
+    "((call_expression function: (member_expression object: (identifier) @callee"
+    " property: (property_identifier) @modifier)) @unit"
+    f' (#any-of? @callee {_BLOCK_WORDS}) (#any-of? @modifier "only" "skip" "concurrent" "failing"))',
 }
 _SPECS: dict[str, _Spec] = {
     "javascript": _Spec(("tree_sitter_javascript", "language"), **_JS),  # type: ignore[arg-type]
@@ -93,6 +99,9 @@ _SPECS: dict[str, _Spec] = {
         comments=("comment",),
         functions=("function_declaration", "method_declaration"),
         test_name=re.compile(r"Test(?:[A-Z0-9_]|$)"),
+        # Ginkgo: It("…", func() { Expect(…) })
+        blocks="((call_expression function: (identifier) @callee arguments: (argument_list"
+        ' (func_literal))) @unit (#any-of? @callee "It" "Specify" "FIt"))',
     ),
     "csharp": _Spec(
         ("tree_sitter_c_sharp", "language"),
@@ -158,6 +167,7 @@ _CALLABLE_ARGS = {
     "do_block",
     "lambda_literal",
     "annotated_lambda",
+    "func_literal",
 }
 MAX_PARSE_BYTES = 128_000  # parse at most this much of one file (its head)
 
@@ -257,6 +267,8 @@ def _unit(spec: _Spec, node: ts.Node, source: _Source, is_test: bool) -> CodeUni
         named = spec.test_name is not None and spec.test_name.match(name) is not None
         if not (marked or named):
             return None  # a helper or fixture in a test file
+        if body is not None and b"RunSpecs(" in source.data[body.start_byte : body.end_byte]:
+            return None  # Go: the Ginkgo suite's runner; its specs are the It blocks
     inner = body.start_byte if body is not None else _after_signature(node)
     body_text = source.code(body.start_byte, body.end_byte) if body is not None else ""
     return CodeUnit(

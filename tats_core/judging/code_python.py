@@ -25,11 +25,13 @@ def parse_python(text: str, is_test: bool) -> tuple[ParsedFile, bool]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ParsedFile(_by_indentation(lines, is_test), code_lines), False
     units = []
+    interfaces = _interface_methods(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
-        if is_test and not node.name.startswith("test"):
-            continue
+        decorators = {_decorator_name(d) for d in node.decorator_list}
+        if is_test and (not node.name.startswith("test") or "fixture" in decorators):
+            continue  # helpers and pytest fixtures (even one named test_…) are not test cases
         statements = node.body
         if (
             statements
@@ -38,6 +40,8 @@ def parse_python(text: str, is_test: bool) -> tuple[ParsedFile, bool]:
             and isinstance(statements[0].value.value, str)
         ):
             statements = statements[1:]  # the docstring documents; it does nothing
+        if not is_test and _is_declaration(node, statements, decorators, interfaces):
+            continue
         body = _segment(lines, statements) if statements else ""
         end = node.end_lineno or node.lineno
         comments = "\n".join(_comments(lines[node.lineno - 1 : end]))
@@ -52,6 +56,48 @@ def parse_python(text: str, is_test: bool) -> tuple[ParsedFile, bool]:
         )
     units.sort(key=lambda u: u.line)
     return ParsedFile(units, code_lines), True
+
+
+_ABSTRACT = {"abstractmethod", "overload", "abstractproperty"}
+_INTERFACE_BASES = {"Protocol", "ABC", "Interface"}
+
+
+def _decorator_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _interface_methods(tree: ast.AST) -> set[int]:
+    """Methods of Protocol/ABC classes: signatures, like a Java interface's."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases = {_decorator_name(b) for b in node.bases}
+            bases |= {_decorator_name(k.value) for k in node.keywords}  # metaclass=ABCMeta
+            if bases & (_INTERFACE_BASES | {"ABCMeta"}):
+                found.update(id(child) for child in node.body)
+    return found
+
+
+def _is_declaration(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    statements: list[ast.stmt],
+    decorators: set[str],
+    interfaces: set[int],
+) -> bool:
+    """An abstract method, an overload, or a ``...`` body that a decorator implements."""
+    if decorators & _ABSTRACT or id(node) in interfaces:
+        return True
+    only_ellipsis = (
+        len(statements) == 1
+        and isinstance(statements[0], ast.Expr)
+        and isinstance(statements[0].value, ast.Constant)
+        and statements[0].value.value is Ellipsis
+    )
+    return bool(decorators) and (only_ellipsis or not statements)
 
 
 def _segment(lines: list[str], statements: list[ast.stmt]) -> str:

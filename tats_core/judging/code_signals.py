@@ -111,6 +111,7 @@ _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|__tests__|specs?|testing|e2e|cypress|[\w.-]+\.Tests?|src/test)/"
     r"|(?:^|/)(?:test_[^/]*\.py|[^/]*_test\.(?:py|go|rb|exs?)|conftest\.py)$"
     r"|(?:^|/)[^/]*\.(?:test|spec|e2e-spec|e2e)\.[cm]?[jt]sx?$"
+    r"|(?:^|/)(?:__mocks__/|[^/]*mocks?\.[cm]?[jt]sx?$)"
     r"|(?:^|/)[^/]*_spec\.rb$"
     r"|(?:^|/)[^/]*(?:Tests?|Spec|Suite|IT)\.(?:java|kt|scala|cs|php|groovy)$",
     re.I,
@@ -156,7 +157,7 @@ def analyse_code(files: Sequence[SourceFile]) -> CodeSignals:
         for unit in parsed.units:
             if unit.kind == "function":
                 functions += 1
-                reason = _stub(unit)
+                reason = _stub(unit, file.path)
                 if reason is not None:
                     stubs += 1
                     findings.append(
@@ -188,10 +189,14 @@ def analyse_code(files: Sequence[SourceFile]) -> CodeSignals:
 _CONSTRUCTORS = {"constructor", "__construct", "__init__", "initialize", "init"}
 
 
-def _stub(unit: CodeUnit) -> str | None:
+def _stub(unit: CodeUnit, path: str) -> str | None:
     reason = stub_reason(unit.body, unit.comments)
-    if reason == "empty body" and unit.name in _CONSTRUCTORS and "TODO" not in unit.comments:
+    if reason != "empty body" or "TODO" in unit.comments:
+        return reason
+    if unit.name in _CONSTRUCTORS:
         return None  # an empty constructor is how parameter properties are declared
+    if path.endswith(".rb") and "controllers/" in path:
+        return None  # a Rails action that only renders its view is empty by design
     return reason
 
 
