@@ -7,6 +7,12 @@
 - ``analysis``         the analysis contract both analyzers produce, and ``bound_by_signals``
 - ``heuristic``        the offline analyzer: a transparent rubric over the signals
 - ``cohere_analyzer``  the Cohere analyzer: a chat model, fenced and bounded by the signals
+- ``code_signals``     what the code itself shows: functions, stubs, real and hollow tests, secrets
+- ``code_parsing``     tree-sitter grammars: functions and test cases in JS/TS, Java, Kotlin, Go,
+                       C#, Ruby, PHP and Scala
+- ``code_python``      the same for Python, with the standard library's ``ast``
+- ``code_bodies``      when a body is a stub and when a test proves nothing
+- ``secret_patterns``  credentials committed in the text, placeholders left out
 
 Judging is pure over a snapshot: it imports neither the GitHub client nor the store.
 """
