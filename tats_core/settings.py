@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     )
     worker_url: str = Field("http://127.0.0.1:8000", validation_alias="TATS_WORKER_URL")
     github_api_url: str = Field("https://api.github.com", validation_alias="GITHUB_API_URL")
+    github_raw_url: str = Field(
+        "https://raw.githubusercontent.com", validation_alias="GITHUB_RAW_URL"
+    )
     github_token: str | None = Field(None, validation_alias="GITHUB_TOKEN", repr=False)
     cohere_api_key: str | None = Field(
         None, validation_alias=AliasChoices("COHERE_API_KEY", "CO_API_KEY"), repr=False
