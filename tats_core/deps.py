@@ -50,7 +50,7 @@ def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> 
         settings.github_api_url,
         settings.github_token,
         cache=DbHttpCache(session_factory),
-        raw_url=settings.github_raw_url,
+        raw_url=settings.raw_url,
         blob_cache=DbBlobCache(session_factory),
     )
     analyzer: Analyzer

@@ -41,7 +41,14 @@ from tats_core.github import graphql
 from tats_core.github.blob_cache import BlobCacheProtocol
 from tats_core.github.blobs import BACKOFF_S, BlobReader
 from tats_core.github.cache import HttpCacheProtocol
-from tats_core.github.http import RAW, GitHubHttp, RateLimit, Tally, graphql_url, last_page
+from tats_core.github.http import (
+    RAW,
+    GitHubHttp,
+    RateLimit,
+    Tally,
+    graphql_url,
+    last_page,
+)
 from tats_core.github.shapes import (
     apply_commits,
     apply_tree,
@@ -53,6 +60,7 @@ from tats_core.github.shapes import (
 )
 from tats_core.repo.sample import CodeSample, SampleBudget, choose_sample
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.settings import raw_url_for
 
 PER_PAGE = 100
 MAX_README_CHARS = 64_000  # enough for any analyzer; the rest is not read
@@ -70,7 +78,7 @@ class GitHubClient:
         timeout: float = 15.0,
         use_graphql: bool | None = None,
         now: Callable[[], float] = time.time,
-        raw_url: str = "https://raw.githubusercontent.com",
+        raw_url: str | None = None,
         blob_cache: BlobCacheProtocol | None = None,
         blob_backoff: tuple[float, ...] | None = None,
     ) -> None:
@@ -78,7 +86,7 @@ class GitHubClient:
         self._graphql = bool(token) if use_graphql is None else use_graphql
         self._blobs = BlobReader(
             self._api,
-            raw_url,
+            raw_url or raw_url_for(base_url),
             cache=blob_cache,
             use_graphql=self._graphql,
             backoff=BACKOFF_S if blob_backoff is None else blob_backoff,
