@@ -22,6 +22,17 @@ DEV_NEXT_SIGNING_KEY = "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs"
 DEV_SECRETS = {DEV_QSTASH_TOKEN, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY}
 
 DEFAULT_DATABASE_URL = "sqlite:///tats.db"
+GITHUB_API = "https://api.github.com"
+GITHUB_RAW = "https://raw.githubusercontent.com"
+
+
+def raw_url_for(api_url: str) -> str:
+    """Where raw file text lives beside an API: raw.githubusercontent.com for github.com,
+    ``{host}/raw`` for GitHub Enterprise (``{host}/api/v3``) and for the local replay."""
+    base = api_url.rstrip("/")
+    if base == GITHUB_API:
+        return GITHUB_RAW
+    return (base[: -len("/api/v3")] if base.endswith("/api/v3") else base) + "/raw"
 
 
 def is_local_url(url: str) -> bool:
@@ -50,7 +61,8 @@ class Settings(BaseSettings):
         DEV_NEXT_SIGNING_KEY, validation_alias="QSTASH_NEXT_SIGNING_KEY", repr=False
     )
     worker_url: str = Field("http://127.0.0.1:8000", validation_alias="TATS_WORKER_URL")
-    github_api_url: str = Field("https://api.github.com", validation_alias="GITHUB_API_URL")
+    github_api_url: str = Field(GITHUB_API, validation_alias="GITHUB_API_URL")
+    github_raw_url: str = Field(GITHUB_RAW, validation_alias="GITHUB_RAW_URL")
     github_token: str | None = Field(None, validation_alias="GITHUB_TOKEN", repr=False)
     cohere_api_key: str | None = Field(
         None, validation_alias=AliasChoices("COHERE_API_KEY", "CO_API_KEY"), repr=False
@@ -89,6 +101,15 @@ class Settings(BaseSettings):
         if self.analyzer == "auto":
             return "cohere" if self.cohere_api_key else "heuristic"
         return self.analyzer
+
+    @property
+    def raw_url(self) -> str:
+        """``GITHUB_RAW_URL`` when set; else beside ``GITHUB_API_URL``: raw.githubusercontent.com
+        for github.com, ``{host}/raw`` for GitHub Enterprise or a local replay (never the public
+        host for files of another server)."""
+        if "github_raw_url" in self.model_fields_set:
+            return self.github_raw_url
+        return raw_url_for(self.github_api_url)
 
     @property
     def process_url(self) -> str:

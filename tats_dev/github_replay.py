@@ -5,7 +5,12 @@ It speaks the REST endpoints TATS uses with GitHub's shapes (``/repos/{o}/{r}``,
 ``contents/{path}``, ``/repositories/{id}/...``, ``/rate_limit``), ETags with ``304``, ``409``
 for an empty repository, ``404`` for an unknown one, ``301`` for a renamed one, rate-limit
 headers with a budget (403 with ``x-ratelimit-remaining: 0`` once spent), and the one GraphQL
-query ``tats_core.github.graphql`` sends.
+query ``tats_core.github.graphql`` sends, and the blob queries that read a code sample. File text
+comes from each repository's ``blobs/<sha>`` folder, three ways as GitHub serves it:
+``/repos/{o}/{r}/contents/{path}``, ``/repos/{o}/{r}/git/blobs/{sha}``, and raw at
+``/raw/{owner}/{repo}/{commit sha}/{path}`` — so point ``GITHUB_RAW_URL`` at ``{replay}/raw``.
+Raw downloads are logged like any request (``app.downloads()`` counts them) but, as on GitHub,
+spend none of the API budget.
 
 It serves the offline demo (``tats dev --demo``) and the tests and benchmarks, which script it:
 
@@ -115,6 +120,14 @@ class ReplayApp(Starlette):
         with self._lock:
             self.log.clear()
 
+    def downloads(self) -> int:
+        """How many raw file downloads were logged."""
+        return self.requests_to("/raw/")
+
+    def api_requests(self) -> int:
+        """How many logged requests were API requests (not raw downloads)."""
+        return len(self.log) - self.downloads()
+
     def requests_to(self, fragment: str = "") -> int:
         """How many logged requests have ``fragment`` in their path."""
         return sum(1 for _, path, _ in self.log if fragment in path)
@@ -163,6 +176,8 @@ class ReplayApp(Starlette):
             return error(401, "Bad credentials", self.rate_headers(resource))
         if path == "/rate_limit":
             return self._rate_limit()
+        if path.startswith("/raw/"):
+            return replay_api.raw(self.store, request)  # not counted against the API limit
         if graphql and not self.graphql_enabled:
             return error(404, "Not Found", {})
         with self._lock:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from tats_dev.replay_data import RefData, RepoData, RepoStore
 
+RAW_PATH = re.compile(r"^/raw/(?P<owner>[^/]+)/(?P<name>[^/]+)/(?P<rev>[^/]+)/(?P<path>.+)$")
 REPO_PATH = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
 ID_PATH = re.compile(r"^/repositories/(?P<id>\d+)(?P<rest>/.*)?$")
 EXPRESSION = re.compile(r"^(?P<rev>[^:]*):(?P<path>.*)$")
@@ -53,6 +54,18 @@ def rest(store: RepoStore, request: Request) -> Response:
     return _error(404, "Not Found")
 
 
+def raw(store: RepoStore, request: Request) -> Response:
+    """``/raw/{owner}/{repo}/{commit sha or branch}/{path}``: the file's bytes, as
+    raw.githubusercontent.com answers them (plain 404 text when absent)."""
+    match = RAW_PATH.match(unquote(request.url.path))
+    repo = store.get(f"{match['owner']}/{match['name']}") if match else None
+    data = repo.ref(match["rev"]) if repo and match and not repo.empty else None
+    content = data.blob(match["path"]) if data and match else None
+    if content is None:
+        return Response("404: Not Found", 404, media_type="text/plain; charset=utf-8")
+    return Response(content, 200, media_type="text/plain; charset=utf-8")
+
+
 def _repo_endpoint(repo: RepoData, rest: str, request: Request) -> Response:
     query = request.query_params
     raw = "raw" in request.headers.get("accept", "")
@@ -86,6 +99,12 @@ def _repo_endpoint(repo: RepoData, rest: str, request: Request) -> Response:
         folder = rest[len("/readme/") :].strip("/") if rest.startswith("/readme/") else ""
         text, name = _readme(data, folder) if data else (None, "")
         return _file(text, name, raw) if text is not None else _error(404, "Not Found")
+    if rest.startswith("/git/blobs/"):
+        content = repo.blob(rest[len("/git/blobs/") :])
+        if content is None:
+            return _error(404, "Not Found")
+        return _json({"sha": rest[len("/git/blobs/") :], "size": len(content),
+                      "encoding": "base64", "content": base64.b64encode(content).decode()})  # fmt: skip
     if rest.startswith("/contents/"):
         file_path = rest[len("/contents/") :].strip("/")
         data = repo.ref(query.get("ref"))
@@ -160,6 +179,11 @@ async def graphql(store: RepoStore, request: Request) -> Response:
         return _json({"errors": [{"message": "the replay answers only the snapshot query"}]})
     full_name = f"{variables.get('owner')}/{variables.get('name')}"
     repo = store.get(full_name) or store.renamed(full_name)
+    if repo is not None and query.startswith("query Blobs"):
+        blobs = {
+            k: _blob_text(repo, str(v)) for k, v in variables.items() if re.fullmatch(r"b\d+", k)
+        }
+        return _json({"data": {"rateLimit": {"cost": 1}, "repository": blobs}})
     if repo is None:
         message = f"Could not resolve to a Repository with the name '{full_name}'."
         return _json(
@@ -231,3 +255,21 @@ def _blob(repo: RepoData, expression: str) -> dict[str, Any] | None:
     data = repo.ref(match["rev"])
     text = data.file(match["path"]) if data else None
     return None if text is None else {"text": text, "isBinary": False}
+
+
+MAX_BLOB_TEXT = 512_000  # GitHub truncates a blob's text in GraphQL at about this size
+
+
+def _blob_text(repo: RepoData, expression: str) -> dict[str, Any] | None:
+    match = EXPRESSION.match(expression)
+    data = repo.ref(match["rev"]) if match and not repo.empty else None
+    content = data.blob(match["path"]) if data and match else None
+    if content is None:
+        return None
+    binary = b"\0" in content[:8000]
+    try:
+        text = None if binary else content[:MAX_BLOB_TEXT].decode("utf-8")
+    except UnicodeDecodeError:
+        binary, text = True, None
+    return {"text": text, "byteSize": len(content), "isBinary": binary,
+            "isTruncated": len(content) > MAX_BLOB_TEXT}  # fmt: skip

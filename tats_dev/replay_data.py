@@ -6,6 +6,8 @@
   ``tree.json`` (recursive tree of the default branch), ``branches.json``, ``readme.md`` (the raw
   README, when there is one), ``contents/`` (raw files by path: root manifests, or a
   subdirectory's README for a subdirectory submission);
+- optionally ``blobs/<sha>``: the bytes of the tree's files by git blob sha (served raw, by
+  ``contents/{path}``, ``git/blobs/{sha}`` and GraphQL blob objects), shared by every branch;
 - optionally ``branches/<branch>/`` with the same files for a non-default branch;
 - optionally a ``"files": [paths]`` list on a commit, so ``commits?path=`` can filter
   (without it every commit is taken to touch every path).
@@ -20,7 +22,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +36,27 @@ class RefData:
     commits: list[dict[str, Any]]
     tree: dict[str, Any] | None
     readme: str | None
+    blobs: Path | None = None  # the repository's ``blobs/`` folder
 
-    def file(self, path: str) -> str | None:
-        """A file's text at this ref: ``contents/<path>``, or the README the tree lists."""
+    @cached_property
+    def _shas(self) -> dict[str, str]:
+        entries = (self.tree or {}).get("tree", [])
+        return {e["path"]: str(e.get("sha")) for e in entries if e.get("type") == "blob"}
+
+    def blob_sha(self, path: str) -> str | None:
+        return self._shas.get(path)
+
+    def blob(self, path: str) -> bytes | None:
+        """A file's bytes at this ref, from ``blobs/<sha>`` (or ``file`` as UTF-8)."""
+        sha = self.blob_sha(path)
+        if sha and self.blobs is not None and (self.blobs / sha).is_file():
+            return (self.blobs / sha).read_bytes()
+        text = self.file(path, from_blobs=False)
+        return None if text is None else text.encode()
+
+    def file(self, path: str, *, from_blobs: bool = True) -> str | None:
+        """A file's text at this ref: ``contents/<path>``, the README the tree lists, or the
+        file's blob."""
         candidate = self.directory / "contents" / path
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8", errors="replace")
@@ -50,6 +71,9 @@ class RefData:
                 and not any(n.lower().startswith("readme") for n in names)
             ):
                 return self.readme
+        sha = self.blob_sha(path) if from_blobs else None
+        if sha and self.blobs is not None and (self.blobs / sha).is_file():
+            return (self.blobs / sha).read_text(encoding="utf-8", errors="replace")
         return None
 
     @property
@@ -74,6 +98,10 @@ class RepoData:
     def id(self) -> int:
         return int(self.repo.get("id") or zlib.crc32(self.full_name.lower().encode()))
 
+    def blob(self, sha: str) -> bytes | None:
+        path = self.directory / "blobs" / sha
+        return path.read_bytes() if len(sha) >= 7 and path.is_file() else None
+
     @property
     def empty(self) -> bool:
         return not self.default.commits
@@ -89,7 +117,7 @@ class RepoData:
         for data in (self.default, *self.by_branch.values()):
             for i, commit in enumerate(data.commits):
                 if commit["sha"] == head or (len(head) >= 7 and commit["sha"].startswith(head)):
-                    return RefData(data.directory, data.commits[i:], data.tree, data.readme)
+                    return replace(data, commits=data.commits[i:])
             if data.tree is not None and data.tree.get("sha") == rev:
                 return data
         return None
@@ -99,9 +127,10 @@ def _json(path: Path, default: Any) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
 
 
-def _ref_data(directory: Path) -> RefData:
+def _ref_data(directory: Path, blobs: Path) -> RefData:
     readme = directory / "readme.md"
     return RefData(
+        blobs=blobs,
         directory=directory,
         commits=_json(directory / "commits.json", []),
         tree=_json(directory / "tree.json", None),
@@ -113,13 +142,17 @@ def load_repo(directory: Path) -> RepoData:
     branches_dir = directory / "branches"
     by_branch = {}
     if branches_dir.is_dir():
-        by_branch = {d.name: _ref_data(d) for d in sorted(branches_dir.iterdir()) if d.is_dir()}
+        by_branch = {
+            d.name: _ref_data(d, directory / "blobs")
+            for d in sorted(branches_dir.iterdir())
+            if d.is_dir()
+        }
     return RepoData(
         directory=directory,
         repo=_json(directory / "repo.json", {}),
         languages=_json(directory / "languages.json", {}),
         branches=_json(directory / "branches.json", []),
-        default=_ref_data(directory),
+        default=_ref_data(directory, directory / "blobs"),
         by_branch=by_branch,
     )
 

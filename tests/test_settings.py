@@ -15,12 +15,14 @@ def test_defaults_run_everything_locally():
     assert settings.worker_url == "http://127.0.0.1:8000"
     assert settings.process_url == "http://127.0.0.1:8000/api/process-candidate"
     assert settings.analyzer_name == "heuristic"
+    assert settings.github_raw_url == settings.raw_url == "https://raw.githubusercontent.com"
 
 
 def test_environment_variables_use_the_contract_names(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://db/tats")
     monkeypatch.setenv("TATS_WORKER_URL", "https://worker.example.com/")
     monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9999")
+    monkeypatch.setenv("GITHUB_RAW_URL", "http://127.0.0.1:9999/raw")
     monkeypatch.setenv("CO_API_KEY", "co-key")
     monkeypatch.setenv("COHERE_MODEL", "command-r")
     settings = load_settings()
@@ -29,7 +31,17 @@ def test_environment_variables_use_the_contract_names(monkeypatch):
         settings.failure_callback_url == "https://worker.example.com/api/process-candidate/failed"
     )
     assert settings.github_api_url == "http://127.0.0.1:9999"
+    assert settings.github_raw_url == settings.raw_url == "http://127.0.0.1:9999/raw"
     assert (settings.analyzer_name, settings.cohere_model) == ("cohere", "command-r")
+
+
+def test_raw_url_follows_the_api_url_unless_set(monkeypatch):
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.com/api/v3")
+    assert load_settings().raw_url == "https://ghe.example.com/raw"
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9999")
+    assert load_settings().raw_url == "http://127.0.0.1:9999/raw"
+    monkeypatch.setenv("GITHUB_RAW_URL", "https://raw.example.com")
+    assert load_settings().raw_url == "https://raw.example.com"
 
 
 def test_a_dot_env_file_supplies_settings(tmp_path, monkeypatch):

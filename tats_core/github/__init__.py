@@ -1,4 +1,4 @@
-"""GitHub: from a candidate's URL to a ``RepoSnapshot``, in as few requests as possible.
+"""GitHub: from a candidate's URL to a ``RepoSnapshot`` and its ``CodeSample``, in few requests.
 
 - ``url``      normalise the URL forms candidates write into ``owner/repo`` (or say why not)
 - ``client``   ``GitHubClient``: one repository -> one snapshot (REST, or GraphQL with a token)
@@ -6,6 +6,8 @@
 - ``graphql``  the one GraphQL query a snapshot costs with a token, and how its answer is read
 - ``shapes``   GitHub's JSON shapes -> pieces of a snapshot (pure functions)
 - ``cache``    the conditional-request (ETag) cache, stored in the database
+- ``blobs``    the text of a code sample's files: raw downloads, or GraphQL blobs with a token
+- ``blob_cache`` file text by git blob sha, stored in the database: each file is read once
 - ``quota``    how many requests remain, so an upload can be warned about the hourly limit
 
 Nothing here judges anything: ``judging`` reads the snapshot, never this package.

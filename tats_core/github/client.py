@@ -15,6 +15,10 @@ Requests per candidate, counted in ``snapshot.requests_made`` (redirects and 304
   the most commits wins when the default one is thin; the others are listed in
   ``snapshot.other_branches``.
 
+``read_sample`` then reads the text of the files a reviewer would open (``github.blobs``): raw
+downloads without a token (``files_downloaded``, no API request), 1-2 GraphQL queries with one,
+none at all for files whose blob sha was read before.
+
 Errors follow ``tats_core.errors``: missing, private, blocked (404/410/451/403) are permanent
 ``GitHubError``; 5xx, timeouts, connection errors and rate limits are transient (``retry_after``
 from ``retry-after`` or ``x-ratelimit-reset``); a rejected token is a ``ConfigurationError``.
@@ -34,8 +38,17 @@ import httpx
 
 from tats_core.errors import GitHubError
 from tats_core.github import graphql
+from tats_core.github.blob_cache import BlobCacheProtocol
+from tats_core.github.blobs import BACKOFF_S, BlobReader
 from tats_core.github.cache import HttpCacheProtocol
-from tats_core.github.http import RAW, GitHubHttp, RateLimit, Tally, graphql_url, last_page
+from tats_core.github.http import (
+    RAW,
+    GitHubHttp,
+    RateLimit,
+    Tally,
+    graphql_url,
+    last_page,
+)
 from tats_core.github.shapes import (
     apply_commits,
     apply_tree,
@@ -45,7 +58,9 @@ from tats_core.github.shapes import (
     switch_branch,
     wanted_files,
 )
+from tats_core.repo.sample import CodeSample, SampleBudget, choose_sample
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.settings import raw_url_for
 
 PER_PAGE = 100
 MAX_README_CHARS = 64_000  # enough for any analyzer; the rest is not read
@@ -63,9 +78,19 @@ class GitHubClient:
         timeout: float = 15.0,
         use_graphql: bool | None = None,
         now: Callable[[], float] = time.time,
+        raw_url: str | None = None,
+        blob_cache: BlobCacheProtocol | None = None,
+        blob_backoff: tuple[float, ...] | None = None,
     ) -> None:
         self._api = GitHubHttp(base_url, token, http=http, cache=cache, timeout=timeout, now=now)
         self._graphql = bool(token) if use_graphql is None else use_graphql
+        self._blobs = BlobReader(
+            self._api,
+            raw_url or raw_url_for(base_url),
+            cache=blob_cache,
+            use_graphql=self._graphql,
+            backoff=BACKOFF_S if blob_backoff is None else blob_backoff,
+        )
 
     @property
     def last_rate_limit(self) -> RateLimit | None:
@@ -106,6 +131,17 @@ class GitHubClient:
             snap = await self._rest_snapshot(tally, full_name, ref, path)
         snap.requests_made = tally.requests
         return snap
+
+    async def read_sample(
+        self, snapshot: RepoSnapshot, budget: SampleBudget | None = None
+    ) -> CodeSample:
+        """The text of the files a reviewer would open (``tats_core.repo.sample``), at the
+        snapshot's commit; files already read for any candidate come from the blob cache.
+        Unreadable files are listed in ``skipped``; this never raises for one of them."""
+        if snapshot.empty:
+            return CodeSample()
+        plan = choose_sample(snapshot.tree, budget)
+        return await self._blobs.read(snapshot, plan)
 
     # -- REST --------------------------------------------------------------------------------
 

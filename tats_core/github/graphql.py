@@ -139,3 +139,23 @@ def parse(body: dict[str, Any]) -> ParsedRepo:
         branches=branches,
         files=files,
     )
+
+
+# -- file text: many blobs per query, aliased per path --------------------------------------
+
+BLOB_TEXT = "... on Blob { text byteSize isBinary isTruncated }"
+MAX_BLOBS_PER_QUERY = 25  # a few queries of bounded size per candidate, far below node limits
+MAX_BLOB_BYTES_PER_QUERY = 200_000
+
+
+def blob_query(count: int) -> str:
+    """``b0 .. b{count-1}``: one ``<commit sha>:<path>`` expression each (variables ``$b{i}``)."""
+    params = ", ".join(f"$b{i}: String!" for i in range(count))
+    aliases = "\n".join(
+        f"    b{i}: object(expression: $b{i}) {{ {BLOB_TEXT} }}" for i in range(count)
+    )
+    return (
+        f"query Blobs($owner: String!, $name: String!, {params}) {{\n"
+        "  rateLimit { cost remaining }\n"
+        f"  repository(owner: $owner, name: $name) {{\n{aliases}\n  }}\n}}\n"
+    )

@@ -52,16 +52,20 @@ def apply_commits(snap: RepoSnapshot, commits: list[CommitInfo], total: int, exa
     snap.commit_count = total
     snap.commit_count_exact = exact
     snap.head_sha = commits[0].sha if commits else None
+    snap.commit_sha = snap.head_sha
 
 
 def apply_tree(snap: RepoSnapshot, entries: list[dict[str, Any]], truncated: bool) -> None:
     """The tree, limited to (and relative to) the submission's subdirectory when it has one."""
-    tree = [TreeEntry(e["path"], e.get("type", "blob"), int(e.get("size") or 0)) for e in entries]
+    tree = [
+        TreeEntry(e["path"], e.get("type", "blob"), int(e.get("size") or 0), e.get("sha"))
+        for e in entries
+    ]
     tree = [e for e in tree if e.type in ("blob", "tree")]
     if snap.path:
         prefix = snap.path + "/"
         tree = [
-            TreeEntry(e.path[len(prefix) :], e.type, e.size)
+            TreeEntry(e.path[len(prefix) :], e.type, e.size, e.sha)
             for e in tree
             if e.path.startswith(prefix)
         ]

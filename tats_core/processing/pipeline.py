@@ -1,4 +1,5 @@
-"""Processing one candidate: claim -> GitHub snapshot -> signals -> analyzer -> final status.
+"""Processing one candidate: claim -> GitHub snapshot and code sample -> signals -> analyzer ->
+final status.
 
 Delivery is at least once, so every step is written to be repeated safely:
 
@@ -18,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 import anyio
 from sqlalchemy import Table, and_, insert, or_, select, update
@@ -26,7 +27,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
-from tats_core.errors import ConfigurationError, ServiceError
+from tats_core.errors import ConfigurationError, ServiceError, TatsError
 from tats_core.judging.analysis import (
     Analysis,
     AnalysisResult,
@@ -35,6 +36,7 @@ from tats_core.judging.analysis import (
     bound_by_signals,
 )
 from tats_core.judging.signals import Signals, compute_signals
+from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Evaluation, Job, utcnow
@@ -53,6 +55,14 @@ class SnapshotSource(Protocol):
     async def snapshot(
         self, full_name: str, ref: str | None = None, path: str | None = None
     ) -> RepoSnapshot: ...
+
+
+@runtime_checkable
+class SampleSource(Protocol):
+    """A snapshot source that can also read the code (``GitHubClient``); others judge by the
+    envelope alone."""
+
+    async def read_sample(self, snapshot: RepoSnapshot) -> CodeSample: ...
 
 
 @dataclass
@@ -185,6 +195,8 @@ class Judgement:
 async def judge(judges: Judges, work: Work) -> Judgement:
     started = time.perf_counter()
     snapshot = await judges.github.snapshot(work.repo_full_name, work.repo_ref, work.repo_path)
+    if not snapshot.empty and isinstance(judges.github, SampleSource):
+        snapshot.sample = await _read_sample(judges.github, snapshot)
     signals = compute_signals(snapshot, work.job.description)
     if snapshot.empty:
         # Decided in code: nothing to show a model, and no model may say otherwise.
@@ -204,6 +216,23 @@ async def judge(judges: Judges, work: Work) -> Judgement:
     result.flags = sorted(set(result.flags) | set(flags))
     latency_ms = int((time.perf_counter() - started) * 1000)
     return Judgement(result, signals, snapshot.head_sha, latency_ms)
+
+
+async def _read_sample(source: SampleSource, snapshot: RepoSnapshot) -> CodeSample:
+    """The code sample, or an empty one: unreadable code never fails a candidate."""
+    try:
+        sample = await source.read_sample(snapshot)
+    except TatsError as exc:
+        log.warning("code sample of %s not read: %s", snapshot.full_name, exc)
+        return CodeSample()
+    log.info(
+        "code sample of %s: %s (%d downloads, %d API requests)",
+        snapshot.full_name,
+        sample.summary(),
+        sample.files_downloaded,
+        sample.api_requests,
+    )
+    return sample
 
 
 # --- finish ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tats_core.repo.sample import CodeSample
+
 
 @dataclass(frozen=True)
 class CommitInfo:
@@ -22,6 +24,7 @@ class TreeEntry:
     path: str
     type: str  # "blob" or "tree"
     size: int = 0
+    sha: str | None = None  # the git object id: identical files share it across repositories
 
 
 @dataclass
@@ -54,3 +57,8 @@ class RepoSnapshot:
     # thin and other branches were checked), and why ``ref`` was chosen when it is not the default.
     other_branches: list[str] = field(default_factory=list)
     branch_note: str | None = None
+    # The commit whose files ``tree`` lists and ``sample`` was read at (None when empty).
+    commit_sha: str | None = None
+    # The files a reviewer would open, with their text (``GitHubClient.read_sample``); empty
+    # until read, so analyzers work with or without it.
+    sample: CodeSample = field(default_factory=CodeSample)

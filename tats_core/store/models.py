@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, http_cache.
+"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, http_cache, blob_text.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -182,4 +182,20 @@ class HttpCache(Base):
     status_code: Mapped[int] = mapped_column(Integer, default=200)
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     body: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BlobText(Base):
+    """A file's text by git blob sha, read once for every candidate, job, re-run and worker.
+
+    ``skipped`` says why a blob has no text that reading again would not change (``binary``,
+    ``too large``); ``text`` is then NULL.
+    """
+
+    __tablename__ = "blob_text"
+
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[str | None] = mapped_column(String(40), nullable=True)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

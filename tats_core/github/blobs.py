@@ -1,0 +1,243 @@
+"""Reading the text of a code sample's files, each file once across every candidate.
+
+Order of sources, per chosen file: the blob cache (by git blob sha; nothing is requested), then
+
+- without a token, the raw endpoint ``{GITHUB_RAW_URL}/{owner}/{repo}/{commit sha}/{path}``
+  (not counted against the API limit; counted in ``CodeSample.files_downloaded``), at most
+  ``CONCURRENCY`` at once;
+- with a token, GraphQL blobs (``object(expression: "<sha>:<path>")``, aliased per path) in a
+  few queries of bounded size (counted in ``CodeSample.api_requests``); a query that fails
+  falls back to raw for its files.
+
+A file that cannot be read is skipped with its reason (``not found``, ``binary``,
+``too large``, ``rate limited``, ``server error``, ``unreachable``); it never fails the
+candidate. Rate limits and server errors are retried after a short, bounded backoff; once one
+file has used its backoff up, the others of the same sample give up at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from tats_core.errors import GitHubError
+from tats_core.github import graphql
+from tats_core.github.blob_cache import BlobCacheProtocol, CachedBlob
+from tats_core.github.http import GitHubHttp, Tally, graphql_url
+from tats_core.repo.sample import (
+    MAX_FILE_BYTES,
+    CodeSample,
+    SampleEntry,
+    SampleFile,
+    SamplePlan,
+    SkippedFile,
+)
+from tats_core.repo.snapshot import RepoSnapshot
+
+CONCURRENCY = 8
+BACKOFF_S = (1.0, 3.0)  # waits before the 2nd and 3rd try of a rate-limited or failing file
+MAX_WAIT_S = 5.0  # a longer Retry-After is not waited for: the file is skipped
+BINARY_SNIFF_BYTES = 8_000
+# Reasons that reading again would not change: cached with the blob's sha.
+PERMANENT = {"binary", "too large"}
+
+
+@dataclass(frozen=True)
+class Read:
+    """One blob's outcome: its text, or why there is none."""
+
+    text: str | None
+    size: int
+    skipped: str | None = None
+
+
+def decode(data: bytes, max_bytes: int) -> Read:
+    if len(data) > max_bytes:
+        return Read(None, len(data), "too large")
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return Read(None, len(data), "binary")
+    try:
+        return Read(data.decode("utf-8"), len(data))
+    except UnicodeDecodeError:
+        return Read(None, len(data), "binary")
+
+
+class BlobReader:
+    """Reads a ``SamplePlan``'s files for ``GitHubClient.read_sample``."""
+
+    def __init__(
+        self,
+        api: GitHubHttp,
+        raw_url: str,
+        *,
+        cache: BlobCacheProtocol | None,
+        use_graphql: bool,
+        concurrency: int = CONCURRENCY,
+        backoff: Sequence[float] = BACKOFF_S,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._api = api
+        self._raw = raw_url.rstrip("/")
+        self._cache = cache
+        self._graphql = use_graphql
+        self._concurrency = max(1, concurrency)
+        self._backoff = tuple(backoff)
+        self._max_bytes = max_file_bytes
+        self._sleep = sleep
+
+    async def read(self, snap: RepoSnapshot, plan: SamplePlan) -> CodeSample:
+        sample = CodeSample(left_out=dict(plan.left_out), total_files=plan.total_files)
+        if not plan.entries:
+            return sample
+        if not snap.commit_sha:
+            sample.skipped = [SkippedFile(e.path, "no commit") for e in plan.entries]
+            return sample
+        shas = {e.sha for e in plan.entries}
+        known: dict[str, Read] = {}
+        if self._cache is not None:
+            cached = await asyncio.to_thread(self._cache.get_many, shas)
+            known = {sha: Read(c.text, c.size, c.skipped) for sha, c in cached.items()}
+        # One read per sha, even when several paths of the tree share it.
+        missing: dict[str, SampleEntry] = {}
+        for entry in plan.entries:
+            if entry.sha not in known:
+                missing.setdefault(entry.sha, entry)
+        downloads, api = Tally(), Tally()
+        fresh = await self._fetch(snap, list(missing.values()), downloads, api)
+        if self._cache is not None:
+            keep = [
+                CachedBlob(sha, r.text, r.size, r.skipped)
+                for sha, r in fresh.items()
+                if r.text is not None or r.skipped in PERMANENT
+            ]
+            await asyncio.to_thread(self._cache.put_many, keep)
+        known.update(fresh)
+        for entry in plan.entries:
+            result = known[entry.sha]
+            if result.text is None:
+                sample.skipped.append(SkippedFile(entry.path, result.skipped or "unreadable"))
+            else:
+                sample.files.append(
+                    SampleFile(entry.path, entry.sha, entry.size, entry.why, result.text)
+                )
+        sample.files_downloaded, sample.api_requests = downloads.requests, api.requests
+        return sample
+
+    async def _fetch(
+        self, snap: RepoSnapshot, entries: list[SampleEntry], downloads: Tally, api: Tally
+    ) -> dict[str, Read]:
+        if not entries:
+            return {}
+        results: dict[str, Read] = {}
+        raw_entries = entries
+        if self._graphql:
+            results = await self._graphql_read(snap, entries, api)
+            raw_entries = [e for e in entries if e.sha not in results]
+        # Made per sample: a client outlives event loops (CLI, Streamlit), a semaphore may not.
+        state = _RawState(asyncio.Semaphore(self._concurrency))
+        reads = await asyncio.gather(
+            *(self._raw_read(snap, e, downloads, state) for e in raw_entries)
+        )
+        results.update({e.sha: r for e, r in zip(raw_entries, reads, strict=True)})
+        return results
+
+    # -- raw ---------------------------------------------------------------------------------
+
+    async def _raw_read(
+        self, snap: RepoSnapshot, entry: SampleEntry, downloads: Tally, state: _RawState
+    ) -> Read:
+        path = f"{snap.path}/{entry.path}" if snap.path else entry.path
+        url = f"{self._raw}/{snap.full_name}/{snap.commit_sha}/{quote(path)}"
+        headers = {"User-Agent": "tats", "Accept": "*/*"}
+        for attempt in range(len(self._backoff) + 1):
+            try:
+                async with state.slots:
+                    response = await self._api.send(downloads, "GET", url, headers=headers)
+            except GitHubError:
+                reason, wait = "unreachable", None
+            else:
+                status = response.status_code
+                if status == 200:
+                    return decode(response.content, self._max_bytes)
+                if status in (404, 410, 451):
+                    return Read(None, entry.size, "not found")
+                if status not in (403, 429) and status < 500:
+                    return Read(None, entry.size, f"answered {status}")
+                reason = "rate limited" if status in (403, 429) else "server error"
+                wait = self._api.retry_after(response.headers)
+            if state.gave_up or attempt >= len(self._backoff):
+                break
+            delay = self._backoff[attempt] if wait is None else wait
+            if delay > MAX_WAIT_S:
+                break
+            await self._sleep(delay)
+        state.gave_up = True
+        return Read(None, entry.size, reason)
+
+    # -- GraphQL -----------------------------------------------------------------------------
+
+    async def _graphql_read(
+        self, snap: RepoSnapshot, entries: list[SampleEntry], api: Tally
+    ) -> dict[str, Read]:
+        """Results for the files the queries answered; the others are left to raw."""
+        batches: list[list[SampleEntry]] = [[]]
+        size = 0
+        for entry in entries:
+            full = batches[-1]
+            if full and (
+                len(full) >= graphql.MAX_BLOBS_PER_QUERY
+                or size + entry.size > graphql.MAX_BLOB_BYTES_PER_QUERY
+            ):
+                batches.append([])
+                size = 0
+            batches[-1].append(entry)
+            size += entry.size
+        answers = await asyncio.gather(*(self._graphql_batch(snap, b, api) for b in batches))
+        return {sha: read for answer in answers for sha, read in answer.items()}
+
+    async def _graphql_batch(
+        self, snap: RepoSnapshot, batch: list[SampleEntry], api: Tally
+    ) -> dict[str, Read]:
+        owner, _, name = snap.full_name.partition("/")
+        prefix = f"{snap.path}/" if snap.path else ""
+        variables = {"owner": owner, "name": name}
+        variables.update(
+            {f"b{i}": f"{snap.commit_sha}:{prefix}{e.path}" for i, e in enumerate(batch)}
+        )
+        payload = {"query": graphql.blob_query(len(batch)), "variables": variables}
+        try:
+            response = await self._api.send(
+                api, "POST", graphql_url(self._api.base), json=payload, headers=self._api.headers()
+            )
+            body = response.json() if response.status_code == 200 else None
+        except (GitHubError, json.JSONDecodeError, ValueError):
+            body = None
+        repo = ((body or {}).get("data") or {}).get("repository")
+        if not isinstance(repo, dict):
+            return {}  # rate limited, refused or broken: raw reads these files instead
+        results = {}
+        for i, entry in enumerate(batch):
+            blob = repo.get(f"b{i}")
+            size = int((blob or {}).get("byteSize") or entry.size)
+            if blob is None:
+                results[entry.sha] = Read(None, entry.size, "not found")
+            elif blob.get("isBinary"):
+                results[entry.sha] = Read(None, size, "binary")
+            elif blob.get("isTruncated") or size > self._max_bytes or blob.get("text") is None:
+                results[entry.sha] = Read(None, size, "too large")
+            else:
+                results[entry.sha] = Read(str(blob["text"]), size)
+        return results
+
+
+class _RawState:
+    """Shared by one sample's raw reads: the concurrency bound, and whether one has given up
+    (then the rest do not wait)."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self.slots = slots
+        self.gave_up = False
