@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tats_core.judging.signals import Signals
+from tats_core.judging.signals import Signals, findings_of
 from tats_core.repo.snapshot import RepoSnapshot
 
 Decision = Literal["looks_fine", "needs_review", "low_effort"]
@@ -131,8 +131,12 @@ UNVERIFIED_EVIDENCE_FLAG = "unverified_evidence"
 
 EMPTY_CONCERN = "The repository has no commits."
 NEAR_EMPTY_CONCERN = (
-    "The repository is nearly empty, so it cannot be marked looks_fine; the automated verdict "
-    "was lowered to needs_review for a person to check."
+    'The repository is nearly empty, so it cannot be marked "Looks fine"; the automated verdict '
+    'was lowered to "Needs review" for a person to check.'
+)
+HOLLOW_CONCERN = (
+    'The code read does not back "Looks fine": {what}. The automated verdict was lowered to '
+    '"Needs review" for a person to check.'
 )
 INJECTION_CONCERN = (
     "The repository contains text aimed at an automated reviewer ({phrases}); "
@@ -151,6 +155,8 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
     - a near-empty one is never ``looks_fine``: a model that says so disagrees with the facts,
       which is worth a person's look, so it becomes ``needs_review`` with the score capped at
       ``NEAR_EMPTY_MAX_SCORE`` (a ``low_effort`` answer stays as it is);
+    - code read from the repository that is mostly stubs, or tests that assert nothing, is never
+      ``looks_fine`` either: it becomes ``needs_review`` with a concern citing ``path:line``;
     - text aimed at the judge forces ``needs_review`` with ``INJECTION_FLAG`` and a concern line
       quoting what was found (only an empty repository, which has no text, stays ``low_effort``);
     - finally the score is clamped into the band of the decision (``SCORE_BANDS``).
@@ -177,6 +183,11 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
         decision = "needs_review"
         score = min(score, NEAR_EMPTY_MAX_SCORE)
 
+    hollow = _hollow_work(signals)
+    if hollow and decision == "looks_fine":
+        decision = "needs_review"
+        concerns = _with_concern(concerns, HOLLOW_CONCERN.format(what=hollow))
+
     low, high = SCORE_BANDS[decision]
     score = max(low, min(score, high))
     if decision != analysis.decision:
@@ -185,6 +196,23 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
         update={"decision": decision, "score": score, "concerns": concerns}
     )
     return bounded, flags
+
+
+def _hollow_work(signals: Signals) -> str:
+    """What the code read shows that no verdict may ignore ("" when nothing)."""
+    parts = []
+    if signals.stubbed_code:
+        where = ", ".join(findings_of(signals, "stub"))
+        parts.append(
+            f"{signals.stub_functions} of {signals.functions} functions are stubs ({where})"
+        )
+    if signals.hollow_tests:
+        where = ", ".join(findings_of(signals, "hollow_test"))
+        parts.append(
+            f"{signals.real_test_cases} of {signals.test_cases} test cases assert something "
+            f"real ({where})"
+        )
+    return "; ".join(parts)
 
 
 def _words(text: str) -> frozenset[str]:

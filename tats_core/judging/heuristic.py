@@ -7,7 +7,11 @@ within bounds the signals set:
 - empty or near-empty: ``low_effort`` (never ``looks_fine``); ``needs_review`` instead when other
   branches differ from the analysed one, since the work may sit there;
 - ``looks_fine`` needs LOOKS_FINE_SCORE and no blocker: a development history (not one dump),
-  tests of the candidate's own, and no committed dependencies or build output;
+  tests of the candidate's own that assert something, code that is not stubbed out, and no
+  committed dependencies or build output;
+- when the code was read, substance and tests are judged from it: stubbed bodies score no
+  substance and tests that assert nothing score no tests, whatever the file counts say, and the
+  concerns cite the files (``path:line``);
 - below LOW_EFFORT_SCORE: ``low_effort``; otherwise ``needs_review``;
 - text in the README aimed at an AI judge forces ``needs_review`` and the injection flag;
 - the score is finally clamped into the decision's band (``analysis.SCORE_BANDS``), so
@@ -31,7 +35,7 @@ from tats_core.judging.analysis import (
     JobBrief,
     Verdict,
 )
-from tats_core.judging.signals import NEAR_EMPTY_CODE_BYTES, Signals
+from tats_core.judging.signals import NEAR_EMPTY_CODE_BYTES, Signals, findings_of
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.wording import plural
 
@@ -56,6 +60,16 @@ class Mark:
 def _substance(s: Signals) -> Mark:
     name = "Substance of the solution"
     evidence = [f"{s.code_file_count} source files, {s.code_bytes:,} bytes of code"]
+    if s.stubbed_code:
+        return Mark(
+            name,
+            "missing",
+            0,
+            [
+                f"{s.stub_functions} of {s.functions} functions read are placeholders",
+                *findings_of(s, "stub"),
+            ],
+        )
     if s.code_bytes >= SUBSTANTIAL_CODE_BYTES and s.code_file_count >= SUBSTANTIAL_CODE_FILES:
         return Mark(name, "met", 25, evidence)
     if s.code_bytes >= NEAR_EMPTY_CODE_BYTES and not s.near_empty:
@@ -68,6 +82,20 @@ def _substance(s: Signals) -> Mark:
 
 def _tests(s: Signals) -> Mark:
     name = "Automated tests"
+    if s.hollow_tests:
+        return Mark(
+            name,
+            "missing",
+            0,
+            [
+                f"{s.test_cases} test cases read, {s.real_test_cases} assert something real",
+                *findings_of(s, "hollow_test"),
+            ],
+        )
+    if s.code_read and s.test_cases:
+        real = f"{s.real_test_cases} of {s.test_cases} test cases assert something real"
+        verdict, points = ("met", 20) if s.test_file_count >= 2 else ("partial", 10)
+        return Mark(name, verdict, points, [real, *s.test_paths])
     if s.test_file_count >= 2:
         return Mark(name, "met", 20, [f"{s.test_file_count} test files", *s.test_paths])
     if s.test_file_count == 1:
@@ -168,7 +196,8 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, l
         text
         for failed, text in (
             (marks["history"].verdict == "missing", "no development history (one dump commit)"),
-            (marks["tests"].verdict == "missing", "no tests of the candidate's own"),
+            (marks["tests"].verdict == "missing", "no tests of the candidate's own that test"),
+            (s.stubbed_code, "the code is mostly placeholders (stubbed bodies)"),
             (bool(s.committed_paths), "dependencies or build output are committed"),
         )
         if failed
@@ -177,7 +206,7 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, l
         return "looks_fine", score, reasons
     if blockers and score >= LOOKS_FINE_SCORE:
         score = LOOKS_FINE_SCORE - 1
-        reasons.append("Not looks_fine because " + "; ".join(blockers) + ".")
+        reasons.append('Held back from "Looks fine": ' + "; ".join(blockers) + ".")
     if score < LOW_EFFORT_SCORE:
         return "low_effort", score, reasons
     return "needs_review", score, reasons
@@ -229,6 +258,10 @@ class HeuristicAnalyzer:
             )
             if decision == "looks_fine" or (decision == "low_effort" and not signals.empty):
                 decision = "needs_review"
+        if signals.secrets:
+            concerns.append(
+                "Hard-coded secret committed: " + ", ".join(findings_of(signals, "secret"))
+            )
         if signals.other_branches and not signals.near_empty:
             concerns.append("Other branches not analysed: " + ", ".join(signals.other_branches[:3]))
         low, high = SCORE_BANDS[decision]  # the score always agrees with the decision

@@ -11,6 +11,16 @@ near-empty when any of these holds:
   ("Initial commit from Create Next App") or a generator's default README;
 - it is a fork or template copy with no commits of its own.
 
+The code itself (version 2): when the snapshot carries a code sample, ``code_signals`` reads it
+and the signals record functions and stubs, test cases and the ones that assert something real,
+secrets, and ``stubbed_code`` / ``hollow_tests`` — the two facts that keep a submission whose
+envelope looks fine but whose bodies are placeholders from ``looks_fine``:
+
+- ``stubbed_code``: at least ``STUB_MIN`` functions are stubs and they are at least
+  ``STUB_SHARE`` of the functions read;
+- ``hollow_tests``: test cases were found and at most ``REAL_TEST_SHARE`` of them assert
+  something real (``expect(true).toBe(true)``, ``assert True`` and empty bodies do not).
+
 History is judged from the newest 100 commits the snapshot lists (span, active days), and from
 the commit count on the ref. A "single dump" is history that cannot show how the work was built:
 one commit; or one commit left after setting aside merges, README/doc edits and GitHub's initial
@@ -27,8 +37,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tats_core.judging import stack
+from tats_core.judging.code_signals import SourceFile, analyse_code
 from tats_core.judging.readme import analyse_readme
 from tats_core.repo import files as repo_files
+from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot
 from tats_core.wording import plural
 
@@ -36,7 +48,11 @@ NEAR_EMPTY_CODE_BYTES = 2_500
 # Stored with every evaluation's signals. Raise it when a field is added or its meaning changes:
 # an evaluation judged with an older version is shown as such, never with today's defaults
 # standing in for facts that were not computed then.
-SIGNALS_VERSION = 1
+SIGNALS_VERSION = 2  # 2: the code sample is read (functions, stubs, real tests, secrets)
+STUB_MIN = 3
+STUB_SHARE = 0.5
+REAL_TEST_SHARE = 0.2
+MAX_FINDINGS = 20  # stored per evaluation, as evidence (the counts cover every file read)
 HOUSEKEEPING = re.compile(
     r"^(merge (pull request|branch|remote-tracking)|(update|create|add|edit|delete)d? "
     r"(the )?readme|readme|docs?[(:]|update \S+\.md$|(initial|first) commit$|init$|"
@@ -103,6 +119,20 @@ class Signals:
     job_frameworks: list[str] = field(default_factory=list)
     missing_job_languages: list[str] = field(default_factory=list)
     missing_job_frameworks: list[str] = field(default_factory=list)
+    # Version 2: read from the code sample (all zero/empty when no code was read).
+    code_read: bool = False
+    sample_summary: str = ""  # "read 32 of 210 files; left out: 150 vendored, ..."
+    sample_files: dict[str, str] = field(default_factory=dict)  # path -> blob sha, as read
+    functions: int = 0
+    code_lines: int = 0
+    stub_functions: int = 0
+    test_cases: int = 0
+    real_test_cases: int = 0
+    stubbed_code: bool = False
+    hollow_tests: bool = False
+    code_findings: list[dict[str, Any]] = field(default_factory=list)  # stubs, hollow tests
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    code_treatment: dict[str, str] = field(default_factory=dict)  # language -> how it was read
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "version": SIGNALS_VERSION}
@@ -235,7 +265,39 @@ def compute_signals(
     )
     s.near_empty_reason = _near_empty_reason(s)
     s.near_empty = s.near_empty_reason is not None
+    _read_code(s, snapshot.sample)
     return s
+
+
+def _read_code(s: Signals, sample: CodeSample) -> None:
+    if not sample.files:
+        s.sample_summary = sample.summary() if sample.total_files else ""
+        return
+    code = analyse_code([SourceFile(f.path, f.text, f.is_test) for f in sample.files])
+    s.code_read = True
+    s.sample_summary = sample.summary()
+    s.sample_files = {f.path: f.sha for f in sample.files}
+    s.functions, s.code_lines = code.functions, code.code_lines
+    s.stub_functions = code.stub_functions
+    s.test_cases, s.real_test_cases = code.test_cases, code.real_test_cases
+    s.stubbed_code = (
+        code.stub_functions >= STUB_MIN and code.stub_functions >= STUB_SHARE * code.functions
+    )
+    s.hollow_tests = (
+        code.test_cases > 0 and code.real_test_cases <= REAL_TEST_SHARE * code.test_cases
+    )
+    # Evidence first where it decides: stubs when the code is stubbed, hollow tests likewise.
+    kinds = [k for k, on in (("stub", s.stubbed_code), ("hollow_test", s.hollow_tests)) if on]
+    ranked = sorted(code.findings, key=lambda f: (f.kind not in kinds, f.path, f.line))
+    s.code_findings = [asdict(f) for f in ranked[:MAX_FINDINGS]]
+    s.secrets = [asdict(f) for f in code.secrets[:MAX_FINDINGS]]
+    s.code_treatment = dict(code.treatment)
+
+
+def findings_of(s: Signals, kind: str, limit: int = 3) -> list[str]:
+    """``path:line`` of the stored findings of one kind (``stub``, ``hollow_test``, ``secret``)."""
+    pool = s.secrets if kind == "secret" else s.code_findings
+    return [f"{f['path']}:{f['line']}" for f in pool if f["kind"] == kind][:limit]
 
 
 def _near_empty_reason(s: Signals) -> str | None:
@@ -289,6 +351,8 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
         lines.append(f"Tests: {plural(s.test_file_count, 'test file')}, e.g. {s.test_paths[0]}.")
     else:
         lines.append("No test files found (generated placeholder tests are not counted).")
+    if "code_read" not in absent:
+        lines.extend(_describe_code(s))
     if not s.has_readme:
         lines.append("No README.")
     else:
@@ -337,6 +401,29 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
         )
     elif s.readme_hidden_text:
         lines.append("The README contains hidden text (HTML comments or invisible characters).")
+    return lines
+
+
+def _describe_code(s: Signals) -> list[str]:
+    if not s.code_read:
+        return [f"Code not read ({s.sample_summary})." if s.sample_summary else "Code not read."]
+    lines = [
+        f"Code read: {s.sample_summary}. {plural(s.functions, 'function')} "
+        f"({plural(s.stub_functions, 'stub')}), {plural(s.test_cases, 'test case')} "
+        f"({s.real_test_cases:,} asserting something real)."
+    ]
+    if s.stubbed_code:
+        lines.append(
+            f"Stubbed code: {s.stub_functions:,} of {s.functions:,} functions are placeholders "
+            f"(TODO, pass, not implemented), e.g. {', '.join(findings_of(s, 'stub'))}."
+        )
+    if s.hollow_tests:
+        lines.append(
+            f"Tests that prove nothing: {s.real_test_cases:,} of {s.test_cases:,} test cases "
+            f"assert something real, e.g. {', '.join(findings_of(s, 'hollow_test'))}."
+        )
+    if s.secrets:
+        lines.append("Hard-coded secret: " + ", ".join(findings_of(s, "secret")) + ".")
     return lines
 
 
