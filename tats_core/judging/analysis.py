@@ -275,8 +275,34 @@ class _Tree:
         return any(f.endswith("/" + path) for f in self.files)
 
 
-def validate_evidence(analysis: Analysis, tree_paths: Iterable[str]) -> tuple[Analysis, list[str]]:
-    """Drop evidence that names a file the repository does not have.
+_PLACE = re.compile(r"`?([\w./@+-]+\.[\w]+|[\w./@+-]*(?:Dockerfile|Makefile)):(\d+)(?:-(\d+))?`?")
+
+
+def cited_places(evidence: str) -> list[tuple[str, int, int]]:
+    """``path:line`` and ``path:start-end`` places an evidence line cites, as (path, start, end)."""
+    places = []
+    for match in _PLACE.finditer(evidence):
+        start = int(match.group(2))
+        end = int(match.group(3) or start)
+        places.append((match.group(1).removeprefix("./"), start, end))
+    return places
+
+
+def _place_exists(path: str, start: int, end: int, read_lines: dict[str, int]) -> bool:
+    """A place in a file that was read must lie within its lines; other files are not checked."""
+    lowered = path.lower().strip("/")
+    for read_path, count in read_lines.items():
+        candidate = read_path.lower()
+        if candidate == lowered or candidate.endswith("/" + lowered):
+            return 1 <= start <= end <= count
+    return True
+
+
+def validate_evidence(
+    analysis: Analysis, tree_paths: Iterable[str], *, read_lines: dict[str, int] | None = None
+) -> tuple[Analysis, list[str]]:
+    """Drop evidence that names a file the repository does not have, or a line that a file
+    which was read does not have (``read_lines``: path -> number of lines read).
 
     Evidence lines that name no path (facts such as "12 commits over 9 days") are kept as they
     are. A line citing a path missing from the tree is removed, listed in one concern line, and
@@ -288,7 +314,12 @@ def validate_evidence(analysis: Analysis, tree_paths: Iterable[str]) -> tuple[An
     dropped: list[str] = []
     criteria: list[Criterion] = []
     for criterion in analysis.criteria:
-        kept = [e for e in criterion.evidence if all(tree.has(p) for p in cited_paths(e))]
+        kept = [
+            e
+            for e in criterion.evidence
+            if all(tree.has(p) for p in cited_paths(e))
+            and all(_place_exists(*place, read_lines or {}) for place in cited_places(e))
+        ]
         dropped.extend(e for e in criterion.evidence if e not in kept)
         verdict = criterion.verdict
         if verdict == "met" and criterion.evidence and not kept:
@@ -297,7 +328,7 @@ def validate_evidence(analysis: Analysis, tree_paths: Iterable[str]) -> tuple[An
     if not dropped:
         return analysis, []
     shown = ", ".join(e[:80] for e in dict.fromkeys(dropped[:5]))
-    line = f"Evidence citing files that are not in the repository was removed: {shown}"
+    line = f"Evidence citing files or lines that are not in the repository was removed: {shown}"
     concerns = _with_concern(list(analysis.concerns), line)
     return analysis.model_copy(update={"criteria": criteria, "concerns": concerns}), [
         UNVERIFIED_EVIDENCE_FLAG

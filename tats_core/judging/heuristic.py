@@ -254,7 +254,9 @@ class HeuristicAnalyzer:
         if signals.injection_phrases:
             flags.append(INJECTION_FLAG)
             concerns.insert(
-                0, "README text aimed at an AI judge: " + "; ".join(signals.injection_phrases[:2])
+                0,
+                f"Text aimed at an AI judge ({', '.join(signals.injection_paths[:2]) or 'README'}): "
+                + "; ".join(signals.injection_phrases[:2]),
             )
             if decision == "looks_fine" or (decision == "low_effort" and not signals.empty):
                 decision = "needs_review"

@@ -39,6 +39,7 @@ from typing import Any
 from tats_core.judging import stack
 from tats_core.judging.code_signals import SourceFile, analyse_code
 from tats_core.judging.readme import analyse_readme
+from tats_core.judging.untrusted import find_injection_phrases
 from tats_core.repo import files as repo_files
 from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot
@@ -133,6 +134,7 @@ class Signals:
     code_findings: list[dict[str, Any]] = field(default_factory=list)  # stubs, hollow tests
     secrets: list[dict[str, Any]] = field(default_factory=list)
     code_treatment: dict[str, str] = field(default_factory=dict)  # language -> how it was read
+    injection_paths: list[str] = field(default_factory=list)  # where judge-aimed text was found
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "version": SIGNALS_VERSION}
@@ -229,6 +231,8 @@ def compute_signals(
     s.has_docker = any(re.search(r"(^|/)(Dockerfile|(docker-)?compose\.ya?ml)$", p) for p, _ in own)
 
     facts = analyse_readme(snapshot.readme)
+    if facts.injection_phrases and snapshot.readme_path:
+        s.injection_paths.append(snapshot.readme_path)
     s.has_readme = facts.chars > 0
     s.readme_chars, s.readme_has_setup = facts.chars, facts.has_setup
     s.readme_setup_evidence, s.readme_boilerplate = facts.setup_evidence, facts.boilerplate
@@ -292,6 +296,12 @@ def _read_code(s: Signals, sample: CodeSample) -> None:
     s.code_findings = [asdict(f) for f in ranked[:MAX_FINDINGS]]
     s.secrets = [asdict(f) for f in code.secrets[:MAX_FINDINGS]]
     s.code_treatment = dict(code.treatment)
+    # Text aimed at an AI judge hides in code comments as well as in READMEs.
+    for file in sample.files:
+        found = find_injection_phrases(file.text)
+        if found:
+            s.injection_paths.append(file.path)
+            s.injection_phrases += [p for p in found if p not in s.injection_phrases]
 
 
 def findings_of(s: Signals, kind: str, limit: int = 3) -> list[str]:
@@ -396,8 +406,9 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
     if s.other_branches:
         lines.append("Other branches not analysed: " + ", ".join(s.other_branches[:5]) + ".")
     if s.injection_phrases:
+        where = ", ".join(s.injection_paths[:3]) or "the README"
         lines.append(
-            "README text aimed at an AI judge: " + "; ".join(s.injection_phrases[:3]) + "."
+            f"Text aimed at an AI judge ({where}): " + "; ".join(s.injection_phrases[:3]) + "."
         )
     elif s.readme_hidden_text:
         lines.append("The README contains hidden text (HTML comments or invisible characters).")
