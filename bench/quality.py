@@ -1,7 +1,8 @@
 """Quality of the heuristic analyzer against the labelled GitHub fixtures.
 
 Serves the fixture repositories through the GitHub replay server, snapshots each labelled one
-with ``GitHubClient`` (REST, as without a token), computes the signals, runs
+with ``GitHubClient`` (REST, as without a token), reads its code sample (raw downloads, as in
+production), computes the signals, runs
 ``HeuristicAnalyzer`` with the job description from ``jobs.csv``, and prints per-repository rows,
 the accuracy, the 3x3 confusion matrix and the severe errors (``low_effort`` judged
 ``looks_fine`` or the reverse). Exits non-zero below 80 % or with any severe error.
@@ -39,7 +40,7 @@ def read_csv(path: Path, key: str) -> dict[str, dict[str, str]]:
 async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> list[dict]:
     analyzer = HeuristicAnalyzer()
     rows = []
-    async with GitHubClient(base_url) as github:
+    async with GitHubClient(base_url, raw_url=f"{base_url}/raw") as github:
         for fixture in fixtures:
             full_name = json.loads((repos / fixture / "repo.json").read_text())["full_name"]
             description = jobs.get(fixture, {}).get("job_description", "")
@@ -48,6 +49,7 @@ async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> 
             except TatsError as exc:
                 rows.append({"fixture": fixture, "decision": "github_failed", "error": str(exc)})
                 continue
+            snapshot.sample = await github.read_sample(snapshot)
             signals = compute_signals(snapshot, description)
             job = JobBrief(title=fixture, description=description)
             result = await analyzer.analyze(snapshot, signals, job)
@@ -57,6 +59,8 @@ async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> 
                     "decision": result.analysis.decision,
                     "score": result.analysis.score,
                     "requests": snapshot.requests_made,
+                    "code": f"{signals.stub_functions}/{signals.functions}s "
+                    f"{signals.real_test_cases}/{signals.test_cases}t",
                     "verdicts": "".join(
                         {"met": "+", "partial": "~", "missing": "-"}[c.verdict]
                         for c in result.analysis.criteria
@@ -68,13 +72,17 @@ async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> 
 
 
 def report(rows: list[dict], labels: dict[str, dict[str, str]]) -> int:
-    print(f"{'fixture':58} {'label':12} {'decision':12} score req  rubric   first concern")
+    print(
+        f"{'fixture':58} {'label':12} {'decision':12} score req  rubric   "
+        f"{'stubs tests':16} first concern"
+    )
     for row in rows:
         label = labels.get(row["fixture"], {}).get("label", "")
         mark = "" if not label else ("  " if label == row["decision"] else "X ")
         print(
             f"{mark}{row['fixture'][:56]:{58 - len(mark)}} {label:12} {row['decision']:12} "
             f"{row.get('score', ''):>5} {row.get('requests', ''):>3}  {row.get('verdicts', ''):8} "
+            f"{row.get('code', ''):16} "
             f"{row.get('reason', row.get('error', ''))}"
         )
     judged = [
