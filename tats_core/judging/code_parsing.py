@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import time
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -170,6 +171,9 @@ _CALLABLE_ARGS = {
     "func_literal",
 }
 MAX_PARSE_BYTES = 128_000  # parse at most this much of one file (its head)
+PARSE_BUDGET_SECONDS = 0.5
+_MAX_ERROR_WIDTH = 1_000
+_MAX_ERROR_VISITS = 200_000
 
 
 def available(language: str) -> bool:
@@ -187,7 +191,12 @@ def parse_units(language: str, text: str, is_test: bool) -> ParsedFile | None:
     spec = _SPECS[language]
     if len(data) > MAX_PARSE_BYTES:  # the head of a huge file, cut at a line break
         data = data[: data.rfind(b"\n", 0, MAX_PARSE_BYTES) + 1]
-    root = parser.parse(data).root_node
+    tree = _parse_within_budget(parser, data)
+    if tree is None:
+        return None
+    root = tree.root_node
+    if root.has_error and _has_wide_error(root):
+        return None
     captured = ts.QueryCursor(query).captures(root)  # one walk of the tree, in C
     comments = sorted((n.start_byte, n.end_byte) for n in captured.get("comment", []))
     source = _Source(data, comments)
@@ -278,6 +287,45 @@ def _unit(spec: _Spec, node: ts.Node, source: _Source, is_test: bool) -> CodeUni
         body=body_text,
         comments=source.comment_text(inner, node.end_byte),
     )
+
+
+def _parse_within_budget(parser: ts.Parser, data: bytes) -> ts.Tree | None:
+    """Parse, giving up after PARSE_BUDGET_SECONDS: error recovery on junk such as ``[[[[…``
+    can take tree-sitter tens of seconds. Only the chunked form of ``parse`` reports progress."""
+    deadline = time.perf_counter() + PARSE_BUDGET_SECONDS
+
+    def read(offset: int, _point: ts.Point) -> bytes:
+        return data[offset : offset + 65_536]
+
+    def over_budget(_offset: int, _has_error: bool) -> bool:
+        return time.perf_counter() > deadline
+
+    try:
+        tree = parser.parse(read, progress_callback=over_budget)
+    except ValueError:  # "Parsing failed": the budget ran out
+        parser.reset()
+        return None
+    # A tree read through a callback fetches node text through it again (slow, in queries'
+    # predicates); reparsing the bytes with the tree as the old one is near free and keeps them.
+    return parser.parse(data, old_tree=tree)
+
+
+def _has_wide_error(root: ts.Node) -> bool:
+    """An error node with thousands of children (``[[[[…``), on which queries go quadratic.
+
+    Follows only the branches that contain an error, so a well-formed file costs nothing and a
+    file with one typo little; gives up (True) on a tree too tangled to check cheaply.
+    """
+    stack, visited = [root], 0
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" and node.child_count > _MAX_ERROR_WIDTH:
+            return True
+        visited += node.child_count
+        if visited > _MAX_ERROR_VISITS:
+            return True
+        stack.extend(child for child in node.children if child.has_error)
+    return False
 
 
 def _spec_block(node: ts.Node, source: _Source) -> CodeUnit | None:
