@@ -1129,3 +1129,14 @@ def test_an_empty_rails_action_renders_its_view_and_is_no_stub():
 def test_jest_mocks_are_test_support():
     assert looks_like_test("client/config/styleMock.js")
     assert looks_like_test("src/__mocks__/axios.ts")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.language for c in CASES])
+def test_pathological_input_is_cut_short_not_hung_on(case: Case):
+    # Error recovery on `[[[[…` takes tree-sitter ~30 s for Scala, and queries go quadratic
+    # on a wide error node; a run of tiny statements costs an ast walk seconds.
+    for junk in ("[" * 100_000, "f(" * 50_000, "x\n" * 500_000):
+        started = time.process_time()
+        signals = one(case.service_path, junk, is_test=False)
+        assert time.process_time() - started < 2.0, (case.language, junk[:4])
+        assert signals.files_read == 1

@@ -1,11 +1,12 @@
-"""Finding functions and test cases in source text with tree-sitter grammars.
+"""Finding functions and test cases in source text with tree-sitter (grammars: ``code_grammars``).
 
-Each language's grammar ships as a wheel with its parser compiled in (nothing is fetched at run
-time). A parser is built once per grammar and kept: they are stateless between parses. Tree-sitter
-never raises on bad input; it marks broken regions as errors and parses the rest, so a file with
-a syntax error still yields the functions around it.
+Tree-sitter never raises on bad input; it marks broken regions as errors and parses the rest, so
+a file with a syntax error still yields the functions around it. Junk that would make it slow
+is cut short: a file is read up to its first ``MAX_PARSE_BYTES``, a parse that runs past
+``PARSE_BUDGET_SECONDS`` is abandoned, and a tree with a huge error node (on which queries go
+quadratic) is left unread; ``parse_units`` then returns None.
 
-What counts (per language, in ``_SPECS``):
+What counts:
 - a *function* is a named definition with a body: functions, methods, and in JavaScript and
   TypeScript the arrow functions and function expressions given a name (``const f = () => …``,
   ``handle = () => …`` in a class, ``{ k: function () … }``); anonymous callbacks are not counted;
@@ -17,14 +18,14 @@ What counts (per language, in ``_SPECS``):
 
 from __future__ import annotations
 
-import importlib
 import re
+import time
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 
 import tree_sitter as ts
+
+from tats_core.judging.code_grammars import JS_NAMING_PARENTS, SPECS, Spec, tools
 
 
 @dataclass(frozen=True)
@@ -43,98 +44,6 @@ class ParsedFile:
     units: list[CodeUnit]
     code_lines: int  # non-blank lines once comments are removed
 
-
-@dataclass(frozen=True)
-class _Spec:
-    grammar: tuple[str, str]  # module, function returning the language pointer
-    comments: tuple[str, ...]
-    functions: tuple[str, ...]
-    lambdas: tuple[str, ...] = ()  # functions only when their parent names them
-    blocks: str = ""  # query for a spec framework's test blocks, captured as @unit
-    test_name: re.Pattern[str] | None = None  # a function with this name in a test file is a test
-    bodyless: tuple[str, ...] = ()  # definitions whose empty body has no node (Ruby)
-
-
-_JS_LAMBDAS = ("arrow_function", "function_expression", "function")
-_JS_NAMING_PARENTS = {
-    "variable_declarator",
-    "public_field_definition",
-    "field_definition",
-    "pair",
-    "assignment_expression",
-}
-_BLOCK_WORDS = (
-    '"it" "test" "specify" "scenario" "Scenario" "example" "xit" "xtest" "fit" "should" "property"'
-)
-_JS = {
-    "comments": ("comment",),
-    "functions": ("function_declaration", "generator_function_declaration", "method_definition"),
-    "lambdas": _JS_LAMBDAS,
-    # it(...), test(...), and it.only / test.skip(...), but not test.describe or test.beforeEach
-    "blocks": f"((call_expression function: (identifier) @callee) @unit"
-    f" (#any-of? @callee {_BLOCK_WORDS}))"
-    "((call_expression function: (member_expression object: (identifier) @callee"
-    " property: (property_identifier) @modifier)) @unit"
-    f' (#any-of? @callee {_BLOCK_WORDS}) (#any-of? @modifier "only" "skip" "concurrent" "failing"))',
-}
-_SPECS: dict[str, _Spec] = {
-    "javascript": _Spec(("tree_sitter_javascript", "language"), **_JS),  # type: ignore[arg-type]
-    "typescript": _Spec(("tree_sitter_typescript", "language_typescript"), **_JS),  # type: ignore[arg-type]
-    "tsx": _Spec(("tree_sitter_typescript", "language_tsx"), **_JS),  # type: ignore[arg-type]
-    "java": _Spec(
-        ("tree_sitter_java", "language"),
-        comments=("line_comment", "block_comment"),
-        functions=("method_declaration",),
-        test_name=re.compile(r"test[A-Z0-9_]"),
-    ),
-    "kotlin": _Spec(
-        ("tree_sitter_kotlin", "language"),
-        comments=("line_comment", "block_comment"),
-        functions=("function_declaration",),
-        blocks="((call_expression (call_expression (identifier) @callee) (annotated_lambda)) @unit"
-        f" (#any-of? @callee {_BLOCK_WORDS}))",
-    ),
-    "go": _Spec(
-        ("tree_sitter_go", "language"),
-        comments=("comment",),
-        functions=("function_declaration", "method_declaration"),
-        test_name=re.compile(r"Test(?:[A-Z0-9_]|$)"),
-        # Ginkgo: It("…", func() { Expect(…) })
-        blocks="((call_expression function: (identifier) @callee arguments: (argument_list"
-        ' (func_literal))) @unit (#any-of? @callee "It" "Specify" "FIt"))',
-    ),
-    "csharp": _Spec(
-        ("tree_sitter_c_sharp", "language"),
-        comments=("comment",),
-        functions=("method_declaration", "local_function_statement"),
-    ),
-    "ruby": _Spec(
-        ("tree_sitter_ruby", "language"),
-        comments=("comment",),
-        functions=("method", "singleton_method"),
-        blocks="((call !receiver method: (identifier) @callee block: (_)) @unit"
-        f" (#any-of? @callee {_BLOCK_WORDS}))",
-        test_name=re.compile(r"test_"),
-        bodyless=("method", "singleton_method"),
-    ),
-    "php": _Spec(
-        ("tree_sitter_php", "language_php"),
-        comments=("comment",),
-        functions=("function_definition", "method_declaration"),
-        blocks="((function_call_expression function: (name) @callee) @unit"
-        f" (#any-of? @callee {_BLOCK_WORDS}))",
-        test_name=re.compile(r"test"),
-    ),
-    "scala": _Spec(
-        ("tree_sitter_scala", "language"),
-        comments=("comment", "block_comment"),
-        functions=("function_definition",),
-        blocks="((call_expression function: (call_expression function: (identifier) @callee))"
-        f" @unit (#any-of? @callee {_BLOCK_WORDS}))"
-        ' ((infix_expression operator: (identifier) @in right: (block)) @unit (#eq? @in "in"))',
-    ),
-}
-_KOTLIN_BLOCK_COMMENT = "multiline_comment"  # older grammar releases' name for block_comment
 
 _TEST_MARK = re.compile(
     r"@(?:Test|ParameterizedTest|RepeatedTest|TestFactory|TestTemplate|Property)\b"
@@ -170,24 +79,27 @@ _CALLABLE_ARGS = {
     "func_literal",
 }
 MAX_PARSE_BYTES = 128_000  # parse at most this much of one file (its head)
-
-
-def available(language: str) -> bool:
-    """Whether this language's grammar loaded (otherwise its files are only counted)."""
-    return _tools(language) is not None
+PARSE_BUDGET_SECONDS = 0.5
+_MAX_ERROR_WIDTH = 1_000
+_MAX_ERROR_VISITS = 200_000
 
 
 def parse_units(language: str, text: str, is_test: bool) -> ParsedFile | None:
     """Functions (non-test files) or test cases (test files) of one file; None if unparsable."""
-    tools = _tools(language)
+    loaded = tools(language)
     data = text.encode("utf-8", "replace")
-    if tools is None:
+    if loaded is None:
         return None
-    parser, query = tools
-    spec = _SPECS[language]
+    parser, query = loaded
+    spec = SPECS[language]
     if len(data) > MAX_PARSE_BYTES:  # the head of a huge file, cut at a line break
         data = data[: data.rfind(b"\n", 0, MAX_PARSE_BYTES) + 1]
-    root = parser.parse(data).root_node
+    tree = _parse_within_budget(parser, data)
+    if tree is None:
+        return None
+    root = tree.root_node
+    if root.has_error and _has_wide_error(root):
+        return None
     captured = ts.QueryCursor(query).captures(root)  # one walk of the tree, in C
     comments = sorted((n.start_byte, n.end_byte) for n in captured.get("comment", []))
     source = _Source(data, comments)
@@ -246,11 +158,11 @@ class _Source:
         return sum(1 for line in b"".join(parts).splitlines() if line.strip())
 
 
-def _unit(spec: _Spec, node: ts.Node, source: _Source, is_test: bool) -> CodeUnit | None:
+def _unit(spec: Spec, node: ts.Node, source: _Source, is_test: bool) -> CodeUnit | None:
     kind = node.type
     if kind in spec.lambdas:
         parent = node.parent
-        if parent is None or parent.type not in _JS_NAMING_PARENTS:
+        if parent is None or parent.type not in JS_NAMING_PARENTS:
             return None
         name = _name(parent) or "(anonymous)"
     else:
@@ -278,6 +190,45 @@ def _unit(spec: _Spec, node: ts.Node, source: _Source, is_test: bool) -> CodeUni
         body=body_text,
         comments=source.comment_text(inner, node.end_byte),
     )
+
+
+def _parse_within_budget(parser: ts.Parser, data: bytes) -> ts.Tree | None:
+    """Parse, giving up after PARSE_BUDGET_SECONDS: error recovery on junk such as ``[[[[…``
+    can take tree-sitter tens of seconds. Only the chunked form of ``parse`` reports progress."""
+    deadline = time.perf_counter() + PARSE_BUDGET_SECONDS
+
+    def read(offset: int, _point: ts.Point) -> bytes:
+        return data[offset : offset + 65_536]
+
+    def over_budget(_offset: int, _has_error: bool) -> bool:
+        return time.perf_counter() > deadline
+
+    try:
+        tree = parser.parse(read, progress_callback=over_budget)
+    except ValueError:  # "Parsing failed": the budget ran out
+        parser.reset()
+        return None
+    # A tree read through a callback fetches node text through it again (slow, in queries'
+    # predicates); reparsing the bytes with the tree as the old one is near free and keeps them.
+    return parser.parse(data, old_tree=tree)
+
+
+def _has_wide_error(root: ts.Node) -> bool:
+    """An error node with thousands of children (``[[[[…``), on which queries go quadratic.
+
+    Follows only the branches that contain an error, so a well-formed file costs nothing and a
+    file with one typo little; gives up (True) on a tree too tangled to check cheaply.
+    """
+    stack, visited = [root], 0
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" and node.child_count > _MAX_ERROR_WIDTH:
+            return True
+        visited += node.child_count
+        if visited > _MAX_ERROR_VISITS:
+            return True
+        stack.extend(child for child in node.children if child.has_error)
+    return False
 
 
 def _spec_block(node: ts.Node, source: _Source) -> CodeUnit | None:
@@ -376,32 +327,3 @@ def _snippet(node: ts.Node | None, limit: int = 60) -> str:
         return "(anonymous)"
     text = " ".join(node.text.decode("utf-8", "replace").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@cache
-def _tools(language: str) -> tuple[ts.Parser, ts.Query] | None:
-    """The language's parser and its one query: @comment, @unit (functions), @block (tests)."""
-    spec = _SPECS.get(language)
-    if spec is None:
-        return None
-    try:
-        module = importlib.import_module(spec.grammar[0])
-        factory: Callable[[], object] = getattr(module, spec.grammar[1])
-        grammar = ts.Language(factory())
-        comment_types = [t for t in spec.comments if _has_type(grammar, t)]
-        if language == "kotlin" and _has_type(grammar, _KOTLIN_BLOCK_COMMENT):
-            comment_types.append(_KOTLIN_BLOCK_COMMENT)
-        unit_types = [t for t in (*spec.functions, *spec.lambdas) if _has_type(grammar, t)]
-        source = _alternatives(comment_types, "comment") + _alternatives(unit_types, "unit")
-        source += spec.blocks.replace("@unit", "@block")
-        return ts.Parser(grammar), ts.Query(grammar, source)
-    except (ImportError, AttributeError, ValueError, TypeError, ts.QueryError):
-        return None
-
-
-def _has_type(grammar: ts.Language, name: str) -> bool:
-    return grammar.id_for_node_kind(name, True) is not None
-
-
-def _alternatives(types: list[str], capture: str) -> str:
-    return "[" + " ".join(f"({t})" for t in types) + f"] @{capture}\n"

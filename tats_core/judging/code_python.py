@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 
-from tats_core.judging.code_parsing import CodeUnit, ParsedFile
+from tats_core.judging.code_parsing import MAX_PARSE_BYTES, CodeUnit, ParsedFile
 
 _COMMENT = re.compile(r"(?:^|(?<=\s))#.*$")
 _DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?def[ \t]+(?P<name>\w+)")
@@ -18,6 +19,8 @@ _DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?def[ \t]+(?P<name>\w+)")
 
 def parse_python(text: str, is_test: bool) -> tuple[ParsedFile, bool]:
     """The file's units and whether ``ast`` read it (False: the indentation fallback did)."""
+    if len(text) > MAX_PARSE_BYTES:  # the head of a huge file, cut at a line break
+        text = text[: text.rfind("\n", 0, MAX_PARSE_BYTES) + 1]
     lines = text.splitlines()
     code_lines = sum(1 for line in lines if line.strip() and not line.lstrip().startswith("#"))
     try:
@@ -25,9 +28,10 @@ def parse_python(text: str, is_test: bool) -> tuple[ParsedFile, bool]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ParsedFile(_by_indentation(lines, is_test), code_lines), False
     units = []
-    interfaces = _interface_methods(tree)
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+    definitions = _definitions(tree)
+    interfaces = _interface_methods(definitions)
+    for node in definitions:
+        if isinstance(node, ast.ClassDef):
             continue
         decorators = {_decorator_name(d) for d in node.decorator_list}
         if is_test and (not node.name.startswith("test") or "fixture" in decorators):
@@ -62,6 +66,24 @@ _ABSTRACT = {"abstractmethod", "overload", "abstractproperty"}
 _INTERFACE_BASES = {"Protocol", "ABC", "Interface"}
 
 
+def _definitions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """Every def and class, nested ones included, found through statements only: a walk of
+    every expression node would cost seconds on a long file of tiny statements."""
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+    pending: list[list[ast.stmt]] = [tree.body]
+    while pending:
+        for statement in pending.pop():
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.append(statement)
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(statement, name, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    pending.append(block)
+            for part in [*getattr(statement, "handlers", []), *getattr(statement, "cases", [])]:
+                pending.append(part.body)
+    return found
+
+
 def _decorator_name(node: ast.expr) -> str:
     if isinstance(node, ast.Call):
         node = node.func
@@ -70,10 +92,10 @@ def _decorator_name(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def _interface_methods(tree: ast.AST) -> set[int]:
+def _interface_methods(definitions: Sequence[ast.stmt]) -> set[int]:
     """Methods of Protocol/ABC classes: signatures, like a Java interface's."""
     found: set[int] = set()
-    for node in ast.walk(tree):
+    for node in definitions:
         if isinstance(node, ast.ClassDef):
             bases = {_decorator_name(b) for b in node.bases}
             bases |= {_decorator_name(k.value) for k in node.keywords}  # metaclass=ABCMeta

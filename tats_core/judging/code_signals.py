@@ -16,7 +16,8 @@ this measures, per file and in total:
 - **findings**: each stub, hollow test and secret with ``path:line``, so a recruiter or the
   analyzer can cite the evidence instead of a bare number.
 
-Python is read with ``ast``; the other languages with tree-sitter grammars (``code_parsing``);
+Python is read with ``ast``; the other languages with tree-sitter grammars (``code_grammars``,
+``code_parsing``);
 ``treatment`` says which reading each language got. Pure and deterministic: no I/O, never
 raises on bad input (syntax errors, binary junk, huge files degrade to counting less).
 """
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tats_core.judging import code_parsing
+from tats_core.judging import code_grammars, code_parsing
 from tats_core.judging.code_bodies import hollow_reason, stub_reason
 from tats_core.judging.code_parsing import CodeUnit, ParsedFile
 from tats_core.judging.code_python import parse_python
@@ -210,7 +211,7 @@ def _parse(language: str, file: SourceFile) -> tuple[ParsedFile | None, str]:
     except (RecursionError, MemoryError, ValueError):
         parsed_ts = None
     if parsed_ts is None:
-        return None, "unparsed" if not code_parsing.available(grammar) else "skipped"
+        return None, "unparsed" if not code_grammars.available(grammar) else "skipped"
     return parsed_ts, "tree-sitter"
 
 
