@@ -5,7 +5,10 @@ with ``GitHubClient`` (REST, as without a token), reads its code sample (raw dow
 production), computes the signals, runs
 ``HeuristicAnalyzer`` with the job description from ``jobs.csv``, and prints per-repository rows,
 the accuracy, the 3x3 confusion matrix and the severe errors (``low_effort`` judged
-``looks_fine`` or the reverse). Exits non-zero below 80 % or with any severe error.
+``looks_fine`` or the reverse). Then it judges hollowed copies of strong fixtures
+(``bench/hollow.py``: same paths, commits and README, placeholder bodies, literal-only tests),
+which must not come out ``looks_fine``. Exits non-zero below 80 %, with any severe error, or
+with a hollowed copy judged ``looks_fine``.
 
     .venv/bin/python bench/quality.py [--fixtures DIR] [--all]
 """
@@ -17,9 +20,11 @@ import asyncio
 import csv
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from _replay import replay
+from hollow import hollow_copy
 
 from tats_core.errors import TatsError
 from tats_core.github.client import GitHubClient
@@ -30,6 +35,12 @@ from tats_core.judging.signals import compute_signals
 DECISIONS = ("looks_fine", "needs_review", "low_effort")
 SEVERE = {("low_effort", "looks_fine"), ("looks_fine", "low_effort")}
 AIM = 0.80
+# Strong fixtures whose hollowed copies are judged too (TypeScript, Java, Go).
+HOLLOWED = (
+    "mateusab__origin-backend-take-home-assignment",
+    "jweilhammer__receipt-processor-challenge",
+    "claudealdric__receipt-processor-challenge",
+)
 
 
 def read_csv(path: Path, key: str) -> dict[str, dict[str, str]]:
@@ -114,7 +125,29 @@ def main() -> int:
     fixtures = names if args.all else [n for n in names if n in labels]
     with replay(repos) as (_, url):
         rows = asyncio.run(judge(url, repos, fixtures, jobs))
-    return report(rows, labels)
+    status = report(rows, labels)
+    return status or report_hollowed(repos, jobs)
+
+
+def report_hollowed(repos: Path, jobs: dict[str, dict[str, str]]) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        copies = {}
+        for fixture in HOLLOWED:
+            folder, _ = hollow_copy(repos / fixture, Path(tmp))
+            copies[folder.name] = fixture
+        hollow_jobs = {copy: jobs.get(original, {}) for copy, original in copies.items()}
+        with replay(Path(tmp)) as (_, url):
+            rows = asyncio.run(judge(url, Path(tmp), list(copies), hollow_jobs))
+    print("\nhollowed copies of strong fixtures (must not be looks_fine):")
+    fooled = 0
+    for row in rows:
+        ok = row["decision"] != "looks_fine"
+        fooled += not ok
+        print(
+            f"  {'ok' if ok else 'FOOLED':6} {copies[row['fixture']][:50]:50} {row['decision']:12} "
+            f"{row.get('score', ''):>3} {row.get('code', '')}  {row.get('reason', '')[:70]}"
+        )
+    return 1 if fooled else 0
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@
 - ``heuristic``        the offline analyzer: a transparent rubric over the signals
 - ``cohere_analyzer``  the Cohere analyzer: a chat model, fenced and bounded by the signals
 - ``code_signals``     what the code itself shows: functions, stubs, real and hollow tests, secrets
-- ``code_parsing``     tree-sitter grammars: functions and test cases in JS/TS, Java, Kotlin, Go,
-                       C#, Ruby, PHP and Scala
+- ``code_grammars``    the tree-sitter grammars and queries for JS/TS, Java, Kotlin, Go, C#,
+                       Ruby, PHP and Scala (prebuilt wheels: nothing is downloaded at run time)
+- ``code_parsing``     functions and test cases read with those grammars, within time limits
 - ``code_python``      the same for Python, with the standard library's ``ast``
 - ``code_bodies``      when a body is a stub and when a test proves nothing
 - ``secret_patterns``  credentials committed in the text, placeholders left out
