@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from tats_core.judging.signals import Signals, findings_of
+from tats_core.repo.places import cited_places
 from tats_core.repo.snapshot import RepoSnapshot
 
 Decision = Literal["looks_fine", "needs_review", "low_effort"]
@@ -273,19 +274,6 @@ class _Tree:
             return True
         # Cited relative to a subdirectory, or by file name alone ("app.py" for "src/app.py").
         return any(f.endswith("/" + path) for f in self.files)
-
-
-_PLACE = re.compile(r"`?([\w./@+-]+\.[\w]+|[\w./@+-]*(?:Dockerfile|Makefile)):(\d+)(?:-(\d+))?`?")
-
-
-def cited_places(evidence: str) -> list[tuple[str, int, int]]:
-    """``path:line`` and ``path:start-end`` places an evidence line cites, as (path, start, end)."""
-    places = []
-    for match in _PLACE.finditer(evidence):
-        start = int(match.group(2))
-        end = int(match.group(3) or start)
-        places.append((match.group(1).removeprefix("./"), start, end))
-    return places
 
 
 def _place_exists(path: str, start: int, end: int, read_lines: dict[str, int]) -> bool:

@@ -6,4 +6,5 @@
 - ``csv_sample``  write a candidates CSV (the sample offered on the upload page, the demo's)
 - ``ingest``      validate every row, then insert the valid ones at once
 - ``export``      the evaluations CSV, safe to open in a spreadsheet
+- ``evidence``    the code an evaluation cites (``path:line``), read back from the files judged
 """
