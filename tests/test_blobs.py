@@ -97,6 +97,18 @@ def test_graphql_reads_every_file_in_one_query_with_a_token(url, replay):
     assert replay.requests_to("/graphql") == 2
 
 
+def test_a_failing_graphql_blob_query_falls_back_to_raw(url, replay):
+    async def run() -> CodeSample:
+        async with GitHubClient(url, TOKEN) as github:
+            snap = await github.snapshot("acme/strong-api")
+            replay.fail_next(502, path_contains="/graphql")
+            return await github.read_sample(snap)
+
+    sample = asyncio.run(run())
+    assert sample.skipped == [] and len(sample.files) >= 8
+    assert sample.api_requests == 1 and sample.files_downloaded == len(sample.files)
+
+
 def test_cache_by_blob_sha_reads_each_file_once_across_candidates_jobs_and_reruns(
     url, replay, session_factory
 ):
