@@ -1,8 +1,14 @@
-"""GitHub requests per candidate, counted at the replay server.
+"""GitHub requests and file downloads per candidate, counted at the replay server.
 
-Snapshots every fixture repository four ways and counts what reached the server:
-REST without a token, REST again with the ETag cache (every answer should be a 304), GraphQL
-with a token, and GraphQL again with the cache (the POST is never cached; the tree is a 304).
+Snapshots every fixture repository and reads its code sample, four ways, and counts what
+reached the server: API requests (REST and GraphQL, counted against the rate limit) and raw file
+downloads (not counted against it), per candidate:
+
+- REST, no token: snapshot by REST, sample by raw downloads;
+- second job, no token: the same repositories again, with the ETag cache (304s) and the blob
+  cache (no file read twice);
+- GraphQL, token: snapshot by GraphQL, sample by GraphQL blob queries (fresh caches);
+- second job, token: again, with both caches.
 
     .venv/bin/python bench/github_requests.py [--repos DIR]
 """
@@ -16,11 +22,13 @@ import json
 import statistics
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from _replay import replay
 
 from tats_core.errors import TatsError
+from tats_core.github.blob_cache import MemoryBlobCache
 from tats_core.github.cache import MemoryHttpCache
 from tats_core.github.client import GitHubClient
 from tats_dev.github_replay import ReplayApp
@@ -28,24 +36,38 @@ from tats_dev.github_replay import ReplayApp
 TOKEN = "bench-token"
 RUNS = (
     ("REST, no token", None, "rest"),
-    ("REST re-run, ETag cache", None, "rest"),
+    ("2nd job, no token", None, "rest"),
     ("GraphQL, token", TOKEN, "graphql"),
-    ("GraphQL re-run, ETag cache", TOKEN, "graphql"),
+    ("2nd job, token", TOKEN, "graphql"),
 )
 
 
-async def count(app: ReplayApp, url: str, names: list[str]) -> dict[str, list[tuple[int, Counter]]]:
-    caches = {"rest": MemoryHttpCache(), "graphql": MemoryHttpCache()}
-    results: dict[str, list[tuple[int, Counter]]] = {}
+@dataclass
+class Row:
+    api: int
+    downloads: int
+    files_read: int
+    statuses: Counter[int]
+
+
+async def count(app: ReplayApp, url: str, names: list[str]) -> dict[str, list[Row]]:
+    caches = {kind: (MemoryHttpCache(), MemoryBlobCache()) for kind in ("rest", "graphql")}
+    results: dict[str, list[Row]] = {}
     for label, token, kind in RUNS:
+        http_cache, blob_cache = caches[kind]
         rows = []
-        async with GitHubClient(url, token, cache=caches[kind]) as github:
+        async with GitHubClient(
+            url, token, cache=http_cache, raw_url=f"{url}/raw", blob_cache=blob_cache
+        ) as github:
             for name in names:
                 app.clear_log()
+                files = 0
                 # A failing repository still costs what reached the server.
                 with contextlib.suppress(TatsError):
-                    await github.snapshot(name)
-                rows.append((len(app.log), Counter(status for _, _, status in app.log)))
+                    sample = await github.read_sample(await github.snapshot(name))
+                    files = len(sample.files)
+                statuses = Counter(status for _, _, status in app.log)
+                rows.append(Row(app.api_requests(), app.downloads(), files, statuses))
         results[label] = rows
     return results
 
@@ -60,16 +82,22 @@ def main() -> int:
         results = asyncio.run(count(app, url, names))
 
     labels = [label for label, _, _ in RUNS]
-    print(f"{'repository':60}" + "".join(f"{label[:14]:>16}" for label in labels))
+    print("API requests / file downloads per candidate (files read in the first run)")
+    print(f"{'repository':52}{'read':>6}" + "".join(f"{label:>20}" for label in labels))
     for i, name in enumerate(names):
-        print(f"{name[:58]:60}" + "".join(f"{results[label][i][0]:>16}" for label in labels))
+        cells = "".join(
+            f"{f'{results[lb][i].api} / {results[lb][i].downloads}':>20}" for lb in labels
+        )
+        print(f"{name[:50]:52}{results[labels[0]][i].files_read:>6}" + cells)
     print()
     for label in labels:
-        counts = [n for n, _ in results[label]]
-        statuses = sum((c for _, c in results[label]), Counter())
+        api = [r.api for r in results[label]]
+        downloads = [r.downloads for r in results[label]]
+        statuses = sum((r.statuses for r in results[label]), Counter())
         print(
-            f"{label:28} mean {statistics.mean(counts):4.1f}  min {min(counts)}  max {max(counts)}"
-            f"  total {sum(counts):4}  statuses {dict(sorted(statuses.items()))}"
+            f"{label:20} API mean {statistics.mean(api):4.1f} max {max(api):2}"
+            f"  downloads mean {statistics.mean(downloads):5.1f} max {max(downloads):3}"
+            f" total {sum(downloads):4}  statuses {dict(sorted(statuses.items()))}"
         )
     return 0
 

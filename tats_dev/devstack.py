@@ -92,7 +92,9 @@ def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 850
     if demo:
         replay_port = _free_port()
         _start_replay(replay_port)
-        env.update(GITHUB_API_URL=f"http://127.0.0.1:{replay_port}", TATS_DEMO="1")
+        replay = f"http://127.0.0.1:{replay_port}"
+        # The replay serves raw file text under /raw, as GitHub Enterprise does.
+        env.update(GITHUB_API_URL=replay, GITHUB_RAW_URL=f"{replay}/raw", TATS_DEMO="1")
     settings = settings.model_copy(update={"database_url": database_url})
     deps = build_deps(settings)  # creates or migrates the database before anyone uses it
 

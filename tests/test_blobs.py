@@ -4,10 +4,12 @@ on SQLite and PostgreSQL, and every file that cannot be read skipped with its re
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tats_core.github.blob_cache import DbBlobCache, MemoryBlobCache
@@ -95,6 +97,18 @@ def test_graphql_reads_every_file_in_one_query_with_a_token(url, replay):
     assert gql.api_requests == 1
     # the snapshot query, the tree, the README/manifests are read by the snapshot; + 1 blob query
     assert replay.requests_to("/graphql") == 2
+
+
+def test_a_failing_graphql_blob_query_falls_back_to_raw(url, replay):
+    async def run() -> CodeSample:
+        async with GitHubClient(url, TOKEN) as github:
+            snap = await github.snapshot("acme/strong-api")
+            replay.fail_next(502, path_contains="/graphql")
+            return await github.read_sample(snap)
+
+    sample = asyncio.run(run())
+    assert sample.skipped == [] and len(sample.files) >= 8
+    assert sample.api_requests == 1 and sample.files_downloaded == len(sample.files)
 
 
 def test_cache_by_blob_sha_reads_each_file_once_across_candidates_jobs_and_reruns(
@@ -198,3 +212,40 @@ def test_the_judge_step_hands_the_sample_on_and_unreadable_code_never_fails_a_ca
     sample = recorder.seen.sample
     assert sample.files == [] and {s.reason for s in sample.skipped} == {"not found"}
     assert sample.total_files == 15
+
+
+def test_a_subdirectory_submission_reads_only_its_files_at_their_full_paths(url, replay):
+    async def run() -> CodeSample:
+        async with GitHubClient(url) as github:
+            return await github.read_sample(
+                await github.snapshot("acme/monorepo", path="services/api")
+            )
+
+    sample = asyncio.run(run())
+    raw = [path for _, path, _ in replay.log if path.startswith("/raw/")]
+    assert raw and all("/services/api/" in p for p in raw)
+    assert {s.path for s in sample.skipped} | {f.path for f in sample.files} >= {
+        "app/main.py",
+        "tests/test_orders.py",
+    }
+
+
+def test_the_replay_serves_file_text_three_ways_and_raw_costs_no_api_budget(url, replay):
+    tree = json.loads((STRONG / "tree.json").read_text())["tree"]
+    sha = next(e["sha"] for e in tree if e["path"] == "todo/app.py")
+    head = json.loads((STRONG / "commits.json").read_text())[0]["sha"]
+    text = source("todo/app.py")
+    before = replay.remaining
+    raw = httpx.get(f"{url}/raw/acme/strong-api/{head}/todo/app.py")
+    assert raw.status_code == 200 and raw.text == text
+    assert replay.remaining == before and replay.downloads() == 1
+    assert httpx.get(f"{url}/raw/acme/strong-api/{head}/todo/nope.py").status_code == 404
+    blob = httpx.get(f"{url}/repos/acme/strong-api/git/blobs/{sha}").json()
+    assert base64.b64decode(blob["content"]).decode() == text and blob["size"] == len(text)
+    contents = httpx.get(
+        f"{url}/repos/acme/strong-api/contents/todo/app.py",
+        params={"ref": head},
+        headers={"Accept": "application/vnd.github.raw+json"},
+    )
+    assert contents.text == text
+    assert replay.remaining == before - 2

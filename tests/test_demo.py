@@ -17,6 +17,7 @@ from tats_core.judging.analysis import INJECTION_FLAG, JobBrief
 from tats_core.judging.heuristic import HeuristicAnalyzer
 from tats_core.processing.pipeline import Judges, Work, judge
 from tats_core.processing.queue import CandidateQueue
+from tats_core.repo.sample import CodeSample
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job
 from tats_core.triage.csv_sample import sample_csv
@@ -126,3 +127,22 @@ def test_judged_offline_the_demo_shows_every_kind_of_outcome():
     assert outcomes["nextjs-starter"][0] == "low_effort"  # an untouched scaffold
     assert outcomes["empty-submission"][0] == "low_effort"
     assert outcomes[MISSING_REPO][0] == "github_failed"
+
+
+def test_the_demo_reads_real_code_from_the_replay():
+    async def samples(api: str) -> dict[str, CodeSample]:
+        async with GitHubClient(api) as github:  # raw text from the replay's /raw
+            out = {}
+            for repo in ("todo-api", "todo-quick"):
+                out[repo] = await github.read_sample(await github.snapshot(f"{DEMO_OWNER}/{repo}"))
+            return out
+
+    with serve(create_app(demo_repos_dir())) as github:
+        read = asyncio.run(samples(github))
+    good, weak = read["todo-api"], read["todo-quick"]
+    assert good.skipped == [] and len(good.files) >= 15
+    assert sum(f.is_test for f in good.files) >= 4
+    assert "def list_todos" in next(f.text for f in good.files if f.path == "app/routes/todos.py")
+    assert {f.path for f in weak.files} == {"server.js", "package.json"}
+    assert "// TODO" in next(f.text for f in weak.files if f.path == "server.js")
+    assert weak.left_out["vendored"] == 20

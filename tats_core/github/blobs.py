@@ -40,7 +40,6 @@ from tats_core.repo.snapshot import RepoSnapshot
 CONCURRENCY = 8
 BACKOFF_S = (1.0, 3.0)  # waits before the 2nd and 3rd try of a rate-limited or failing file
 MAX_WAIT_S = 5.0  # a longer Retry-After is not waited for: the file is skipped
-BINARY_SNIFF_BYTES = 8_000
 # Reasons that reading again would not change: cached with the blob's sha.
 PERMANENT = {"binary", "too large"}
 
@@ -57,7 +56,7 @@ class Read:
 def decode(data: bytes, max_bytes: int) -> Read:
     if len(data) > max_bytes:
         return Read(None, len(data), "too large")
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+    if b"\0" in data:  # also keeps NUL out of PostgreSQL text
         return Read(None, len(data), "binary")
     try:
         return Read(data.decode("utf-8"), len(data))
