@@ -22,6 +22,7 @@ class TreeEntry:
     path: str
     type: str  # "blob" or "tree"
     size: int = 0
+    sha: str = ""  # the git hash of the blob's bytes: identical files share it across repos
 
 
 @dataclass
