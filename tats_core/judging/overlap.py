@@ -32,8 +32,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from tats_core.judging.analysis import SCORE_BANDS, Analysis
 from tats_core.repo import files
 
+SHARED_CODE_FLAG = "shared_code"
+SHARED_CODE_CONCERN = (
+    "{evidence}. Identical files in two submissions of one job; a person should compare them "
+    "before deciding (the decision was capped at needs_review)."
+)
 TINY_BYTES = 200
 HUGE_BYTES = 200_000
 MAX_FILES = 400  # a fingerprint keeps at most this many own files (the largest)
@@ -110,6 +116,30 @@ class Overlap:
         more = f" and {len(self.pairs) - 5} more" if len(self.pairs) > 5 else ""
         noun = "file" if len(self.pairs) == 1 else "files"
         return f"Shares {len(self.pairs)} {noun} with {label}: {shown}{more}"
+
+
+def cap_for_shared_code(
+    analysis: Analysis, overlaps: Sequence[Overlap], labels: Mapping[int, str] | None = None
+) -> tuple[Analysis, list[str]]:
+    """Shared code never decides alone: it sends the candidate to ``needs_review`` (whatever the
+    analyzer said, so never ``low_effort`` either) with the evidence as concerns, and flags it."""
+    if not overlaps:
+        return analysis, []
+    concerns = list(analysis.concerns)
+    for overlap in overlaps:
+        label = (labels or {}).get(overlap.other)
+        line = SHARED_CODE_CONCERN.format(evidence=overlap.describe(label))
+        if line not in concerns:
+            concerns.append(line)
+    low, high = SCORE_BANDS["needs_review"]
+    capped = analysis.model_copy(
+        update={
+            "decision": "needs_review",
+            "score": max(low, min(analysis.score, high)),
+            "concerns": concerns,
+        }
+    )
+    return capped, [SHARED_CODE_FLAG]
 
 
 def is_generator_file(path: str) -> bool:

@@ -6,4 +6,5 @@
 - ``csv_sample``  write a candidates CSV (the sample offered on the upload page, the demo's)
 - ``ingest``      validate every row, then insert the valid ones at once
 - ``export``      the evaluations CSV, safe to open in a spreadsheet
+- ``overlap``     shared code within a job: stored own files, who shares with whom, the effect
 """
