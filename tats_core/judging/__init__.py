@@ -7,6 +7,8 @@
 - ``analysis``         the analysis contract both analyzers produce, and ``bound_by_signals``
 - ``heuristic``        the offline analyzer: a transparent rubric over the signals
 - ``cohere_analyzer``  the Cohere analyzer: a chat model, fenced and bounded by the signals
+- ``overlap``          shared code between submissions of a job, from blob shas (generator and
+                       starter files excluded); it caps a decision at ``needs_review``, no lower
 
 Judging is pure over a snapshot: it imports neither the GitHub client nor the store.
 """
