@@ -53,7 +53,7 @@ def main() -> int:
         raw_holders.update({sha for _, sha, _ in tree})
     shared_raw = {sha: n for sha, n in raw_holders.items() if n >= 2}
     print(f"{len(repos)} fixtures as one job; {len(shared_raw)} blob shas appear in 2+ trees:")
-    for sha, n in sorted(shared_raw.items(), key=lambda kv: (-kv[1], paths[kv[0]]))[:15]:
+    for sha, n in sorted(shared_raw.items(), key=lambda kv: (-kv[1], paths[kv[0]]))[:40]:
         print(f"  {n} trees  {paths[sha]}")
     own = sum(len(f) for f in fingerprints.values())
     print(f"own code files kept: {own}; common to the job: {len(common_shas(fingerprints))}")
