@@ -23,6 +23,7 @@ from tats_core.triage.candidates import (
     rerun,
 )
 from tats_core.triage.export import evaluations_csv
+from tats_core.triage.overlap import overlaps_of
 from tats_ui import shell as ui
 from tats_ui import triage_view as view
 
@@ -213,8 +214,14 @@ def live_view(refreshing: bool) -> None:
             return
         evaluation = current_evaluation(session, candidate)
         events = history(session, pinned)
+        shared = overlaps_of(session, job_id, pinned)
     view.candidate_panel(
-        candidate, evaluation, events, on_override=save_override, on_rerun=rerun_candidates
+        candidate,
+        evaluation,
+        events,
+        on_override=save_override,
+        on_rerun=rerun_candidates,
+        shared=shared,
     )
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from tats_core import statuses
 from tats_core.judging.analysis import INJECTION_FLAG
+from tats_core.judging.overlap import SHARED_CODE_FLAG, Overlap
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.candidates import CandidateFilter
 from tats_ui import shell as ui
@@ -126,6 +127,11 @@ def _pin_selection(ids: list[int]) -> None:
     state["table_ids"], state["table_rows"] = ids, rows
 
 
+def _flag_labels(flags: list[str]) -> str:
+    labels = {INJECTION_FLAG: "⚠ injection", SHARED_CODE_FLAG: "⧉ shared code"}
+    return " · ".join(label for flag, label in labels.items() if flag in flags)
+
+
 def candidate_table(rows: list[dict[str, Any]]) -> None:
     _pin_selection([row["candidate_id"] for row in rows])
     frame = pd.DataFrame(
@@ -135,7 +141,7 @@ def candidate_table(rows: list[dict[str, Any]]) -> None:
             "Score": row["score"],
             "Repository": f"https://github.com/{row['repo_full_name']}",
             "Summary": row["summary"] or "",
-            "Flags": "⚠ injection" if INJECTION_FLAG in (row["flags"] or []) else "",
+            "Flags": _flag_labels(row["flags"] or []),
             "Email": row["email"],
             "Analyzer": row["analyzer"] or "",
             "Updated": row["updated_at"],
@@ -244,6 +250,24 @@ def _history(events: list[StatusEvent]) -> None:
     )
 
 
+def shared_code_notice(overlaps: list[Overlap]) -> None:
+    """Other submissions of the job holding the same files as this one, with the files."""
+    for overlap in overlaps:
+        rows = "\n".join(
+            f"- {ui.md(mine)}" + ("" if mine == theirs else f" (theirs: {ui.md(theirs)})")
+            for mine, theirs in overlap.pairs[:20]
+        )
+        more = f"\n- … and {len(overlap.pairs) - 20} more" if len(overlap.pairs) > 20 else ""
+        noun = "file" if len(overlap.pairs) == 1 else "files"
+        st.warning(
+            f"**Shares {len(overlap.pairs)} {noun} with candidate {overlap.other}** "
+            f"({overlap.shared_bytes:,} bytes of identical code; generator and starter files "
+            f"not counted). TATS capped the decision at Needs review; compare them yourself.\n"
+            f"{rows}{more}",
+            icon=":material/content_copy:",
+        )
+
+
 def candidate_panel(
     candidate: Candidate,
     evaluation: Evaluation | None,
@@ -251,6 +275,7 @@ def candidate_panel(
     *,
     on_override: Callable[[int], None],
     on_rerun: Callable[[list[int], str], None],
+    shared: list[Overlap] | None = None,
 ) -> None:
     """One candidate: status, evaluation, signals, warnings, actions and history."""
     st.divider()
@@ -278,6 +303,7 @@ def candidate_panel(
             "capped the decision at Needs review; read the repository yourself.",
             icon=":material/gpp_maybe:",
         )
+    shared_code_notice(shared or [])
     if candidate.status in statuses.FAILURES:
         reason = (evaluation.error if evaluation else None) or candidate.last_error
         st.warning(

@@ -42,6 +42,7 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.store",
         "tats_core.github.url",  # candidates' URLs are normalised on the way in
         "tats_core.repo.places",  # the code an evaluation cites
+        "tats_core.judging.overlap",  # shared code in a job: pure detection over stored files
         "tats_core.errors",
         "tats_core.statuses",
     },

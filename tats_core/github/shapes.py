@@ -58,7 +58,7 @@ def apply_commits(snap: RepoSnapshot, commits: list[CommitInfo], total: int, exa
 def apply_tree(snap: RepoSnapshot, entries: list[dict[str, Any]], truncated: bool) -> None:
     """The tree, limited to (and relative to) the submission's subdirectory when it has one."""
     tree = [
-        TreeEntry(e["path"], e.get("type", "blob"), int(e.get("size") or 0), e.get("sha"))
+        TreeEntry(e["path"], e.get("type", "blob"), int(e.get("size") or 0), e.get("sha") or "")
         for e in entries
     ]
     tree = [e for e in tree if e.type in ("blob", "tree")]

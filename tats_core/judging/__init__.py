@@ -14,6 +14,8 @@
 - ``code_python``      the same for Python, with the standard library's ``ast``
 - ``code_bodies``      when a body is a stub and when a test proves nothing
 - ``secret_patterns``  credentials committed in the text, placeholders left out
+- ``overlap``          shared code between submissions of a job, from blob shas (generator and
+                       starter files excluded); it caps a decision at ``needs_review``, no lower
 
 Judging is pure over a snapshot: it imports neither the GitHub client nor the store.
 """

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -35,11 +35,13 @@ from tats_core.judging.analysis import (
     JobBrief,
     bound_by_signals,
 )
+from tats_core.judging.overlap import FileRef, cap_for_shared_code, own_files
 from tats_core.judging.signals import Signals, compute_signals
 from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Evaluation, Job, utcnow
+from tats_core.triage import overlap as shared_code
 from tats_core.triage.candidates import record_event, transition
 
 log = logging.getLogger("tats.pipeline")
@@ -82,6 +84,7 @@ class Work:
     repo_ref: str | None
     repo_path: str | None
     job: JobBrief
+    job_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def claim(
             CANDIDATE.c.repo_full_name,
             CANDIDATE.c.repo_ref,
             CANDIDATE.c.repo_path,
+            CANDIDATE.c.job_id,
             JOB.c.title,
             JOB.c.description,
             JOB.c.rubric,
@@ -150,6 +154,7 @@ def claim(
         repo_ref=row.repo_ref,
         repo_path=row.repo_path,
         job=JobBrief(title=row.title, description=row.description, rubric=row.rubric),
+        job_id=row.job_id,
     )
 
 
@@ -190,6 +195,7 @@ class Judgement:
     signals: Signals
     commit_sha: str | None
     latency_ms: int
+    own_files: list[FileRef] = field(default_factory=list)  # for shared-code checks
 
 
 async def judge(judges: Judges, work: Work) -> Judgement:
@@ -215,7 +221,8 @@ async def judge(judges: Judges, work: Work) -> Judgement:
     result.analysis = bounded
     result.flags = sorted(set(result.flags) | set(flags))
     latency_ms = int((time.perf_counter() - started) * 1000)
-    return Judgement(result, signals, snapshot.head_sha, latency_ms)
+    blobs = [(e.path, e.sha, e.size) for e in snapshot.tree if e.type == "blob"]
+    return Judgement(result, signals, snapshot.head_sha, latency_ms, own_files(blobs))
 
 
 async def _read_sample(source: SampleSource, snapshot: RepoSnapshot) -> CodeSample:
@@ -285,6 +292,7 @@ def _finish(
 def record_decision(
     session: Session, work: Work, judgement: Judgement, message_id: str | None
 ) -> bool:
+    overlaps = _check_shared_code(session, work, judgement)
     analysis = judgement.result.analysis
     evaluation = dict(
         status=analysis.decision,
@@ -303,8 +311,38 @@ def record_decision(
         latency_ms=judgement.latency_ms,
         message_id=message_id,
     )
-    return _finish(
+    written = _finish(
         session, work, evaluation, analysis.decision, f"{judgement.result.analyzer} analysis"
+    )
+    if written:
+        for overlap in overlaps:  # shown both ways: the earlier candidate learns of it too
+            evidence = f"Shares {len(overlap.pairs)} files with candidate {work.candidate_id}: "
+            evidence += ", ".join(theirs for _, theirs in overlap.pairs[:5])
+            shared_code.flag_earlier_candidate(session, overlap.other, evidence)
+    return written
+
+
+def _check_shared_code(session: Session, work: Work, judgement: Judgement) -> list[Any]:
+    """Store this attempt's own files and cap the decision at ``needs_review`` when they share
+    substantial code with another candidate of the job (issue #10). Never decides alone."""
+    if work.job_id is None or not _ours_now(session, work):
+        return []
+    shared_code.save_fingerprint(session, work.job_id, work.candidate_id, judgement.own_files)
+    overlaps = shared_code.overlaps_of(session, work.job_id, work.candidate_id)
+    if overlaps:
+        capped, flags = cap_for_shared_code(judgement.result.analysis, overlaps)
+        judgement.result.analysis = capped
+        judgement.result.flags = sorted(set(judgement.result.flags) | set(flags))
+    return overlaps
+
+
+def _ours_now(session: Session, work: Work) -> bool:
+    """The claim still holds (checked before writing files; ``_finish`` fences the rest)."""
+    return (
+        session.scalar(
+            select(CANDIDATE.c.id).where(CANDIDATE.c.id == work.candidate_id, _ours(work))
+        )
+        is not None
     )
 
 

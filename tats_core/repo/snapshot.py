@@ -24,7 +24,7 @@ class TreeEntry:
     path: str
     type: str  # "blob" or "tree"
     size: int = 0
-    sha: str | None = None  # the git object id: identical files share it across repositories
+    sha: str = ""  # the git hash of the blob's bytes: identical files share it across repos
 
 
 @dataclass

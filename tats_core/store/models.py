@@ -1,4 +1,5 @@
-"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, http_cache, blob_text.
+"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
+blob_text.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -170,6 +171,25 @@ class StatusEvent(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     override: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CandidateFile(Base):
+    """A candidate's own code files (path, blob sha, size) from the current attempt's tree, so
+    a job's submissions can be compared at any time without GitHub (``judging.overlap``)."""
+
+    __tablename__ = "candidate_file"
+    __table_args__ = (
+        # "which other candidates of this job have this file?"
+        Index("ix_candidate_file_job_id_sha", "job_id", "sha"),
+        Index("ix_candidate_file_candidate_id", "candidate_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    sha: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
 
 
 class HttpCache(Base):

@@ -7,4 +7,5 @@
 - ``ingest``      validate every row, then insert the valid ones at once
 - ``export``      the evaluations CSV, safe to open in a spreadsheet
 - ``evidence``    the code an evaluation cites (``path:line``), read back from the files judged
+- ``overlap``     shared code within a job: stored own files, who shares with whom, the effect
 """

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tats_core.store.models import Candidate
 from tats_core.triage.candidates import CandidateFilter, candidates_query
+from tats_core.triage.overlap import shared_with
 
 COLUMNS = [
     "candidate_id",
@@ -30,6 +31,7 @@ COLUMNS = [
     "repository",
     "attempt",
     "flags",
+    "shared_with",  # candidate_ids sharing substantial own code with this one, ";"-separated
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,6 +50,7 @@ def evaluations_frame(
     session: Session, job_id: int, filters: CandidateFilter | None = None
 ) -> pd.DataFrame:
     query = candidates_query(job_id, filters).order_by(Candidate.id)
+    sharing = shared_with(session, job_id)
     records = []
     for row in session.execute(query):
         records.append(
@@ -66,6 +69,9 @@ def evaluations_frame(
                 "repository": row.repo_full_name,
                 "attempt": row.attempt,
                 "flags": _join(row.flags),
+                "shared_with": ";".join(
+                    sorted(str(o.other) for o in sharing.get(row.candidate_id, []))
+                ),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)

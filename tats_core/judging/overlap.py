@@ -1,0 +1,255 @@
+"""Shared solutions within a job: which submissions share substantial code of their own.
+
+Pure functions over trees, from blob shas alone (a blob's sha is the hash of its bytes, so two
+identical files have one sha in any two repositories; no file is read, no request is made).
+
+Only a candidate's *own* code counts (``own_files``). Not counted:
+
+- non-code files (``files.code_language`` is None: docs, data, JSON, lockfiles, images, HTML,
+  CSS, minified bundles), and code files under ``TINY_BYTES`` (an ``__init__.py``, a two-line
+  config: identical by chance) or over ``HUGE_BYTES`` (generated bundles and data);
+- committed dependencies, build output, copied-in libraries and editor folders (``files``),
+  anything under a dot-folder (``.mvn/``, ``.github/``, ``.vscode/``) or a vendor/static/public
+  folder, and well-known third-party files (jquery, bootstrap, ...);
+- files that project generators write (``GENERATOR_FILES``: Create React App, Vite, Next.js,
+  Angular, Rails, Django, Spring Initializr, .NET templates, Maven/Gradle wrappers, tool configs);
+- files common to many submissions of the job (``common_shas``): a sha found in at least
+  ``max(COMMON_MIN_SUBMISSIONS, COMMON_SHARE of the job)`` submissions is the assignment's
+  starter or a generator's file we do not know by name.
+
+Two submissions *share substantial code* (``is_substantial``) when, after all that, they hold at
+least ``MIN_SHARED_FILES`` identical files totalling ``MIN_SHARED_BYTES``, or at least
+``MIN_SHARED_FILES_FOR_SHARE`` identical files making up ``LARGE_SHARE`` of the smaller
+submission's own code (a small submission copied whole). The evidence is the path pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from tats_core.judging.analysis import SCORE_BANDS, Analysis
+from tats_core.repo import files
+
+SHARED_CODE_FLAG = "shared_code"
+SHARED_CODE_CONCERN = (
+    "{evidence}. Identical files in two submissions of one job; a person should compare them "
+    "before deciding (the decision was capped at needs_review)."
+)
+TINY_BYTES = 200
+HUGE_BYTES = 200_000
+MAX_FILES = 400  # a fingerprint keeps at most this many own files (the largest)
+COMMON_MIN_SUBMISSIONS = 3
+COMMON_SHARE = 0.30
+MIN_SHARED_FILES = 3
+MIN_SHARED_BYTES = 4_096
+MIN_SHARED_FILES_FOR_SHARE = 2
+LARGE_SHARE = 0.5
+
+# Paths (relative to the submission root, possibly below a sub-folder such as ``frontend/``)
+# that project generators write. Matched against the path's tail.
+GENERATOR_FILES = re.compile(
+    r"(^|/)("
+    # Create React App, Vite, Next.js
+    r"src/(setupTests|reportWebVitals|serviceWorker|setupProxy)\.[jt]sx?"
+    r"|src/App\.test\.[jt]sx?|src/(main|index)\.[jt]sx?"
+    r"|pages/_(app|document)\.[jt]sx?|(pages|app)/api/hello\.[jt]s"
+    # Angular CLI
+    r"|src/(polyfills|test)\.ts|src/environments/[^/]+\.ts|src/app/app\.component\.spec\.ts"
+    r"|karma\.conf\.js|protractor\.conf\.js|e2e/.*"
+    # Rails
+    r"|bin/[^/]+|config/.*|config\.ru|db/(schema|seeds)\.rb"
+    r"|app/(channels/application_cable/[^/]+|jobs/application_job|mailers/application_mailer"
+    r"|models/application_record|controllers/application_controller"
+    r"|helpers/application_helper)\.rb"
+    r"|app/javascript/(packs/application|channels/[^/]+|controllers/(index|application"
+    r"|hello_controller))\.js"
+    r"|test/(test_helper|application_system_test_case)\.rb"
+    r"|test/channels/application_cable/connection_test\.rb|spec/(spec|rails)_helper\.rb"
+    # Maven and Gradle wrappers
+    r"|mvnw(\.cmd)?|gradlew(\.bat)?|gradle/wrapper/.*"
+    # Spring Initializr, .NET templates
+    r"|src/main/java/.*Application\.java|src/test/java/.*ApplicationTests\.java"
+    r"|[^/]*Application(Tests)?\.kt|Properties/.*|WeatherForecast(Controller)?\.cs"
+    r"|UnitTest1\.cs|Program\.cs|Startup\.cs"
+    # Django and Python packaging
+    r"|manage\.py|[^/]+/(wsgi|asgi|settings|urls|apps|admin)\.py|(.*/)?migrations/.*"
+    r"|setup\.py"
+    # tool configuration
+    r"|[^/]*\.config\.[cm]?[jt]s|\.?[^/]*rc\.[cm]?js|jest\.setup\.[jt]s|next-env\.d\.ts"
+    r")$"
+)
+FOREIGN_DIRS = {
+    "vendor", "vendors", "third_party", "third-party", "thirdparty", "external", "externals",
+    "public", "static", "wwwroot", "libs", "bower_components",
+}  # fmt: skip
+LIBRARY_NAME = re.compile(
+    r"(^|[-_.])(jquery|bootstrap|popper|lodash|underscore|moment|d3|chart|angular|react|vue"
+    r"|backbone|modernizr|normalize|fontawesome|highlight|prism|axios)([-_.]|$)",
+    re.IGNORECASE,
+)
+
+
+class FileRef(NamedTuple):
+    """One file of a tree: where it is, the sha of its bytes, its size in bytes."""
+
+    path: str
+    sha: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """What one submission shares with another: ``pairs`` are (its path, the other's path)."""
+
+    other: int
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    shared_bytes: int = 0
+
+    def describe(self, other_label: str | None = None) -> str:
+        label = other_label or f"candidate {self.other}"
+        shown = ", ".join(p for p, _ in self.pairs[:5])
+        more = f" and {len(self.pairs) - 5} more" if len(self.pairs) > 5 else ""
+        noun = "file" if len(self.pairs) == 1 else "files"
+        return f"Shares {len(self.pairs)} {noun} with {label}: {shown}{more}"
+
+
+def cap_for_shared_code(
+    analysis: Analysis, overlaps: Sequence[Overlap], labels: Mapping[int, str] | None = None
+) -> tuple[Analysis, list[str]]:
+    """Shared code never decides alone: it sends the candidate to ``needs_review`` (whatever the
+    analyzer said, so never ``low_effort`` either) with the evidence as concerns, and flags it."""
+    if not overlaps:
+        return analysis, []
+    concerns = list(analysis.concerns)
+    for overlap in overlaps:
+        label = (labels or {}).get(overlap.other)
+        line = SHARED_CODE_CONCERN.format(evidence=overlap.describe(label))
+        if line not in concerns:
+            concerns.append(line)
+    low, high = SCORE_BANDS["needs_review"]
+    capped = analysis.model_copy(
+        update={
+            "decision": "needs_review",
+            "score": max(low, min(analysis.score, high)),
+            "concerns": concerns,
+        }
+    )
+    return capped, [SHARED_CODE_FLAG]
+
+
+def is_generator_file(path: str) -> bool:
+    return bool(GENERATOR_FILES.search(path))
+
+
+def own_files(tree: Iterable[tuple[str, str, int]]) -> list[FileRef]:
+    """The candidate's own code files of a tree of (path, sha, size) blobs, at most
+    ``MAX_FILES`` (the largest), sorted by path."""
+    blobs = [FileRef(p, s, int(n)) for p, s, n in tree if s]
+    _, _, _, foreign = files.foreign_areas([(f.path, f.size) for f in blobs])
+    kept = []
+    for f in blobs:
+        segments = f.path.split("/")
+        if (
+            f.path in foreign
+            or not TINY_BYTES <= f.size <= HUGE_BYTES
+            or files.code_language(f.path) is None
+            or files.is_junk(f.path)
+            or any(s.startswith(".") or s.lower() in FOREIGN_DIRS for s in segments[:-1])
+            or LIBRARY_NAME.search(segments[-1].rsplit(".", 1)[0])
+            or is_generator_file(f.path)
+        ):
+            continue
+        kept.append(f)
+    kept = sorted(kept, key=lambda f: (-f.size, f.path))[:MAX_FILES]
+    return sorted(kept)
+
+
+def common_threshold(submissions: int) -> int:
+    """In how many submissions a sha must appear to count as the assignment's or a generator's."""
+    return max(COMMON_MIN_SUBMISSIONS, math.ceil(COMMON_SHARE * submissions))
+
+
+def own_bytes(fingerprint: Sequence[FileRef]) -> int:
+    return sum(f.size for f in fingerprint)
+
+
+def is_substantial(pairs: int, shared: int, smaller_own: int) -> bool:
+    if pairs >= MIN_SHARED_FILES and shared >= MIN_SHARED_BYTES:
+        return True
+    return (
+        pairs >= MIN_SHARED_FILES_FOR_SHARE
+        and smaller_own > 0
+        and shared >= LARGE_SHARE * smaller_own
+    )
+
+
+def compare(
+    mine: Sequence[FileRef],
+    theirs: Sequence[FileRef],
+    *,
+    other: int,
+    ignore: set[str] | frozenset[str] = frozenset(),
+    my_total: int | None = None,
+    their_total: int | None = None,
+) -> Overlap | None:
+    """The overlap of ``mine`` with ``theirs`` (candidate ``other``) when it is substantial.
+
+    ``theirs`` may be only their files whose sha is in ``mine`` (as the store reads them) when
+    ``their_total`` gives their own code's full size; shas in ``ignore`` are common to the job.
+    """
+    by_sha: dict[str, list[FileRef]] = defaultdict(list)
+    for f in theirs:
+        if f.sha not in ignore:
+            by_sha[f.sha].append(f)
+    pairs: list[tuple[str, str]] = []
+    shared = 0
+    used: set[str] = set()
+    for f in mine:
+        matches = [t for t in by_sha.get(f.sha, []) if t.path not in used]
+        if not matches:
+            continue
+        match = next((t for t in matches if t.path == f.path), matches[0])
+        used.add(match.path)
+        pairs.append((f.path, match.path))
+        shared += f.size
+    smaller = min(
+        own_bytes(mine) if my_total is None else my_total,
+        own_bytes(theirs) if their_total is None else their_total,
+    )
+    if not is_substantial(len(pairs), shared, smaller):
+        return None
+    return Overlap(other, pairs, shared)
+
+
+def common_shas(fingerprints: Mapping[int, Sequence[FileRef]]) -> set[str]:
+    counts: dict[str, int] = defaultdict(int)
+    for fingerprint in fingerprints.values():
+        for sha in {f.sha for f in fingerprint}:
+            counts[sha] += 1
+    threshold = common_threshold(len(fingerprints))
+    return {sha for sha, n in counts.items() if n >= threshold}
+
+
+def find_overlaps(fingerprints: Mapping[int, Sequence[FileRef]]) -> dict[int, list[Overlap]]:
+    """For each submission of one job (candidate id -> own files), the others it shares
+    substantial code with, most shared first. Symmetric: if A lists B, B lists A."""
+    ignore = common_shas(fingerprints)
+    holders: dict[str, set[int]] = defaultdict(set)
+    for cid, fingerprint in fingerprints.items():
+        for f in fingerprint:
+            if f.sha not in ignore:
+                holders[f.sha].add(cid)
+    result: dict[int, list[Overlap]] = {cid: [] for cid in fingerprints}
+    for cid, fingerprint in fingerprints.items():
+        others = {o for f in fingerprint for o in holders.get(f.sha, ()) if o != cid}
+        for other in sorted(others):
+            found = compare(fingerprint, fingerprints[other], other=other, ignore=ignore)
+            if found:
+                result[cid].append(found)
+        result[cid].sort(key=lambda o: (-len(o.pairs), o.other))
+    return result

@@ -1,0 +1,147 @@
+"""Shared code within a job, in the database: each candidate's fingerprint (own code files,
+``candidate_file``), who shares substantial code with whom, and its effect on an earlier
+candidate's status.
+
+The detection itself is ``judging.overlap`` (pure); this module reads and writes the rows it
+needs. Functions take a session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import cast
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from tats_core import statuses
+from tats_core.judging.overlap import (
+    SHARED_CODE_FLAG,
+    FileRef,
+    Overlap,
+    common_threshold,
+    compare,
+    find_overlaps,
+)
+from tats_core.store.models import CandidateFile, StatusEvent
+from tats_core.triage.candidates import current_evaluation, get_candidate, transition
+
+CANDIDATE_FILE = cast(Table, CandidateFile.__table__)
+
+
+def save_fingerprint(
+    session: Session, job_id: int, candidate_id: int, fingerprint: Sequence[FileRef]
+) -> None:
+    """Replace the candidate's stored own files with those of the attempt just judged."""
+    session.execute(delete(CANDIDATE_FILE).where(CANDIDATE_FILE.c.candidate_id == candidate_id))
+    if fingerprint:
+        session.execute(
+            insert(CANDIDATE_FILE),
+            [
+                {"job_id": job_id, "candidate_id": candidate_id, "sha": f.sha, "path": f.path}
+                | {"size": f.size}
+                for f in fingerprint
+            ],
+        )
+
+
+def fingerprint_of(session: Session, candidate_id: int) -> list[FileRef]:
+    rows = session.execute(
+        select(CandidateFile.path, CandidateFile.sha, CandidateFile.size)
+        .where(CandidateFile.candidate_id == candidate_id)
+        .order_by(CandidateFile.path)
+    )
+    return [FileRef(r.path, r.sha, r.size) for r in rows]
+
+
+def overlaps_of(session: Session, job_id: int, candidate_id: int) -> list[Overlap]:
+    """The other candidates of the job whose stored files share substantial code with this
+    one's, most shared first. Reads only the rows holding this candidate's shas."""
+    mine = fingerprint_of(session, candidate_id)
+    shas = {f.sha for f in mine}
+    if not shas:
+        return []
+    in_job = CandidateFile.job_id == job_id
+    submissions = session.scalar(
+        select(func.count(func.distinct(CandidateFile.candidate_id))).where(in_job)
+    )
+    holders = session.execute(
+        select(CandidateFile.sha, func.count(func.distinct(CandidateFile.candidate_id)))
+        .where(in_job, CandidateFile.sha.in_(shas))
+        .group_by(CandidateFile.sha)
+    )
+    threshold = common_threshold(submissions or 0)
+    ignore = {sha for sha, count in holders if count >= threshold}
+    theirs: dict[int, list[FileRef]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            CandidateFile.candidate_id, CandidateFile.path, CandidateFile.sha, CandidateFile.size
+        )
+        .where(in_job, CandidateFile.sha.in_(shas - ignore))
+        .where(CandidateFile.candidate_id != candidate_id)
+    ):
+        theirs[row.candidate_id].append(FileRef(row.path, row.sha, row.size))
+    if not theirs:
+        return []
+    totals = {
+        cid: int(total)
+        for cid, total in session.execute(
+            select(CandidateFile.candidate_id, func.sum(CandidateFile.size))
+            .where(CandidateFile.candidate_id.in_(theirs))
+            .group_by(CandidateFile.candidate_id)
+        )
+    }
+    found = [
+        overlap
+        for other, files in sorted(theirs.items())
+        if (overlap := compare(mine, files, other=other, ignore=ignore, their_total=totals[other]))
+    ]
+    return sorted(found, key=lambda o: (-len(o.pairs), o.other))
+
+
+def shared_with(session: Session, job_id: int) -> dict[int, list[Overlap]]:
+    """Every candidate of the job with stored files -> the others it shares code with."""
+    fingerprints: dict[int, list[FileRef]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            CandidateFile.candidate_id, CandidateFile.path, CandidateFile.sha, CandidateFile.size
+        )
+        .where(CandidateFile.job_id == job_id)
+        .order_by(CandidateFile.candidate_id, CandidateFile.path)
+    ):
+        fingerprints[row.candidate_id].append(FileRef(row.path, row.sha, row.size))
+    return find_overlaps(fingerprints)
+
+
+def _overridden(session: Session, candidate_id: int, attempt: int) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(StatusEvent)
+            .where(
+                StatusEvent.candidate_id == candidate_id,
+                StatusEvent.attempt == attempt,
+                StatusEvent.override.is_(True),
+            )
+        )
+    )
+
+
+def flag_earlier_candidate(session: Session, candidate_id: int, evidence: str) -> bool:
+    """A later submission shares code with this (already evaluated) candidate: note it on the
+    evaluation and, if it ``looks_fine`` and no recruiter decided, move it to ``needs_review``
+    with the evidence in the status event. A human decision is never changed. True if moved."""
+    candidate = get_candidate(session, candidate_id, for_update=True)
+    evaluation = current_evaluation(session, candidate)
+    if evaluation is not None:
+        if SHARED_CODE_FLAG not in (evaluation.flags or []):
+            evaluation.flags = [*(evaluation.flags or []), SHARED_CODE_FLAG]
+        if evidence not in (evaluation.concerns or []):
+            evaluation.concerns = [*(evaluation.concerns or []), evidence]
+    if candidate.status != statuses.LOOKS_FINE or _overridden(
+        session, candidate.id, candidate.attempt
+    ):
+        return False
+    transition(session, candidate, statuses.NEEDS_REVIEW, actor="worker", reason=evidence)
+    return True
