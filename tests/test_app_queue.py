@@ -22,7 +22,7 @@ from tests import app_fixtures
 from tests.app_fixtures import no_exceptions, seed_every_status, texts
 from tests.servers import serve
 
-QUEUE = "pages/queue.py"
+QUEUE = "pages/queue_ops.py"
 
 app_env, make_app = app_fixtures.app_env, app_fixtures.make_app  # fixtures
 
