@@ -22,6 +22,7 @@ page = st.navigation(
         st.Page(ui.TRIAGE_PAGE, title="Triage", icon=":material/insights:", default=True),
         st.Page(ui.UPLOAD_PAGE, title="Upload", icon=":material/upload_file:"),
         st.Page(ui.JOBS_PAGE, title="Jobs", icon=":material/work:"),
+        st.Page(ui.QUEUE_PAGE, title="Queue", icon=":material/stacks:", url_path="queue"),
     ]
 )
 

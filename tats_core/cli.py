@@ -54,7 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--job", type=int, required=True)
     export.add_argument("--out", type=Path)
 
-    sub.add_parser("reconcile", help="publish candidates the queue missed; re-queue stale claims")
+    rec = sub.add_parser(
+        "reconcile", help="publish candidates the queue missed; re-queue stale claims"
+    )
+    rec.add_argument(
+        "--schedule",
+        action="store_true",
+        help="instead, create or update the QStash schedule that runs reconcile every minute",
+    )
     return parser
 
 
@@ -146,6 +153,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from tats_core.processing.queue import reconcile
 
+    if args.schedule:
+        from tats_core.processing.queue_admin import QueueAdmin
+
+        schedule = QueueAdmin.from_settings(load_settings()).ensure_reconcile_schedule()
+        print(json.dumps(schedule.to_dict()))
+        return 0
     deps = _deps()
     report = reconcile(deps.session_factory, deps.queue)
     if report.error:

@@ -1,8 +1,10 @@
 """``tats dev``: the whole product on one machine, on its embedded defaults.
 
 Starts the local QStash-compatible server, the worker and the Streamlit app as child processes
-(plus, with ``--demo``, an offline GitHub replay serving the shipped demo repositories), runs
-``reconcile`` every minute so nothing waits on a lost publish, and stops everything on Ctrl-C.
+(plus, with ``--demo``, an offline GitHub replay serving the shipped demo repositories), creates
+on the local queue the schedule that calls the worker's ``POST /api/reconcile`` every minute (as
+``tats reconcile --schedule`` does on Upstash) so nothing waits on a lost publish, and stops
+everything on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from urllib.parse import urlsplit
 from tats_core.settings import Settings, is_local_url
 
 ROOT = Path(__file__).resolve().parent.parent
-RECONCILE_EVERY_S = 60.0
 
 
 def _port(url: str, default: int) -> int:
@@ -71,7 +72,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 8501) -> int:
     from tats_core.deps import build_deps
-    from tats_core.processing.queue import reconcile
+    from tats_core.processing.queue_admin import QueueAdmin
 
     if not is_local_url(settings.qstash_url):
         raise SystemExit(
@@ -134,6 +135,7 @@ def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 850
         for name, command in commands.items():
             procs[name] = subprocess.Popen(command, env=env, cwd=Path.cwd())
             _wait_for_port(ports[name], name, procs[name])
+        schedule = QueueAdmin.from_settings(settings).ensure_reconcile_schedule()
         if demo:
             from tats_dev.demo import load_demo
 
@@ -143,21 +145,18 @@ def run_dev_stack(settings: Settings, *, demo: bool = False, app_port: int = 850
             f"  app     http://127.0.0.1:{app_port}\n"
             f"  worker  {settings.worker_url}  (health: {settings.worker_url}/healthz)\n"
             f"  queue   {settings.qstash_url}  (local QStash-compatible server)\n"
+            f"  sched   reconcile every minute -> {schedule.destination}\n"
             f"  data    {deps.engine.url.render_as_string(hide_password=True)}\n"
             f"  judge   {settings.analyzer_name} analyzer"
             + (", demo repositories served offline" if demo else "")
             + "\nPress Ctrl-C to stop.\n",
             flush=True,
         )
-        next_reconcile = time.monotonic() + RECONCILE_EVERY_S
         while True:
             for name, proc in procs.items():
                 if proc.poll() is not None:
                     print(f"error: {name} stopped (exit code {proc.returncode})", file=sys.stderr)
                     return 1
-            if time.monotonic() >= next_reconcile:
-                reconcile(deps.session_factory, deps.queue)
-                next_reconcile = time.monotonic() + RECONCILE_EVERY_S
             time.sleep(0.5)
     except KeyboardInterrupt:
         return 0

@@ -27,6 +27,7 @@ from tats_core.wording import plural  # noqa: F401  (pages call ui.plural)
 TRIAGE_PAGE = "pages/triage.py"
 UPLOAD_PAGE = "pages/upload.py"
 JOBS_PAGE = "pages/jobs.py"
+QUEUE_PAGE = "pages/queue_ops.py"  # not queue.py: mypy would take it for the stdlib module
 LOCAL_ACTOR = "local user"
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 

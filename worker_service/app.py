@@ -31,6 +31,8 @@ from tats_core.processing.pipeline import (
     fail_after_retries,
     process_candidate,
 )
+from tats_core.processing.queue import reconcile
+from tats_core.processing.queue_admin import RECONCILE_PATH
 from tats_core.settings import Settings, load_settings
 from tats_core.store.db import transaction
 from worker_service.logs import configure_logging
@@ -157,6 +159,16 @@ def create_app(
             )
         )
         return JSONResponse({"candidateId": candidate_id, "status": status or "unchanged"})
+
+    @app.post(RECONCILE_PATH, openapi_extra={"parameters": _SIGNATURE_HEADER})
+    async def run_reconcile(request: Request) -> JSONResponse:
+        """Called by the QStash schedule every minute (``tats reconcile --schedule``)."""
+        if await verified_body(request, RECONCILE_PATH) is None:
+            return _unauthorized()
+        deps = request.app.state.deps
+        report = await anyio.to_thread.run_sync(reconcile, deps.session_factory, deps.queue)
+        log.info(json.dumps({"event": "reconcile", **report.to_dict()}))
+        return JSONResponse(report.to_dict())
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:

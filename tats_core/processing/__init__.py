@@ -2,5 +2,6 @@
 
 - ``intake``    the import use case (CLI, upload page, demo): store the rows, then publish them
 - ``queue``     publishing to QStash with the database as the outbox; ``reconcile``
+- ``queue_admin`` operating the queue: the reconcile schedule, dead letters, recent events
 - ``pipeline``  one delivery: claim -> snapshot -> signals -> analyzer -> final status
 """

@@ -1,0 +1,203 @@
+"""Queue: what the background queue is doing, for the person who runs TATS — work in flight per
+job, the dead-letter queue (with Retry / Delete), the reconcile schedule and recent events.
+
+It reads the QStash API through ``tats_core.processing.queue_admin``, so it shows Upstash in
+production and the local queue under ``tats dev`` alike; it never shows a token or signing key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from tats_core.errors import QueueError
+from tats_core.processing.queue_admin import QueueAdmin, in_flight
+from tats_core.store.db import transaction
+from tats_ui import shell as ui
+
+EVENTS_READ = 500  # enough to tell which candidate messages are still open at the queue
+EVENTS_SHOWN = 50
+
+ui.page_setup()
+deps = ui.get_deps()
+admin = QueueAdmin.from_settings(deps.settings)
+st.title("Queue")
+st.caption(
+    "Candidates travel through the queue (QStash) to the worker. Messages that failed every "
+    "retry land in the dead-letter queue; a schedule runs reconcile every minute so that no "
+    "candidate waits on a lost publish."
+)
+st.button("Refresh", icon=":material/refresh:")
+
+notice = st.session_state.pop("queue_notice", None)
+if notice:
+    getattr(st, notice[0])(notice[1])
+
+
+def _act(verb: str, dlq_ids: list[str]) -> None:
+    try:
+        done = admin.retry(dlq_ids) if verb == "retry" else admin.delete(dlq_ids)
+    except QueueError as exc:
+        st.session_state["queue_notice"] = ("error", f"{exc.message[:1].upper()}{exc.message[1:]}.")
+        return
+    what = "Sent again" if verb == "retry" else "Deleted"
+    st.session_state["queue_notice"] = ("success", f"{what}: {ui.plural(done, 'message')}.")
+    st.session_state["dlq_selected"] = []
+
+
+def _create_schedule() -> None:
+    try:
+        admin.ensure_reconcile_schedule()
+    except QueueError as exc:
+        st.session_state["queue_notice"] = ("error", f"{exc.message[:1].upper()}{exc.message[1:]}.")
+    else:
+        st.session_state["queue_notice"] = ("success", "Created the reconcile schedule.")
+
+
+def _when(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at else "never"
+
+
+try:
+    events = admin.recent_events(limit=EVENTS_READ)
+    schedule = admin.reconcile_schedule()
+    with transaction(deps.session_factory) as session:
+        letters = admin.dead_letters(session)
+    reachable = True
+except QueueError as exc:
+    st.error(
+        f"{exc.message[:1].upper()}{exc.message[1:]}. The queue's dead letters, schedule and "
+        f"events cannot be shown; check QSTASH_URL ({deps.settings.qstash_url}) and QSTASH_TOKEN. "
+        "Candidates are safe in the database and are published once the queue answers.",
+        icon=":material/cloud_off:",
+    )
+    events, schedule, letters, reachable = [], None, [], False
+
+st.subheader("In flight")
+with transaction(deps.session_factory) as session:
+    jobs = in_flight(session, events)
+if not jobs:
+    st.info("Nothing is in flight: every candidate has a final status.", icon=":material/done_all:")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Job": j.title,
+                "Waiting to publish": j.unpublished,
+                "Queued": j.queued,
+                "Processing": j.processing,
+                "Open at the queue": j.at_queue,
+            }
+            for j in jobs
+        ),
+        hide_index=True,
+    )
+
+if reachable:
+    st.subheader("Dead-letter queue")
+    if not letters:
+        st.success("The dead-letter queue is empty.", icon=":material/inbox:")
+    else:
+        st.caption(
+            f"{ui.plural(len(letters), 'message')} failed every retry. Retry sends one again "
+            "(a new message); Delete drops it. The candidate keeps its recorded status."
+        )
+        by_id = {letter.dlq_id: letter for letter in letters}
+
+        def label(dlq_id: str) -> str:
+            letter = by_id[dlq_id]
+            return letter.candidate_name or f"message {letter.message_id}"
+
+        selected = st.multiselect(
+            "Select messages", list(by_id), format_func=label, key="dlq_selected"
+        )
+        left, right, _ = st.columns([1, 1, 4])
+        left.button(
+            "Retry selected",
+            icon=":material/replay:",
+            disabled=not selected,
+            on_click=_act,
+            args=("retry", list(selected)),
+        )
+        right.button(
+            "Delete selected",
+            icon=":material/delete:",
+            disabled=not selected,
+            on_click=_act,
+            args=("delete", list(selected)),
+        )
+        for letter in letters:
+            with st.container(border=True):
+                info, actions = st.columns([5, 1])
+                if letter.candidate_id is None:
+                    who = "Not a candidate message"
+                elif letter.candidate_name is None:
+                    who = f"Candidate {letter.candidate_id} (no longer in the database)"
+                else:
+                    who = f"**{ui.md(letter.candidate_name)}** · {ui.md(letter.job_title)}"
+                info.markdown(who)
+                info.caption(
+                    f"Last response: HTTP {letter.response_status} · failed message "
+                    f"{ui.md(letter.message_id)} · to {ui.md(letter.url)} · "
+                    f"created {_when(letter.created_at)}"
+                )
+                if letter.response_body:
+                    info.code(letter.response_body, language=None, wrap_lines=True)
+                actions.button(
+                    "Retry",
+                    key=f"retry_{letter.dlq_id}",
+                    icon=":material/replay:",
+                    on_click=_act,
+                    args=("retry", [letter.dlq_id]),
+                )
+                actions.button(
+                    "Delete",
+                    key=f"delete_{letter.dlq_id}",
+                    icon=":material/delete:",
+                    on_click=_act,
+                    args=("delete", [letter.dlq_id]),
+                )
+
+    st.subheader("Reconcile schedule")
+    if schedule is None:
+        st.warning(
+            "There is no reconcile schedule: candidates left pending by a failed publish wait "
+            "until someone runs `tats reconcile`. Create it here or with "
+            "`tats reconcile --schedule`.",
+            icon=":material/schedule:",
+        )
+        st.button("Create the schedule", icon=":material/add_alarm:", on_click=_create_schedule)
+    else:
+        last = admin.last_reconcile_event(events)
+        last_run = schedule.last_run_at or (last.at if last else None)
+        st.markdown(
+            f"Calls `{schedule.destination}` on cron `{schedule.cron}`"
+            + (" — **paused**" if schedule.paused else "")
+            + f"  \nLast run: {_when(last_run)} · next run: {_when(schedule.next_run_at)}"
+        )
+        if last is not None:
+            st.caption(f"Newest event for it: {last.state} at {_when(last.at)}")
+        if schedule.error:
+            st.warning(f"The last run failed: {schedule.error[:300]}")
+
+    st.subheader("Recent events")
+    if not events:
+        st.info("The queue has no events yet.", icon=":material/history:")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Time": e.at,
+                    "State": e.state,
+                    "Message": e.message_id,
+                    "Destination": e.url,
+                    "HTTP status": e.response_status,
+                    "Error": (e.error or "")[:200],
+                }
+                for e in events[:EVENTS_SHOWN]
+            ),
+            hide_index=True,
+            column_config={"Time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+        )
