@@ -207,16 +207,16 @@ def test_links_open_a_candidate_and_each_candidate_keeps_its_own_decision(
             expect(page.get_by_text("Page not found")).to_have_count(0)
 
             def decision_box():  # type: ignore[no-untyped-def]
-                return page.get_by_test_id("stSelectbox").filter(has_text="Your decision")
+                return page.get_by_role("combobox", name="Your decision")
 
-            before = decision_box().inner_text()
+            before = decision_box().input_value()
             choice = "Low effort" if "Low effort" not in before else "Needs review"
             decision_box().click()
             page.get_by_role("option", name=choice).click()
             page.get_by_label("Why").fill("Checked by hand in the browser test")
             page.get_by_role("button", name="Save decision").click()
             expect(page.get_by_text(f"Decision saved: {choice}.")).to_be_visible(timeout=30_000)
-            expect(decision_box()).to_contain_text(choice)
+            expect(decision_box()).to_have_value(choice)
 
             # Select the second row of the table (the grid draws on a canvas: click its row).
             grid = page.get_by_test_id("stDataFrame").first.bounding_box()
@@ -226,16 +226,15 @@ def test_links_open_a_candidate_and_each_candidate_keeps_its_own_decision(
                 timeout=30_000
             )
             expect(page).to_have_url(re.compile(rf"candidate={second_id}\b"))
-            expect(decision_box()).to_contain_text(
-                LABELS[second_status]
-            )  # its own, not the first's
+            # its own decision, not the first candidate's
+            expect(decision_box()).to_have_value(LABELS[second_status])
 
             # Back to the first: it shows its own (overridden) decision, and a re-run asks.
             page.mouse.click(grid["x"] + 14, grid["y"] + 38 + 17)
             expect(page.get_by_role("heading", name=first_name, exact=True)).to_be_visible(
                 timeout=30_000
             )
-            expect(decision_box()).to_contain_text(choice)
+            expect(decision_box()).to_have_value(choice)
             page.get_by_role("button", name="Re-run this candidate").click()
             expect(page.get_by_text("A re-run starts a new attempt")).to_be_visible()
             expect(page.get_by_role("button", name="Keep the decision")).to_be_visible()
