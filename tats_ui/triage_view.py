@@ -223,7 +223,8 @@ def _decision_form(
 ) -> None:
     active = candidate.status in statuses.ACTIVE
     with st.form(f"decision_form_{candidate.id}", border=True):
-        st.selectbox(
+        decision_col, reason_col = st.columns([1, 2])
+        decision_col.selectbox(
             "Your decision",
             list(statuses.DECISIONS),
             format_func=statuses.LABELS.__getitem__,
@@ -233,7 +234,7 @@ def _decision_form(
             key=decision_key(candidate),
             disabled=active,
         )
-        st.text_area(
+        reason_col.text_area(
             "Why",
             placeholder="Needed when you change the analyzer's decision; kept with your name",
             key=reason_key(candidate),
@@ -246,7 +247,6 @@ def _decision_form(
             disabled=active,
             on_click=on_override,
             args=(candidate.id,),
-            width="stretch",
         )
         show_notice(notice)
 
@@ -266,7 +266,6 @@ def _rerun_controls(
             else lambda: st.session_state.update(confirm_rerun=candidate.id),
             args=([candidate.id], "Re-run", False) if review is None else (),
             help="A new attempt: fetch the repository again and judge it again.",
-            width="stretch",
         )
     else:
         st.warning(
@@ -342,11 +341,15 @@ def candidate_panel(
     """One candidate: status, the human and analyzer decisions, evaluation, signals, warnings,
     actions (with their messages beside them) and history."""
     st.divider()
-    head_col, close_col = st.columns([5, 1], vertical_alignment="center")
-    head_col.subheader(candidate.name or candidate.repo_full_name)
-    close_col.button(
-        "Close", icon=":material/close:", on_click=lambda: st.session_state.update(pinned=None)
-    )
+    # A horizontal container, not columns: the Close button keeps its width at 800 px.
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.subheader(candidate.name or candidate.repo_full_name, width="stretch")
+        st.button(
+            "Close",
+            icon=":material/close:",
+            on_click=lambda: st.session_state.update(pinned=None),
+            width="content",
+        )
     facts = [ui.chip(candidate.status)]
     if review is not None:
         facts.append(f"decided by <b>{html.escape(review.actor)}</b>")
@@ -381,18 +384,16 @@ def candidate_panel(
     if candidate.status in statuses.ACTIVE:
         st.info("Still being processed; this view updates itself.", icon=":material/hourglass_top:")
 
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        if evaluation and evaluation.status in statuses.DECISIONS:
-            _evaluation(evaluation)
-        lines = ui.signal_lines(evaluation.signals if evaluation else {})
-        if lines:
-            st.markdown("#### Signals\n" + _bullets(lines))
-    with right:
-        st.markdown("#### Actions")
-        _decision_form(candidate, on_override, notices.get("decision"))
-        _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
-    _history(events)  # full width: its reasons are the longest text on the panel
+    # Full width, one block under another: the layout holds from 800 px up, nothing is cut off.
+    st.markdown("#### Actions")
+    _decision_form(candidate, on_override, notices.get("decision"))
+    _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
+    if evaluation and evaluation.status in statuses.DECISIONS:
+        _evaluation(evaluation)
+    lines = ui.signal_lines(evaluation.signals if evaluation else {})
+    if lines:
+        st.markdown("#### Signals\n" + _bullets(lines))
+    _history(events)
 
 
 def agreement_panel(result: Agreement, labels: Callable[[], bytes], file_name: str) -> None:

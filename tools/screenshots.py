@@ -24,7 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SIZES = {"wide": 1440, "800": 800}
+# Width and a height that holds the whole page: Streamlit scrolls inside its own container, so a
+# "full page" screenshot would stop at the viewport.
+SIZES = {"wide": (1440, 2300), "800": (800, 3000)}
 SCHEMES = ("light", "dark")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
@@ -87,16 +89,20 @@ def shoot(url: str, out: Path, chromium: str) -> list[Path]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            for size, width in SIZES.items():
+            for size, (width, height) in SIZES.items():
                 for scheme in SCHEMES:
                     page = browser.new_page(
-                        viewport={"width": width, "height": 1000}, color_scheme=scheme
+                        viewport={"width": width, "height": height}, color_scheme=scheme
                     )
                     page.goto(url)
-                    page.get_by_text("Your decision").first.wait_for(timeout=90_000)
-                    page.wait_for_timeout(2_500)  # charts and the grid finish drawing
+                    for test_id in ("stDataFrame", "stVegaLiteChart", "stForm"):
+                        page.get_by_test_id(test_id).first.wait_for(timeout=90_000)
+                    page.get_by_test_id("stSkeleton").first.wait_for(
+                        state="detached", timeout=30_000
+                    )
+                    page.wait_for_timeout(3_000)  # charts and the grid finish drawing
                     path = out / f"triage-{size}-{scheme}.png"
-                    page.screenshot(path=str(path), full_page=True)
+                    page.screenshot(path=str(path))
                     page.close()
                     image = Image.open(path).convert("RGB")
                     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(
