@@ -14,6 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
 import psycopg
 from sqlalchemy import Connection, false, insert, literal, null, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from tats_core.errors import InputError
 from tats_core.github.url import InvalidRepoUrl, parse_repo_url
 from tats_core.store.models import Candidate, StatusEvent, utcnow
 from tats_core.triage.csv_reader import CsvLayout, ProgressCallback, inspect_layout, read_rows
+from tats_core.triage.export import to_csv_bytes
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INSERT_BATCH = 5_000
@@ -265,10 +267,6 @@ def _record_creation(session: Session, job_id: int, at: datetime, count: int) ->
 
 def skipped_rows_csv(invalid: list[RowProblem], duplicates: list[RowProblem]) -> bytes:
     """The rows an import left out and why, as a CSV the recruiter can fix and upload again."""
-    import pandas as pd
-
-    from tats_core.triage.export import to_csv_bytes
-
     frame = pd.DataFrame.from_records(
         [
             {"row": p.row, "name": p.name, "value": p.value, "problem": kind, "reason": p.reason}
