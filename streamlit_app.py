@@ -19,7 +19,16 @@ if ui.auth_configured() and not st.user.get("is_logged_in"):
 
 page = st.navigation(
     [
-        st.Page(ui.TRIAGE_PAGE, title="Triage", icon=":material/insights:", default=True),
+        # Served at "/" (the default page) and at "/triage" alike: the default page's own
+        # url_path is reserved but never served, so a hidden twin answers "/triage".
+        st.Page(
+            ui.TRIAGE_PAGE,
+            title="Triage",
+            icon=":material/insights:",
+            default=True,
+            url_path="triage-home",
+        ),
+        st.Page(ui.TRIAGE_PAGE, title="Triage", url_path="triage", visibility="hidden"),
         st.Page(ui.UPLOAD_PAGE, title="Upload", icon=":material/upload_file:"),
         st.Page(ui.JOBS_PAGE, title="Jobs", icon=":material/work:"),
         st.Page(ui.QUEUE_PAGE, title="Queue", icon=":material/stacks:", url_path="queue"),

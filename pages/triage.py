@@ -11,6 +11,7 @@ from tats_core import statuses
 from tats_core.errors import InputError, NotFound
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
+from tats_core.triage.agreement import agreement
 from tats_core.triage.candidates import (
     CandidateFilter,
     analyzer_names,
@@ -22,9 +23,11 @@ from tats_core.triage.candidates import (
     override_decision,
     rerun,
 )
-from tats_core.triage.export import evaluations_csv
+from tats_core.triage.export import evaluations_csv, labels_csv
 from tats_core.triage.overlap import overlaps_of
+from tats_core.triage.reviews import current_reviews, job_reviews
 from tats_ui import shell as ui
+from tats_ui import triage_links as links
 from tats_ui import triage_view as view
 
 ui.page_setup()
@@ -63,8 +66,7 @@ chosen = pick_col.selectbox(
     format_func=lambda i: by_id[i].title + (" (archived)" if by_id[i].archived else ""),
 )
 if chosen != job_id:
-    st.query_params["job"] = str(chosen)
-    st.session_state.pop("pinned", None)
+    links.open_job(chosen)
     st.rerun()
 if job.archived:
     st.caption(":material/archive: This job is archived.")
@@ -83,44 +85,66 @@ if not has_candidates:
     st.stop()
 
 
-def notify(kind: str, message: str) -> None:
-    st.session_state["notice"] = (kind, message)
+def notify(kind: str, message: str, where: str = "overview") -> None:
+    """A message shown next to the control that caused it (``where``: overview, decision,
+    rerun), on the next run only."""
+    st.session_state.setdefault("notices", {})[where] = (kind, message)
 
 
-def rerun_candidates(candidate_ids: list[int], what: str) -> None:
+def rerun_candidates(
+    candidate_ids: list[int], what: str, replace_reviews: bool = False, where: str = "rerun"
+) -> None:
+    st.session_state.pop("confirm_rerun", None)
     with transaction(deps.session_factory) as session:
-        count = rerun(session, candidate_ids, actor=ui.actor())
+        count = rerun(session, candidate_ids, actor=ui.actor(), replace_reviews=replace_reviews)
     if not count:
-        notify("info", "Nothing to re-run: those candidates are already queued or running.")
+        notify(
+            "info",
+            "Nothing to re-run: those candidates are queued, running, or decided by a recruiter.",
+            where,
+        )
         return
     report = ui.enqueue(job_id)
     if report.error:
-        notify("warning", f"{what}: {count:,} back to pending. {ui.queue_down_message(report)}")
+        notify(
+            "warning", f"{what}: {count:,} back to pending. {ui.queue_down_message(report)}", where
+        )
     else:
-        notify("success", f"{what}: {count:,} candidate(s) queued again.")
+        notify("success", f"{what}: {count:,} candidate(s) queued again.", where)
 
 
 def rerun_failed() -> None:
     with transaction(deps.session_factory) as session:
         ids = failed_candidate_ids(session, job_id)
-    rerun_candidates(ids, "Re-run of failed candidates")
+    rerun_candidates(ids, "Re-run of failed candidates", where="overview")
 
 
 def save_override(candidate_id: int) -> None:
-    decision = st.session_state["override_decision"]
-    try:
-        with transaction(deps.session_factory) as session:
+    with transaction(deps.session_factory) as session:
+        candidate = get_candidate(session, candidate_id)
+        decision = st.session_state[view.decision_key(candidate)]
+        reason_key = view.reason_key(candidate)
+        try:
             override_decision(
                 session,
                 candidate_id,
                 decision,
                 actor=ui.actor(),
-                reason=st.session_state.get("override_reason") or "",
+                reason=st.session_state.get(reason_key) or "",
             )
-    except InputError as exc:
-        notify("error", str(exc))
-    else:
-        notify("success", f"Decision set to {statuses.LABELS[decision]}; recorded in the history.")
+        except InputError as exc:
+            notify("error", f"Not saved: {exc}.", "decision")  # the form keeps what was typed
+            return
+    st.session_state[reason_key] = ""
+    notify("success", f"Decision saved: {statuses.LABELS[decision]}.", "decision")
+
+
+def labels_download() -> Callable[[], bytes]:
+    def build() -> bytes:
+        with transaction(deps.session_factory) as session:
+            return labels_csv(session, job_id)
+
+    return build
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -146,14 +170,23 @@ def live_view(refreshing: bool) -> None:
         counts = jobs.status_counts(session, job_id)
     if any(counts[s] for s in statuses.ACTIVE) != refreshing:
         st.rerun()  # run_every is fixed when the fragment is defined: start or stop the timer
-    notice = st.session_state.pop("notice", None)
-    if notice:
-        getattr(st, notice[0])(notice[1])
+    notices = st.session_state.pop("notices", {})
+    legacy = st.session_state.pop("notice", None)  # set by the demo loader
+    view.show_notice(legacy)
     note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
-    view.overview(counts, note, on_rerun_failed=rerun_failed)
+    view.overview(counts, note, on_rerun_failed=rerun_failed, notice=notices.get("overview"))
+    with transaction(deps.session_factory) as session:
+        pairs = [
+            (r.analyzer_decision or "", r.decision) for r in job_reviews(session, job_id).values()
+        ]
+    view.agreement_panel(agreement(pairs), labels_download(), f"tats-job-{job_id}-labels.csv")
 
     st.subheader("Candidates")
-    filters = view.filter_bar(analyzers_of(job_id, deps.settings.database_url))
+    analyzers = analyzers_of(job_id, deps.settings.database_url)
+    links.seed_filters(analyzers)
+    links.read_candidate()
+    filters = view.filter_bar(analyzers)
+    links.write_filters(filters)
     pager = f"page:{job_id}:{filters!r}"  # new filters start again on page 1
     with transaction(deps.session_factory) as session:
         page = candidate_page(
@@ -164,8 +197,9 @@ def live_view(refreshing: bool) -> None:
             page_size=PAGE_SIZE,
             counts=counts,
         )
+        reviews = current_reviews(session, [row["candidate_id"] for row in page.rows])
     if page.rows:
-        view.candidate_table(page.rows)
+        view.candidate_table(page.rows, reviews)
         first, total = (page.page - 1) * PAGE_SIZE + 1, sum(counts.values())
         info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
         info_col.caption(
@@ -201,26 +235,34 @@ def live_view(refreshing: bool) -> None:
         width="stretch",
     )
 
-    pinned = st.session_state.get("pinned")
-    if pinned is None:
-        return
+    pinned = st.session_state.get(links.PINNED)
+    if pinned is not None:
+        candidate_detail(pinned, notices)
+    links.write_candidate()
+
+
+def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:
     with transaction(deps.session_factory) as session:
         try:
             candidate = get_candidate(session, pinned)
         except NotFound:
             candidate = None
         if candidate is None or candidate.job_id != job_id:
-            st.session_state["pinned"] = None
+            st.warning(f"There is no candidate {pinned} in this job.", icon=":material/person_off:")
+            st.session_state[links.PINNED] = None
             return
         evaluation = current_evaluation(session, candidate)
         events = history(session, pinned)
         shared = overlaps_of(session, job_id, pinned)
+        review = current_reviews(session, [pinned]).get(pinned)
     view.candidate_panel(
         candidate,
         evaluation,
         events,
+        review,
         on_override=save_override,
         on_rerun=rerun_candidates,
+        notices=notices,
         shared=shared,
     )
 

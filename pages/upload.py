@@ -17,7 +17,7 @@ from tats_core.store.db import transaction
 from tats_core.triage import jobs
 from tats_core.triage.csv_reader import FIELDS, inspect_layout
 from tats_core.triage.csv_sample import sample_csv
-from tats_core.triage.ingest import IngestPlan, plan_ingest
+from tats_core.triage.ingest import IngestPlan, RowProblem, plan_ingest, skipped_rows_csv
 from tats_ui import shell as ui
 
 ui.page_setup()
@@ -29,14 +29,45 @@ NONE = "(not in the file)"
 deps = ui.get_deps()
 st.title("Upload candidates")
 
+
+def problems_table(title: str, problems: list[RowProblem]) -> None:
+    if problems:
+        with st.expander(f"{title} ({len(problems):,}) — not imported", icon=":material/warning:"):
+            st.dataframe(
+                pd.DataFrame(
+                    {"Row": p.row, "Name": p.name, "Value": p.value, "Reason": p.reason}
+                    for p in problems
+                ),
+                hide_index=True,
+                column_config={"Reason": st.column_config.TextColumn(width="large")},
+            )
+
+
+def skipped_download(invalid: list[RowProblem], duplicates: list[RowProblem], key: str) -> None:
+    if invalid or duplicates:
+        st.download_button(
+            f"Download the {len(invalid) + len(duplicates):,} skipped rows (CSV)",
+            skipped_rows_csv(invalid, duplicates),
+            file_name="tats-skipped-rows.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key=key,
+        )
+
+
 result = st.session_state.get("upload_result")
 if result:
-    job_id, inserted, enqueue_report = result
+    job_id, inserted, enqueue_report, skipped_invalid, skipped_duplicates = result
     st.success(f"Stored {inserted:,} candidate(s).", icon=":material/check_circle:")
     if enqueue_report.error:
         st.warning(ui.queue_down_message(enqueue_report), icon=":material/schedule:")
     elif inserted:
         st.success(f"Queued {enqueue_report.enqueued:,} for processing.")
+    # What the import left out stays visible (and downloadable) after it.
+    problems_table("Invalid rows", skipped_invalid)
+    problems_table("Duplicates", skipped_duplicates)
+    skipped_download(skipped_invalid, skipped_duplicates, "skipped_after_import")
     st.page_link(
         ui.TRIAGE_PAGE,
         label="Open the triage page",
@@ -52,6 +83,11 @@ requested = st.query_params.get("job")
 default_job = (
     int(requested) if requested and requested.isdigit() and int(requested) in titles else None
 )
+if requested and default_job is None:
+    st.warning(
+        f"There is no open job {requested!r}: choose a job below, or create one.",
+        icon=":material/help:",
+    )
 options = [*titles, NEW_JOB]
 job_choice = st.selectbox(
     "Job",
@@ -110,6 +146,17 @@ if not mapping["github_url"]:
     st.stop()
 
 
+def repository_label(row: dict[str, object]) -> str:
+    """owner/repo, with the branch and folder a /tree/... URL names (judged there, not at the
+    repository's root)."""
+    label = str(row["repo_full_name"])
+    if row.get("repo_ref"):
+        label += f" @ {row['repo_ref']}"
+    if row.get("repo_path"):
+        label += f" / {row['repo_path']}"
+    return label
+
+
 def _show(bar: DeltaGenerator, fraction: float, text: str) -> None:
     bar.progress(min(fraction, 1.0), text=text)
 
@@ -154,22 +201,15 @@ if plan.rows:
                 "Name": row["name"],
                 "Email": row["email"],
                 "GitHub URL": row["github_url"],
-                "Repository": row["repo_full_name"],
+                "Repository": repository_label(row),
             }
             for row in plan.rows[:10]
         ),
         hide_index=True,
     )
-for title, problems in (("Invalid rows", plan.invalid), ("Duplicates", plan.duplicates)):
-    if problems:
-        with st.expander(f"{title} ({len(problems):,}) — not imported", icon=":material/warning:"):
-            st.dataframe(
-                pd.DataFrame(
-                    {"Row": p.row, "Value": p.value, "Reason": p.reason} for p in problems
-                ),
-                hide_index=True,
-                column_config={"Reason": st.column_config.TextColumn(width="large")},
-            )
+problems_table("Invalid rows", plan.invalid)
+problems_table("Duplicates", plan.duplicates)
+skipped_download(plan.invalid, plan.duplicates, "skipped_before_import")
 
 quota = ui.quota()
 needed = requests_needed(len(plan.rows))
@@ -223,7 +263,13 @@ except InputError as exc:
     st.error(str(exc), icon=":material/error:")
     st.stop()
 job_id, enqueue_report = result.job_id, result.enqueue
-st.session_state["upload_result"] = (job_id, result.ingest.inserted, enqueue_report)
+st.session_state["upload_result"] = (
+    job_id,
+    result.ingest.inserted,
+    enqueue_report,
+    result.ingest.invalid,
+    result.ingest.duplicates,
+)
 st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1  # a fresh, empty uploader
 st.session_state.pop("upload_plan", None)
 st.query_params["job"] = str(job_id)

@@ -9,8 +9,10 @@ import os
 import re
 import runpy
 from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 from pydantic import AliasChoices
@@ -30,6 +32,9 @@ JOBS_PAGE = "pages/jobs.py"
 QUEUE_PAGE = "pages/queue_ops.py"  # not queue.py: mypy would take it for the stdlib module
 LOCAL_ACTOR = "local user"
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+# Served from the app itself: a page icon named like ":material/...:" is fetched from a font CDN,
+# which fails offline.
+PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
 
 
 def _setting_names() -> set[str]:
@@ -74,6 +79,25 @@ def auth_configured() -> bool:
     return isinstance(secrets().get("auth"), Mapping)
 
 
+def viewer_zone() -> tuple[tzinfo, str]:
+    """The viewer's time zone (from the browser) and its name; UTC when the browser says none."""
+    name = st.context.timezone
+    if name:
+        try:
+            return ZoneInfo(name), name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC, "UTC"
+
+
+def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time in the viewer's zone, labelled with the zone's name."""
+    if moment is None:
+        return ""
+    zone, name = viewer_zone()
+    return f"{moment.astimezone(zone).strftime(fmt)} ({name})"
+
+
 def sign_in_panel() -> None:
     st.title("TATS · Applicant triage")
     st.write("Sign in to see jobs and candidates.")
@@ -83,7 +107,7 @@ def sign_in_panel() -> None:
 def configure_page() -> None:
     st.set_page_config(
         page_title="TATS · Applicant triage",
-        page_icon=":material/fact_check:",
+        page_icon=str(PAGE_ICON),
         layout="wide",
         initial_sidebar_state="expanded",
     )

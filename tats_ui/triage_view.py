@@ -16,15 +16,23 @@ from tats_core import statuses
 from tats_core.judging.analysis import INJECTION_FLAG
 from tats_core.judging.overlap import SHARED_CODE_FLAG, Overlap
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
+from tats_core.triage.agreement import Agreement, matrix_rows
 from tats_core.triage.candidates import CandidateFilter
+from tats_core.triage.reviews import Review
 from tats_ui import shell as ui
+
+RerunAction = Callable[[list[int], str, bool], None]
+Notice = tuple[str, str]  # (st function name: "success", "warning", ...; message)
 
 TABLE = "candidate_table"
 LABEL_COLORS = {statuses.LABELS[s]: statuses.COLORS[s] for s in statuses.ALL}
 COLUMNS = {
-    "Name": st.column_config.TextColumn(width="medium"),
+    "Name": st.column_config.TextColumn(width="medium", pinned=True),
     "Status": st.column_config.TextColumn(width=110),
-    "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d", width=110),
+    "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d", width=90),
+    "Decided by": st.column_config.TextColumn(
+        width="medium", help="A recruiter's decision, and what the analyzer had said"
+    ),
     "Repository": st.column_config.LinkColumn(
         width="medium", display_text=r"https://github\.com/(.*)"
     ),
@@ -55,8 +63,16 @@ def status_chart(counts: dict[str, int]) -> alt.LayerChart:
     return (bars + text).properties(height=250)
 
 
+def show_notice(notice: Notice | None) -> None:
+    if notice:
+        getattr(st, notice[0])(notice[1])
+
+
 def overview(
-    counts: dict[str, int], refresh_note: str, on_rerun_failed: Callable[[], None]
+    counts: dict[str, int],
+    refresh_note: str,
+    on_rerun_failed: Callable[[], None],
+    notice: Notice | None = None,
 ) -> None:
     total = sum(counts.values())
     done = total - sum(counts[s] for s in statuses.ACTIVE)
@@ -82,6 +98,7 @@ def overview(
             on_click=on_rerun_failed,
             help="Start a new attempt for every candidate whose processing failed.",
         )
+        show_notice(notice)  # next to the button that caused it
 
 
 def filter_bar(analyzers: list[str]) -> CandidateFilter:
@@ -132,13 +149,22 @@ def _flag_labels(flags: list[str]) -> str:
     return " · ".join(label for flag, label in labels.items() if flag in flags)
 
 
-def candidate_table(rows: list[dict[str, Any]]) -> None:
+def decided_by(review: Review | None) -> str:
+    """The table's "Decided by" cell: who decided, and what the analyzer had said."""
+    if review is None:
+        return ""
+    said = statuses.LABELS.get(review.analyzer_decision or "", "no decision")
+    return f"{review.actor} · " + (f"analyzer: {said}" if review.overrides else "kept")
+
+
+def candidate_table(rows: list[dict[str, Any]], reviews: dict[int, Review]) -> None:
     _pin_selection([row["candidate_id"] for row in rows])
     frame = pd.DataFrame(
         {
             "Name": row["name"],
             "Status": statuses.LABELS[row["status"]],
             "Score": row["score"],
+            "Decided by": decided_by(reviews.get(row["candidate_id"])),
             "Repository": f"https://github.com/{row['repo_full_name']}",
             "Summary": row["summary"] or "",
             "Flags": _flag_labels(row["flags"] or []),
@@ -175,7 +201,8 @@ def _evaluation(evaluation: Evaluation) -> None:
     concerns_col.markdown("#### Concerns\n" + _bullets(evaluation.concerns))
     if evaluation.criteria:
         st.markdown("#### Criteria")
-        st.dataframe(
+        # A static table: long evidence wraps instead of being cut to a column's width.
+        st.table(
             pd.DataFrame(
                 {
                     "Criterion": c.get("criterion", ""),
@@ -183,70 +210,127 @@ def _evaluation(evaluation: Evaluation) -> None:
                     "Evidence": "; ".join(c.get("evidence") or []),
                 }
                 for c in evaluation.criteria
-            ),
-            hide_index=True,
-            column_config={"Evidence": st.column_config.TextColumn(width="large")},
+            ).set_index("Criterion")
         )
 
 
-def _actions(
-    candidate: Candidate,
-    on_override: Callable[[int], None],
-    on_rerun: Callable[[list[int], str], None],
+def decision_key(candidate: Candidate) -> str:
+    """The decision widget's key: one per candidate and status, so each candidate shows its own
+    current decision, and a saved decision shows itself rather than a stale choice."""
+    return f"decision_{candidate.id}_{candidate.status}"
+
+
+def reason_key(candidate: Candidate) -> str:
+    return f"reason_{candidate.id}"
+
+
+def _decision_form(
+    candidate: Candidate, on_override: Callable[[int], None], notice: Notice | None
 ) -> None:
-    st.markdown("#### Actions")
     active = candidate.status in statuses.ACTIVE
-    with st.form("override", clear_on_submit=True):
-        st.selectbox(
-            "Override the decision",
+    with st.form(f"decision_form_{candidate.id}", border=True):
+        decision_col, reason_col = st.columns([1, 2])
+        decision_col.selectbox(
+            "Your decision",
             list(statuses.DECISIONS),
             format_func=statuses.LABELS.__getitem__,
             index=statuses.DECISIONS.index(candidate.status)
             if candidate.status in statuses.DECISIONS
             else 1,
-            key="override_decision",
+            key=decision_key(candidate),
             disabled=active,
         )
-        st.text_input(
+        reason_col.text_area(
             "Why",
-            placeholder="Kept in the history with your name",
-            key="override_reason",
+            placeholder="Needed when you change the analyzer's decision; kept with your name",
+            key=reason_key(candidate),
             disabled=active,
+            height=80,
         )
         st.form_submit_button(
-            "Save override",
+            "Save decision",
             icon=":material/gavel:",
             disabled=active,
             on_click=on_override,
             args=(candidate.id,),
         )
-    st.button(
-        "Re-run this candidate",
-        icon=":material/replay:",
-        disabled=active,
-        on_click=on_rerun,
-        args=([candidate.id], "Re-run"),
-        help="A new attempt: fetch the repository again and judge it again.",
-    )
+        show_notice(notice)
+
+
+def _rerun_controls(
+    candidate: Candidate, review: Review | None, on_rerun: RerunAction, notice: Notice | None
+) -> None:
+    active = candidate.status in statuses.ACTIVE
+    confirming = st.session_state.get("confirm_rerun") == candidate.id
+    if review is None or not confirming:
+        st.button(
+            "Re-run this candidate",
+            icon=":material/replay:",
+            disabled=active,
+            on_click=on_rerun
+            if review is None
+            else lambda: st.session_state.update(confirm_rerun=candidate.id),
+            args=([candidate.id], "Re-run", False) if review is None else (),
+            help="A new attempt: fetch the repository again and judge it again.",
+        )
+    else:
+        st.warning(
+            f"**{ui.md(review.actor)} decided {statuses.LABELS[review.decision]}** for this "
+            "candidate. A re-run starts a new attempt, and the analyzer's new decision replaces "
+            "theirs (it stays in the history).",
+            icon=":material/warning:",
+        )
+        yes_col, no_col = st.columns(2)
+        yes_col.button(
+            "Re-run and replace",
+            type="primary",
+            on_click=on_rerun,
+            args=([candidate.id], "Re-run", True),
+            width="stretch",
+        )
+        no_col.button(
+            "Keep the decision",
+            on_click=lambda: st.session_state.pop("confirm_rerun", None),
+            width="stretch",
+        )
+    show_notice(notice)
 
 
 def _history(events: list[StatusEvent]) -> None:
+    _, zone = ui.viewer_zone()
     st.markdown("#### History")
-    st.dataframe(
+    # A static table, so long reasons wrap; times in the viewer's zone, named in the header.
+    st.table(
         pd.DataFrame(
             {
-                "When": event.created_at,
+                f"When ({zone})": ui.local_time(event.created_at, "%Y-%m-%d %H:%M:%S").rsplit(
+                    " (", 1
+                )[0],
                 "Status": statuses.LABELS.get(event.to_status, event.to_status),
                 "By": event.actor,
-                "Why": ("Override: " if event.override else "") + (event.reason or ""),
+                "Why": ("Decision: " if event.override else "") + (event.reason or ""),
             }
             for event in reversed(events)
-        ),
-        hide_index=True,
-        column_config={
-            "When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "Why": st.column_config.TextColumn(width="large"),
-        },
+        ).set_index(f"When ({zone})")
+    )
+
+
+def _decision_line(
+    candidate: Candidate, evaluation: Evaluation | None, review: Review | None
+) -> str:
+    """The human decision (who, when, why) beside the analyzer's own."""
+    if review is None:
+        return ""
+    said = (
+        ui.chip(review.analyzer_decision)
+        if review.analyzer_decision
+        else html.escape(statuses.LABELS.get(evaluation.status, "") if evaluation else "none")
+    )
+    verb = "changed the decision" if review.overrides else "kept the analyzer's decision"
+    return (
+        f"**{ui.md(review.actor)}** {verb} on {ui.md(ui.local_time(review.at))}: "
+        f"{ui.chip(review.decision)} · analyzer said {said}  \n"
+        f"_Why:_ {ui.md(review.reason)}"
     )
 
 
@@ -272,19 +356,28 @@ def candidate_panel(
     candidate: Candidate,
     evaluation: Evaluation | None,
     events: list[StatusEvent],
+    review: Review | None,
     *,
     on_override: Callable[[int], None],
-    on_rerun: Callable[[list[int], str], None],
+    on_rerun: RerunAction,
+    notices: dict[str, Notice],
     shared: list[Overlap] | None = None,
 ) -> None:
-    """One candidate: status, evaluation, signals, warnings, actions and history."""
+    """One candidate: status, the human and analyzer decisions, evaluation, signals, warnings,
+    actions (with their messages beside them) and history."""
     st.divider()
-    head_col, close_col = st.columns([5, 1], vertical_alignment="center")
-    head_col.subheader(candidate.name or candidate.repo_full_name)
-    close_col.button(
-        "Close", icon=":material/close:", on_click=lambda: st.session_state.update(pinned=None)
-    )
+    # A horizontal container, not columns: the Close button keeps its width at 800 px.
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.subheader(candidate.name or candidate.repo_full_name, width="stretch")
+        st.button(
+            "Close",
+            icon=":material/close:",
+            on_click=lambda: st.session_state.update(pinned=None),
+            width="content",
+        )
     facts = [ui.chip(candidate.status)]
+    if review is not None:
+        facts.append(f"decided by <b>{html.escape(review.actor)}</b>")
     if evaluation and evaluation.score is not None:
         facts.append(f"score <b>{evaluation.score}</b>")
     facts.append(f"attempt {candidate.attempt}")
@@ -295,6 +388,10 @@ def candidate_panel(
     repo = candidate.repo_full_name
     email = f" · {ui.md(candidate.email)}" if candidate.email else ""
     st.markdown(f"[{ui.md(repo)}](https://github.com/{repo}){email}")
+    line = _decision_line(candidate, evaluation, review)
+    if line:
+        with st.container(border=True):
+            st.markdown(line, unsafe_allow_html=True)
 
     if evaluation and INJECTION_FLAG in (evaluation.flags or []):
         st.error(
@@ -313,13 +410,44 @@ def candidate_panel(
     if candidate.status in statuses.ACTIVE:
         st.info("Still being processed; this view updates itself.", icon=":material/hourglass_top:")
 
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        if evaluation and evaluation.status in statuses.DECISIONS:
-            _evaluation(evaluation)
-        lines = ui.signal_lines(evaluation.signals if evaluation else {})
-        if lines:
-            st.markdown("#### Signals\n" + _bullets(lines))
-    with right:
-        _actions(candidate, on_override, on_rerun)
-        _history(events)
+    # Full width, one block under another: the layout holds from 800 px up, nothing is cut off.
+    st.markdown("#### Actions")
+    _decision_form(candidate, on_override, notices.get("decision"))
+    _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
+    if evaluation and evaluation.status in statuses.DECISIONS:
+        _evaluation(evaluation)
+    lines = ui.signal_lines(evaluation.signals if evaluation else {})
+    if lines:
+        st.markdown("#### Signals\n" + _bullets(lines))
+    _history(events)
+
+
+def agreement_panel(result: Agreement, labels: Callable[[], bytes], file_name: str) -> None:
+    """How often the recruiters who reviewed candidates kept the analyzer's decision."""
+    title = f"Agreement with the recruiters ({ui.plural(result.reviewed, 'review')})"
+    with st.expander(title, icon=":material/handshake:"):
+        if not result.reviewed:
+            st.caption(
+                "No reviews yet: save a decision on a candidate (keeping the analyzer's counts "
+                "too) to see how often people agree with the analyzer."
+            )
+            return
+        kept, changed, share, kappa = st.columns(4)
+        kept.metric("Kept", f"{result.kept:,}")
+        changed.metric("Changed", f"{result.changed:,}")
+        share.metric("Agreement", f"{(result.observed or 0):.0%}")
+        kappa.metric(
+            "Cohen's kappa",
+            "n/a" if result.kappa is None else f"{result.kappa:.2f}",
+            help="Agreement beyond chance: 1 is perfect, 0 is what chance gives.",
+        )
+        st.caption("Analyzer's decision (rows) against the recruiter's (columns):")
+        st.table(pd.DataFrame(matrix_rows(result)).set_index("Analyzer said"))
+        st.download_button(
+            "Download the labels (CSV)",
+            data=labels,
+            file_name=file_name,
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )

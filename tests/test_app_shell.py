@@ -140,3 +140,21 @@ def _imports(path: Path) -> set[str]:
 def test_status_labels_and_colours_cover_every_status():
     assert set(statuses.LABELS) == set(statuses.COLORS) == set(statuses.ALL)
     assert len(set(statuses.COLORS.values())) == len(statuses.ALL)
+
+
+def test_page_setup_relies_on_streamlit_internals_that_still_exist():
+    """``page_setup`` switches Streamlit's folder-based navigation off the way ``st.navigation``
+    does (no public API does it): fail fast, here, when a Streamlit upgrade changes that."""
+    import inspect
+
+    from streamlit.commands import navigation
+    from streamlit.runtime.pages_manager import PagesManager
+
+    assert isinstance(PagesManager.uses_pages_directory, bool | None)
+    assert "uses_pages_directory = False" in inspect.getsource(navigation)
+
+
+def test_the_page_icon_is_served_by_the_app_itself():
+    from tats_ui.shell import PAGE_ICON
+
+    assert PAGE_ICON.is_file() and PAGE_ICON.stat().st_size < 4_000

@@ -102,11 +102,47 @@ def test_the_validation_report_lists_invalid_rows_and_duplicates(make_app, sessi
     assert invalid.label.startswith("Invalid rows (2)")
     reasons = invalid.dataframe[0].value
     assert list(reasons["Row"]) == [3, 4]
+    assert list(reasons["Name"]) == ["Profile Only", "Gist"]
     duplicates = at.expander[1].dataframe[0].value
-    assert "already in this job" in " ".join(duplicates["Reason"])
+    assert list(duplicates["Reason"]) == [
+        "repository new-one/todo is also on row 2 of this file",
+        "repository grace-hopper/take-home is already in this job",
+    ]
 
     no_exceptions(import_button(at).click().run())
     assert count(session_factory, Candidate, Candidate.job_id == seeded.job_id) == 9
+    # After the import, the skipped rows and their reasons are still there, downloadable.
+    assert at.expander[0].label.startswith("Invalid rows (2)")
+    download = next(b for b in at.get("download_button") if "skipped rows" in b.label)
+    assert download.label == "Download the 4 skipped rows (CSV)"
+
+
+def test_skipped_rows_download_names_each_row_and_reason():
+    from tats_core.triage.ingest import RowProblem, skipped_rows_csv
+
+    data = skipped_rows_csv(
+        [RowProblem(4, "+1 555", "not a GitHub repository", "=Eve")],
+        [RowProblem(3, "a/b", "repository a/b is also on row 2 of this file", "Bo")],
+    ).decode("utf-8-sig")
+    assert data.splitlines() == [
+        "row,name,value,problem,reason",
+        "3,Bo,a/b,duplicate,repository a/b is also on row 2 of this file",
+        "4,'=Eve,'+1 555,invalid,not a GitHub repository",
+    ]
+
+
+def test_an_unknown_job_in_the_url_is_said_not_silently_replaced(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = no_exceptions(make_app(job=999999).switch_page(UPLOAD).run())  # straight to /upload
+    assert any("no open job '999999'" in w.value for w in at.warning)
+
+
+def test_a_tree_url_previews_with_its_branch_and_folder(make_app, session_factory):
+    seed_every_status(session_factory)
+    data = b"name,github_url\nAda,https://github.com/acme/mono/tree/main/sub\nBo,bo/repo\n"
+    at = upload(upload_page(make_app), data)
+    preview = at.dataframe[0].value
+    assert list(preview["Repository"]) == ["acme/mono @ main / sub", "bo/repo"]
 
 
 def test_a_missed_column_can_be_chosen_by_hand(make_app, session_factory):

@@ -9,6 +9,7 @@ on a workstation, a failure in CI. Screenshots land in ``test-artifacts/``.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,6 +154,93 @@ def test_upload_then_watch_the_triage_page_reach_final_statuses(
             page.screenshot(path=str(ARTIFACTS / "triage.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def _demo_job(
+    database: Path, timeout: float = FINAL_WITHIN_S
+) -> tuple[int, list[tuple[int, str, str]]]:
+    """The demo job once every candidate is final: its id and its (id, name, status) rows in
+    the table's order."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with sqlite3.connect(database) as db:
+                job = db.execute("SELECT id FROM job ORDER BY id LIMIT 1").fetchone()
+                rows = db.execute(
+                    "SELECT id, name, status FROM candidate WHERE job_id = ? "
+                    "ORDER BY rank_score DESC, id",
+                    (job[0],) if job else (0,),
+                ).fetchall()
+        except sqlite3.OperationalError:  # not migrated yet
+            rows, job = [], None
+        if job and rows and all(s not in ("pending", "processing") for _, _, s in rows):
+            return job[0], rows
+        if time.monotonic() > deadline:
+            pytest.fail("the demo job did not reach final statuses")
+        time.sleep(1)
+
+
+def test_links_open_a_candidate_and_each_candidate_keeps_its_own_decision(
+    chromium: Path, dev_stack: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    job_id, rows = _demo_job(tmp_path / "tats.db")
+    from tats_core.statuses import LABELS
+
+    (first_id, first_name, _), (second_id, second_name, second_status) = rows[0], rows[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        try:
+            # /triage answers like /: no "Page not found" dialog over an inert page.
+            page.goto(f"{dev_stack}/triage?job={job_id}&candidate={first_id}")
+            panel = page.get_by_role("heading", name=first_name, exact=True)
+            expect(panel).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("dialog")).to_have_count(0)
+            expect(page.get_by_text("Page not found")).to_have_count(0)
+
+            def decision_box():  # type: ignore[no-untyped-def]
+                return page.get_by_role("combobox", name="Your decision")
+
+            before = decision_box().input_value()
+            choice = "Low effort" if "Low effort" not in before else "Needs review"
+            decision_box().click()
+            page.get_by_role("option", name=choice).click()
+            page.get_by_label("Why").fill("Checked by hand in the browser test")
+            page.get_by_role("button", name="Save decision").click()
+            expect(page.get_by_text(f"Decision saved: {choice}.")).to_be_visible(timeout=30_000)
+            expect(decision_box()).to_have_value(choice)
+
+            # Select the second row of the table (the grid draws on a canvas: click its row).
+            grid = page.get_by_test_id("stDataFrame").first.bounding_box()
+            assert grid is not None
+            page.mouse.click(grid["x"] + 14, grid["y"] + 38 + 35 * 1 + 17)
+            expect(page.get_by_role("heading", name=second_name, exact=True)).to_be_visible(
+                timeout=30_000
+            )
+            expect(page).to_have_url(re.compile(rf"candidate={second_id}\b"))
+            # its own decision, not the first candidate's
+            expect(decision_box()).to_have_value(LABELS[second_status])
+
+            # Back to the first: it shows its own (overridden) decision, and a re-run asks.
+            page.mouse.click(grid["x"] + 14, grid["y"] + 38 + 17)
+            expect(page.get_by_role("heading", name=first_name, exact=True)).to_be_visible(
+                timeout=30_000
+            )
+            expect(decision_box()).to_have_value(choice)
+            page.get_by_role("button", name="Re-run this candidate").click()
+            expect(page.get_by_text("A re-run starts a new attempt")).to_be_visible()
+            expect(page.get_by_role("button", name="Keep the decision")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "triage-decision.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure-links.png"), full_page=True)
             raise
         finally:
             browser.close()

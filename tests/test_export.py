@@ -192,3 +192,66 @@ def test_a_carriage_return_inside_a_cell_cannot_start_a_new_row(session_factory)
     frame = read_export(export_job(session_factory, job_id))
     assert list(frame["name"]) == ["Bob\r=1+1", "Multi\nline"]
     assert list(frame["github_url"]) == ["https://github.com/bob/one", "https://github.com/bob/two"]
+
+
+def test_an_override_has_its_own_columns_beside_the_analyzers_decision(
+    session_factory: sessionmaker[Session],
+):
+    from tats_core.triage.candidates import override_decision
+    from tats_core.triage.export import COLUMNS, labels_frame
+
+    with transaction(session_factory) as session:
+        job = Job(title="Overrides")
+        session.add(job)
+        session.flush()
+        judged = {}
+        for name, status, score in (("Low Lou", "low_effort", 20), ("Fine Fay", "looks_fine", 90)):
+            candidate = add_candidate(
+                session, job, name, f"o/{name.split()[0].lower()}", status=status, rank_score=score
+            )
+            session.add(
+                Evaluation(
+                    candidate_id=candidate.id,
+                    attempt=1,
+                    status=status,
+                    score=score,
+                    summary="s",
+                    analyzer="heuristic",
+                    evaluated_at=EVALUATED_AT,
+                )
+            )
+            judged[name] = candidate.id
+        session.flush()
+        override_decision(
+            session, judged["Low Lou"], "needs_review", actor="Ada", reason="=HYPERLINK(x)"
+        )
+        job_id = job.id
+
+    assert COLUMNS[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
+    exported = read_export(export_job(session_factory, job_id))
+    assert list(exported.columns[-4:]) == [
+        "analyzer_decision",
+        "override_by",
+        "override_reason",
+        "override_at",
+    ]
+    assert list(exported["name"]) == ["Fine Fay", "Low Lou"]  # the table's order, best first
+    lou = exported[exported["name"] == "Low Lou"].iloc[0]
+    assert lou["status"] == "needs_review" and lou["analyzer_decision"] == "low_effort"
+    assert lou["override_by"] == "Ada"
+    assert lou["override_reason"] == "'=HYPERLINK(x)"  # neutralised like every cell
+    assert lou["override_at"].startswith(str(datetime.now(UTC).year))
+    fay = exported[exported["name"] == "Fine Fay"].iloc[0]
+    assert (fay["analyzer_decision"], fay["override_by"]) == ("looks_fine", "")
+
+    with session_factory() as session:
+        labels = labels_frame(session, job_id)
+    assert labels.to_dict("records")[0] | {"reviewed_at": ""} == {
+        "candidate_id": judged["Low Lou"],
+        "name": "Low Lou",
+        "analyzer_decision": "low_effort",
+        "human_decision": "needs_review",
+        "reason": "=HYPERLINK(x)",
+        "reviewed_by": "Ada",
+        "reviewed_at": "",
+    }

@@ -16,6 +16,8 @@ from tats_core.github.url import InvalidRepoUrl, parse_repo_url
         "ssh://git@github.com/Acme/Take-Home",
         "<https://github.com/Acme/Take-Home>",
         "https://github.com/Acme/Take-Home/pulls",
+        "Acme/Take-Home",  # the shorthand people write in text
+        "Acme/Take-Home.git",
     ],
 )
 def test_every_written_form_normalises_to_owner_repo(written):
@@ -40,7 +42,10 @@ def test_tree_url_keeps_ref_and_subdirectory():
         ("https://github.com/someone", "profile"),
         ("https://gist.github.com/someone/abc123", "gist"),
         ("https://someone.github.io/project", "Pages"),
-        ("https://gitlab.com/acme/take-home", "not a GitHub URL"),
+        ("https://gitlab.com/acme/take-home", "a link to gitlab.com, not to GitHub"),
+        ("+1 555 123 4567", r"not a GitHub repository \(expected https://github.com/owner/repo"),
+        ("Ada Lovelace", "not a GitHub repository"),
+        ("example.com/acme/app", "a link to example.com"),
         ("https://github.com/settings/profile", "GitHub page"),
         ("https://github.com/orgs/acme/repositories", "GitHub page"),
         ("https://github.com/-bad-/repo", "owner"),

@@ -160,7 +160,7 @@ def test_url_forms_are_normalised_or_reported_per_row(session_factory):
             "https://someone.github.io/site",
             "a GitHub Pages site, not the repository behind it",
         ),
-        (8, "https://gitlab.com/acme/app", "not a GitHub URL (host 'gitlab.com')"),
+        (8, "https://gitlab.com/acme/app", "a link to gitlab.com, not to GitHub"),
         (
             9,
             "https://github.com/settings/profile",
@@ -182,7 +182,7 @@ def test_same_repository_written_differently_is_one_candidate(session_factory):
 
     assert report.inserted == 2
     assert report.invalid == []
-    reason = "repository {} is already in this job"
+    reason = "repository {} is also on row 2 of this file"  # not "already in this job"
     assert problems(report.duplicates) == [
         (3, "https://github.com/ACME/TAKE-HOME", reason.format("ACME/TAKE-HOME")),
         (4, "https://github.com/acme/take-home.git", reason.format("acme/take-home")),
@@ -226,8 +226,11 @@ def test_duplicate_and_invalid_emails(session_factory):
     report = import_csv(session_factory, corpus_file("duplicate_emails.csv"))
 
     assert report.inserted == 3
-    assert problems(report.duplicates) == [(3, "ADA@Example.com", "email is already in this job")]
+    assert problems(report.duplicates) == [
+        (3, "ADA@Example.com", "email is also on row 2 of this file")
+    ]
     assert problems(report.invalid) == [(6, "not-an-email", "not an email address")]
+    assert report.invalid[0].name  # the row's name comes with its problem
     # Candidates without an email never collide with each other.
     candidates = stored(session_factory)
     assert [(c.name, c.email, c.email_key) for c in candidates] == [

@@ -12,6 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 REPO_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# "owner/repo", as people write it in text (no host: an owner name has no dot).
+SHORTHAND_RE = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+/?$")
 SCP_RE = re.compile(r"^(?:ssh://)?git@([^:/]+)[:/](.*)$")
 # The form nearly every candidate writes, answered without urlsplit (a large upload's hot path);
 # the group is exactly the path urlsplit would return. Anything else takes the general path.
@@ -124,6 +126,8 @@ def _path_on_github(text: str) -> str:
     plain = PLAIN_URL_RE.fullmatch(text)
     if plain:
         return plain.group(1) or ""
+    if SHORTHAND_RE.match(text):
+        return "/" + text
     scp = SCP_RE.match(text)
     if scp:
         host, path = scp.group(1), scp.group(2)
@@ -143,5 +147,9 @@ def _path_on_github(text: str) -> str:
     if host.endswith(".github.io"):
         raise InvalidRepoUrl("a GitHub Pages site, not the repository behind it")
     if host != "github.com":
-        raise InvalidRepoUrl(f"not a GitHub URL (host '{host or text}')")
+        if "." not in host:  # no host at all: a phone number, a name, a sentence
+            raise InvalidRepoUrl(
+                "not a GitHub repository (expected https://github.com/owner/repo or owner/repo)"
+            )
+        raise InvalidRepoUrl(f"a link to {host}, not to GitHub")
     return path

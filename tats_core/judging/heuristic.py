@@ -206,7 +206,7 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, l
         return "looks_fine", score, reasons
     if blockers and score >= LOOKS_FINE_SCORE:
         score = LOOKS_FINE_SCORE - 1
-        reasons.append('Held back from "Looks fine": ' + "; ".join(blockers) + ".")
+        reasons.append("Not rated Looks fine because " + "; ".join(blockers) + ".")
     if score < LOW_EFFORT_SCORE:
         return "low_effort", score, reasons
     return "needs_review", score, reasons

@@ -90,33 +90,68 @@ def get_candidate(session: Session, candidate_id: int, *, for_update: bool = Fal
 def override_decision(
     session: Session, candidate_id: int, decision: str, *, actor: str, reason: str
 ) -> Candidate:
-    """A recruiter's decision replaces the analyzer's; who, why and when are recorded."""
+    """A recruiter's decision replaces the analyzer's; who, why and when are recorded.
+
+    Keeping the analyzer's decision is a review too (it counts towards the agreement with the
+    analyzer) and needs no reason; changing it does.
+    """
     if decision not in statuses.DECISIONS:
-        raise InputError(f"'{decision}' is not a decision ({', '.join(statuses.DECISIONS)})")
-    if not reason.strip():
-        raise InputError("say why you override the decision; the reason is kept in the history")
+        labels = ", ".join(statuses.LABELS[d] for d in statuses.DECISIONS)
+        raise InputError(f"'{decision}' is not a decision ({labels})")
     candidate = get_candidate(session, candidate_id, for_update=True)
     if candidate.status in statuses.ACTIVE:
-        raise InputError("this candidate is still being processed; override it once it is done")
+        raise InputError("this candidate is still being processed; decide once it is done")
+    evaluation = current_evaluation(session, candidate)
+    keeps = evaluation is not None and evaluation.status == decision
+    if not keeps and not reason.strip():
+        raise InputError("say why you change the decision; the reason is kept with it")
+    reason = reason.strip() or "kept the analyzer's decision"
     transition(
         session,
         candidate,
         decision,
         actor=actor or "recruiter",
-        reason=reason.strip(),
+        reason=reason,
         override=True,
     )
     return candidate
 
 
-def rerun(session: Session, candidate_ids: list[int], *, actor: str, reason: str = "re-run") -> int:
-    """Start a new attempt for each final candidate: back to ``pending``, not yet enqueued."""
+def rerun(
+    session: Session,
+    candidate_ids: list[int],
+    *,
+    actor: str,
+    reason: str = "re-run",
+    replace_reviews: bool = False,
+) -> int:
+    """Start a new attempt for each final candidate: back to ``pending``, not yet enqueued.
+
+    A candidate a recruiter has decided on keeps that decision unless ``replace_reviews`` says
+    the recruiter was asked and agreed: a re-run never silently replaces a human decision.
+    """
+    reviewed = {
+        event.candidate_id
+        for event in session.scalars(
+            select(StatusEvent)
+            .join(
+                Candidate,
+                and_(
+                    Candidate.id == StatusEvent.candidate_id,
+                    Candidate.attempt == StatusEvent.attempt,
+                ),
+            )
+            .where(StatusEvent.candidate_id.in_(candidate_ids), StatusEvent.override.is_(True))
+        )
+    }
     count = 0
     for candidate in session.scalars(
         select(Candidate).where(Candidate.id.in_(candidate_ids)).with_for_update()
     ):
         if candidate.status in statuses.ACTIVE:
             continue  # already queued or running: a second attempt would race the first
+        if candidate.id in reviewed and not replace_reviews:
+            continue
         candidate.attempt += 1
         candidate.rank_score = -1
         candidate.enqueued_at = candidate.message_id = candidate.enqueue_error = None

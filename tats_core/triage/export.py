@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tats_core import statuses
 from tats_core.store.models import Candidate
-from tats_core.triage.candidates import CandidateFilter, candidates_query
+from tats_core.triage.candidates import TABLE_ORDER, CandidateFilter, candidates_query
 from tats_core.triage.overlap import shared_with
+from tats_core.triage.reviews import Review, current_reviews, job_reviews
 
 COLUMNS = [
     "candidate_id",
@@ -32,6 +35,20 @@ COLUMNS = [
     "attempt",
     "flags",
     "shared_with",  # candidate_ids sharing substantial own code with this one, ";"-separated
+    # A recruiter's decision (``status`` then holds it) beside the analyzer's own:
+    "analyzer_decision",
+    "override_by",
+    "override_reason",
+    "override_at",
+]
+LABEL_COLUMNS = [
+    "candidate_id",
+    "name",
+    "analyzer_decision",
+    "human_decision",
+    "reason",
+    "reviewed_by",
+    "reviewed_at",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -49,10 +66,12 @@ def _join(items: Any) -> str:
 def evaluations_frame(
     session: Session, job_id: int, filters: CandidateFilter | None = None
 ) -> pd.DataFrame:
-    query = candidates_query(job_id, filters).order_by(Candidate.id)
+    """One row per candidate, in the triage table's order (best score first)."""
+    rows = list(session.execute(candidates_query(job_id, filters).order_by(*TABLE_ORDER)))
+    reviews = current_reviews(session, [row.candidate_id for row in rows])
     sharing = shared_with(session, job_id)
     records = []
-    for row in session.execute(query):
+    for row in rows:
         records.append(
             {
                 "candidate_id": row.candidate_id,
@@ -72,11 +91,56 @@ def evaluations_frame(
                 "shared_with": ";".join(
                     sorted(str(o.other) for o in sharing.get(row.candidate_id, []))
                 ),
+                **_review_columns(row.status, reviews.get(row.candidate_id)),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
     frame["score"] = frame["score"].astype("Int64")  # empty while unevaluated, not 0.0
     return frame
+
+
+def _review_columns(status: str, review: Review | None) -> dict[str, str]:
+    if review is None:  # the status is the analyzer's own decision (or a failure / in progress)
+        return {
+            "analyzer_decision": status if status in statuses.DECISIONS else "",
+            "override_by": "",
+            "override_reason": "",
+            "override_at": "",
+        }
+    return {
+        "analyzer_decision": review.analyzer_decision or "",
+        "override_by": review.actor,
+        "override_reason": review.reason,
+        "override_at": review.at.isoformat(),
+    }
+
+
+def labels_frame(session: Session, job_id: int) -> pd.DataFrame:
+    """The reviewed candidates of a job as labels: the analyzer's decision and the human's."""
+    reviews = job_reviews(session, job_id)
+    names = {
+        row.id: row.name
+        for row in session.execute(
+            select(Candidate.id, Candidate.name).where(Candidate.id.in_(list(reviews)))
+        )
+    }
+    records = [
+        {
+            "candidate_id": review.candidate_id,
+            "name": names.get(review.candidate_id, ""),
+            "analyzer_decision": review.analyzer_decision or "",
+            "human_decision": review.decision,
+            "reason": review.reason,
+            "reviewed_by": review.actor,
+            "reviewed_at": review.at.isoformat(),
+        }
+        for review in sorted(reviews.values(), key=lambda r: r.candidate_id)
+    ]
+    return pd.DataFrame.from_records(records, columns=LABEL_COLUMNS)
+
+
+def labels_csv(session: Session, job_id: int) -> bytes:
+    return to_csv_bytes(labels_frame(session, job_id))
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -14,6 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
 import psycopg
 from sqlalchemy import Connection, false, insert, literal, null, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from tats_core.errors import InputError
 from tats_core.github.url import InvalidRepoUrl, parse_repo_url
 from tats_core.store.models import Candidate, StatusEvent, utcnow
 from tats_core.triage.csv_reader import CsvLayout, ProgressCallback, inspect_layout, read_rows
+from tats_core.triage.export import to_csv_bytes
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INSERT_BATCH = 5_000
@@ -57,6 +59,7 @@ class RowProblem:
     row: int
     value: str
     reason: str
+    name: str = ""  # the candidate's name on that row, so a recruiter can tell who it was
 
     def to_dict(self) -> dict[str, Any]:
         return {"row": self.row, "value": self.value, "reason": self.reason}
@@ -103,7 +106,10 @@ def plan_ingest(
     layout = inspect_layout(source)
     mapping = mapping or layout.mapping
     plan = IngestPlan(layout=layout, mapping=mapping)
-    seen_repos, seen_emails = _existing_keys(session, job_id)
+    # key -> the file's row that brought it, or None when the job already had it
+    existing_repos, existing_emails = _existing_keys(session, job_id)
+    seen_repos: dict[str, int | None] = dict.fromkeys(existing_repos)
+    seen_emails: dict[str, int | None] = dict.fromkeys(existing_emails)
     for chunk in read_rows(source, layout, mapping, progress):
         # Plain lists: iterating the pandas columns row by row costs more than the checks.
         columns = (chunk[c].tolist() for c in ("row", "github_url", "name", "email"))
@@ -112,39 +118,41 @@ def plan_ingest(
             try:
                 repo = parse_repo_url(url)
             except InvalidRepoUrl as exc:
-                plan.invalid.append(RowProblem(row, url, str(exc)))
+                plan.invalid.append(RowProblem(row, url, str(exc), name))
                 continue
             if len(name) > MAX_NAME:
                 plan.invalid.append(
-                    RowProblem(row, name, f"name is longer than {MAX_NAME} characters")
+                    RowProblem(row, name, f"name is longer than {MAX_NAME} characters", name[:80])
                 )
                 continue
             if len(email) > MAX_EMAIL:
                 plan.invalid.append(
-                    RowProblem(row, email, f"email is longer than {MAX_EMAIL} characters")
+                    RowProblem(row, email, f"email is longer than {MAX_EMAIL} characters", name)
                 )
                 continue
             if repo.ref and len(repo.ref) > MAX_REF:
                 plan.invalid.append(
-                    RowProblem(row, url, f"branch name is longer than {MAX_REF} characters")
+                    RowProblem(row, url, f"branch name is longer than {MAX_REF} characters", name)
                 )
                 continue
             if email and not EMAIL_RE.match(email):
-                plan.invalid.append(RowProblem(row, email, "not an email address"))
+                plan.invalid.append(RowProblem(row, email, "not an email address", name))
                 continue
             email_key = email.lower() or None
             repo_key = repo.key
             if repo_key in seen_repos:
+                where = _first_seen(seen_repos[repo_key])
                 plan.duplicates.append(
-                    RowProblem(row, url, f"repository {repo.full_name} is already in this job")
+                    RowProblem(row, url, f"repository {repo.full_name} is {where}", name)
                 )
                 continue
             if email_key and email_key in seen_emails:
-                plan.duplicates.append(RowProblem(row, email, "email is already in this job"))
+                where = _first_seen(seen_emails[email_key])
+                plan.duplicates.append(RowProblem(row, email, f"email is {where}", name))
                 continue
-            seen_repos.add(repo_key)
+            seen_repos[repo_key] = row
             if email_key:
-                seen_emails.add(email_key)
+                seen_emails[email_key] = row
             plan.rows.append(
                 {
                     "job_id": job_id,
@@ -161,6 +169,10 @@ def plan_ingest(
     if plan.total_rows == 0:
         raise InputError("the file has a header but no candidate rows")
     return plan
+
+
+def _first_seen(row: int | None) -> str:
+    return "already in this job" if row is None else f"also on row {row} of this file"
 
 
 def _existing_keys(session: Session, job_id: int) -> tuple[set[str], set[str]]:
@@ -251,3 +263,16 @@ def _record_creation(session: Session, job_id: int, at: datetime, count: int) ->
         literal(at, type_=Candidate.created_at.type),
     ).where(Candidate.job_id == job_id, Candidate.created_at == at)
     session.execute(insert(StatusEvent).from_select(columns, new_candidates))
+
+
+def skipped_rows_csv(invalid: list[RowProblem], duplicates: list[RowProblem]) -> bytes:
+    """The rows an import left out and why, as a CSV the recruiter can fix and upload again."""
+    frame = pd.DataFrame.from_records(
+        [
+            {"row": p.row, "name": p.name, "value": p.value, "problem": kind, "reason": p.reason}
+            for kind, problems in (("invalid", invalid), ("duplicate", duplicates))
+            for p in problems
+        ],
+        columns=["row", "name", "value", "problem", "reason"],
+    ).sort_values("row", kind="stable")
+    return to_csv_bytes(frame)

@@ -1,0 +1,161 @@
+"""Screenshots of the triage page for the README, taken from a real ``tats dev --demo`` stack so
+they stay current: wide (1440 px) and narrow (800 px), in the light and the dark theme.
+
+    python tools/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+
+Starts the stack on free ports with a temporary SQLite database, waits for the demo job to be
+judged, records one recruiter decision (so the panel shows a human decision beside the
+analyzer's), opens that candidate by its link, and saves palette PNGs (small enough to commit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Width and a height that holds the whole page: Streamlit scrolls inside its own container, so a
+# "full page" screenshot would stop at the viewport.
+SIZES = {"wide": (1440, 2300), "800": (800, 3000)}
+SCHEMES = ("light", "dark")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait(ready, what: str, timeout: float = 240) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(1)
+
+
+def demo_judged(database: Path) -> bool:
+    try:
+        with sqlite3.connect(database) as db:
+            active = db.execute(
+                "SELECT count(*) FROM candidate WHERE status IN ('pending', 'processing')"
+            ).fetchone()[0]
+            total = db.execute("SELECT count(*) FROM candidate").fetchone()[0]
+    except sqlite3.OperationalError:
+        return False
+    return bool(total) and not active
+
+
+def record_a_decision(database_url: str) -> tuple[int, int]:
+    """A recruiter changes the best candidate's decision: the job id and that candidate's id."""
+    from sqlalchemy import select
+
+    from tats_core.store.db import make_engine, make_session_factory, transaction
+    from tats_core.store.models import Candidate
+    from tats_core.triage.candidates import TABLE_ORDER, override_decision
+
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            best = session.scalars(select(Candidate).order_by(*TABLE_ORDER).limit(1)).one()
+            override_decision(
+                session,
+                best.id,
+                "needs_review",
+                actor="Dana (recruiter)",
+                reason="Strong code, but the README skips how to run the tests; ask in the call.",
+            )
+            return best.job_id, best.id
+    finally:
+        engine.dispose()
+
+
+def shoot(url: str, out: Path, chromium: str) -> list[Path]:
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            for size, (width, height) in SIZES.items():
+                for scheme in SCHEMES:
+                    page = browser.new_page(
+                        viewport={"width": width, "height": height}, color_scheme=scheme
+                    )
+                    page.goto(url)
+                    for test_id in ("stDataFrame", "stVegaLiteChart", "stForm"):
+                        page.get_by_test_id(test_id).first.wait_for(timeout=90_000)
+                    page.get_by_test_id("stSkeleton").first.wait_for(
+                        state="detached", timeout=30_000
+                    )
+                    page.wait_for_timeout(3_000)  # charts and the grid finish drawing
+                    path = out / f"triage-{size}-{scheme}.png"
+                    page.screenshot(path=str(path))
+                    page.close()
+                    image = Image.open(path).convert("RGB")
+                    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(
+                        path, optimize=True
+                    )
+                    written.append(path)
+        finally:
+            browser.close()
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as work:
+        database = Path(work) / "tats.db"
+        database_url = f"sqlite:///{database}"
+        app_port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "QSTASH_URL": f"http://127.0.0.1:{free_port()}",
+            "TATS_WORKER_URL": f"http://127.0.0.1:{free_port()}",
+            "TATS_ANALYZER": "heuristic",
+            "PYTHONPATH": str(ROOT),
+        }
+        log = (Path(work) / "dev.log").open("wb")
+        stack = subprocess.Popen(
+            [sys.executable, "-m", "tats_core", "dev", "--demo", "--app-port", str(app_port)],
+            cwd=work,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait(lambda: demo_judged(database), "the demo job to be judged")
+            job_id, candidate_id = record_a_decision(database_url)
+            url = f"http://127.0.0.1:{app_port}/triage?job={job_id}&candidate={candidate_id}"
+            for path in shoot(url, args.out, args.chromium):
+                print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KiB")
+        finally:
+            stack.send_signal(signal.SIGINT)
+            try:
+                stack.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.pid, signal.SIGKILL)
+            log.close()
+
+
+if __name__ == "__main__":
+    main()
