@@ -23,6 +23,7 @@ from tats_core.triage.candidates import (
     override_decision,
     rerun,
 )
+from tats_core.triage.evidence import cited_excerpts
 from tats_core.triage.export import evaluations_csv, labels_csv
 from tats_core.triage.overlap import overlaps_of
 from tats_core.triage.reviews import current_reviews, job_reviews
@@ -254,6 +255,7 @@ def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:
         evaluation = current_evaluation(session, candidate)
         events = history(session, pinned)
         shared = overlaps_of(session, job_id, pinned)
+        excerpts = cited_excerpts(session, evaluation) if evaluation else []
         review = current_reviews(session, [pinned]).get(pinned)
     view.candidate_panel(
         candidate,
@@ -264,6 +266,7 @@ def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:
         on_rerun=rerun_candidates,
         notices=notices,
         shared=shared,
+        excerpts=excerpts,
     )
 
 

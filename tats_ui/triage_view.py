@@ -18,6 +18,7 @@ from tats_core.judging.overlap import SHARED_CODE_FLAG, Overlap
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.agreement import Agreement, matrix_rows
 from tats_core.triage.candidates import CandidateFilter
+from tats_core.triage.evidence import Excerpt
 from tats_core.triage.reviews import Review
 from tats_ui import shell as ui
 
@@ -214,6 +215,28 @@ def _evaluation(evaluation: Evaluation) -> None:
         )
 
 
+def cited_code(excerpts: list[Excerpt]) -> None:
+    """The lines of code the evaluation cites, as they were read when it was judged."""
+    if not excerpts:
+        return
+    st.markdown("#### Cited code")
+    for excerpt in excerpts:
+        where = f"{excerpt.path}:{excerpt.start}" + (
+            f"-{excerpt.end}" if excerpt.end != excerpt.start else ""
+        )
+        with st.expander(where, expanded=len(excerpts) <= 3):
+            st.caption(ui.md(excerpt.cited_by[:300]))
+            width = len(str(excerpt.lines[-1][0]))
+            st.code(
+                "\n".join(
+                    f"{'>' if excerpt.start <= n <= excerpt.end else ' '} {n:>{width}}  {text}"
+                    for n, text in excerpt.lines
+                ),
+                language=None,
+                wrap_lines=True,
+            )
+
+
 def decision_key(candidate: Candidate) -> str:
     """The decision widget's key: one per candidate and status, so each candidate shows its own
     current decision, and a saved decision shows itself rather than a stale choice."""
@@ -299,6 +322,9 @@ def _rerun_controls(
 def _history(events: list[StatusEvent]) -> None:
     _, zone = ui.viewer_zone()
     st.markdown("#### History")
+    if not events:
+        st.caption("No status changes recorded yet.")
+        return
     # A static table, so long reasons wrap; times in the viewer's zone, named in the header.
     st.table(
         pd.DataFrame(
@@ -362,6 +388,7 @@ def candidate_panel(
     on_rerun: RerunAction,
     notices: dict[str, Notice],
     shared: list[Overlap] | None = None,
+    excerpts: list[Excerpt] | None = None,
 ) -> None:
     """One candidate: status, the human and analyzer decisions, evaluation, signals, warnings,
     actions (with their messages beside them) and history."""
@@ -416,6 +443,7 @@ def candidate_panel(
     _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
     if evaluation and evaluation.status in statuses.DECISIONS:
         _evaluation(evaluation)
+        cited_code(excerpts or [])
     lines = ui.signal_lines(evaluation.signals if evaluation else {})
     if lines:
         st.markdown("#### Signals\n" + _bullets(lines))

@@ -453,3 +453,17 @@ def test_the_table_toolbar_cannot_export_and_the_theme_follows_the_system():
     assert config["client"]["disableDataExport"] is True
     assert "base" not in config["theme"]
     assert {"light", "dark"} <= set(config["theme"])
+
+
+def test_the_panel_shows_the_lines_of_code_the_evaluation_cites(make_app, session_factory):
+    from tests.test_evidence import evaluation_citing
+
+    with transaction(session_factory) as session:
+        evaluation = evaluation_citing(session, "src/app.py:10-12")
+        job_id, candidate_id = evaluation.candidate.job_id, evaluation.candidate_id
+    at = no_exceptions(make_app(job=job_id, candidate=candidate_id).run())
+    [code] = at.code
+    assert (
+        "> 10  line 10" in code.value and ">  9" not in code.value and "   9  line 9" in code.value
+    )
+    assert any(e.label == "src/app.py:10-12" for e in at.expander)
