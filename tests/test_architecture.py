@@ -22,6 +22,7 @@ EVERYTHING = {"tats_core"}
 ALLOWED: dict[str, set[str]] = {
     "tats_core.statuses": set(),
     "tats_core.errors": set(),
+    "tats_core.retry": set(),  # one Retry-After parser and backoff policy (issue #11)
     "tats_core.settings": {"tats_core.errors"},
     "tats_core.store": {"tats_core.statuses", "tats_core.errors", "tats_core.settings"},
     "tats_core.repo": {"tats_core.errors"},
@@ -30,8 +31,14 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.store",
         "tats_core.errors",
         "tats_core.settings",
+        "tats_core.retry",
     },
-    "tats_core.judging": {"tats_core.repo", "tats_core.errors", "tats_core.statuses"},
+    "tats_core.judging": {
+        "tats_core.repo",
+        "tats_core.errors",
+        "tats_core.statuses",
+        "tats_core.retry",
+    },
     "tats_core.triage": {
         "tats_core.store",
         "tats_core.github.url",  # candidates' URLs are normalised on the way in
@@ -162,7 +169,8 @@ def test_the_layering_check_catches_a_lazy_import_across_a_boundary(tmp_path):
     )
     assert core_violations(root) == [
         "tats_core.judging.sneaky -> tats_core.github.client.GitHubClient "
-        "(tats_core.judging may use ['tats_core.errors', 'tats_core.repo', 'tats_core.statuses'])"
+        "(tats_core.judging may use ['tats_core.errors', 'tats_core.repo', 'tats_core.retry', "
+        "'tats_core.statuses'])"
     ]
 
 

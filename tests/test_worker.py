@@ -135,6 +135,7 @@ def test_a_stale_claim_is_taken_over_by_the_next_delivery(worker, session_factor
         candidate = s.get(Candidate, cid)
         candidate.status = statuses.PROCESSING
         candidate.claimed_at = utcnow() - timedelta(minutes=10)
+        candidate.lease_expires_at = utcnow() - timedelta(seconds=1)  # nobody renewed it
     response = worker.deliver({"candidateId": cid})
     assert response.json()["outcome"] == "processed"
     with session_factory() as s:
@@ -142,6 +143,8 @@ def test_a_stale_claim_is_taken_over_by_the_next_delivery(worker, session_factor
 
 
 def test_a_fresh_claim_makes_a_duplicate_wait(worker, session_factory):
+    from datetime import timedelta
+
     from tats_core.store.models import utcnow
 
     [cid] = seed_candidates(session_factory, 1)
@@ -149,8 +152,10 @@ def test_a_fresh_claim_makes_a_duplicate_wait(worker, session_factory):
         candidate = s.get(Candidate, cid)
         candidate.status = statuses.PROCESSING
         candidate.claimed_at = utcnow()
+        candidate.lease_expires_at = utcnow() + timedelta(seconds=40)
     response = worker.deliver({"candidateId": cid})
     assert response.status_code == 503
-    assert int(response.headers["Retry-After"]) > 0
+    # Come back just after the lease would lapse: then a dead holder's candidate is taken over.
+    assert 40 <= int(response.headers["Retry-After"]) <= 42
     with session_factory() as s:
         assert s.get(Candidate, cid).status == statuses.PROCESSING

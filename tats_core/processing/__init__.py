@@ -3,4 +3,5 @@
 - ``intake``    the import use case (CLI, upload page, demo): store the rows, then publish them
 - ``queue``     publishing to QStash with the database as the outbox; ``reconcile``
 - ``pipeline``  one delivery: claim -> snapshot -> signals -> analyzer -> final status
+- ``lease``     claims are leases: the one rule for when a candidate may be taken over
 """
