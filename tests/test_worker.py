@@ -159,3 +159,23 @@ def test_a_fresh_claim_makes_a_duplicate_wait(worker, session_factory):
     assert 40 <= int(response.headers["Retry-After"]) <= 42
     with session_factory() as s:
         assert s.get(Candidate, cid).status == statuses.PROCESSING
+
+
+def test_a_stopping_worker_releases_its_leases_for_the_next_delivery(worker, session_factory):
+    """What the worker's shutdown does with the work still in flight (SIGTERM past the grace
+    period): the lease goes, so the next delivery takes the candidate at once, not in a minute."""
+    from datetime import timedelta
+
+    from tats_core.processing.pipeline import claim, release_leases
+    from tats_core.store.models import utcnow
+
+    [cid] = seed_candidates(session_factory, 1)
+    with session_factory.begin() as s:
+        work = claim(s, cid, message_id="msg_a", now=utcnow(), lease=timedelta(minutes=5))
+    assert worker.deliver({"candidateId": cid}).status_code == 503  # held: busy
+    assert release_leases(session_factory, [work], "worker stopped; lease released") == 1
+    response = worker.deliver({"candidateId": cid})
+    assert response.json()["outcome"] == "processed"
+    with session_factory() as s:
+        reasons = s.scalars(select(StatusEvent.reason).where(StatusEvent.candidate_id == cid))
+        assert "worker stopped; lease released" in reasons.all()
