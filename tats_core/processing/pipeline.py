@@ -378,24 +378,20 @@ def release_leases(session_factory: sessionmaker[Session], works: list[Work], wh
     released = 0
     for work in works:
         with transaction(session_factory) as session:
-            before = released
-            released += _update_candidate(
+            free = {"claimed_at": None, "lease_expires_at": None, "updated_at": utcnow()}
+            if not _update_candidate(session, work.candidate_id, _ours(work), free):
+                continue  # finished or taken over meanwhile
+            record_event(
                 session,
                 work.candidate_id,
-                _ours(work),
-                {"claimed_at": None, "lease_expires_at": None, "updated_at": utcnow()},
+                work.attempt,
+                statuses.PROCESSING,
+                statuses.PROCESSING,
+                actor="worker",
+                reason=why,
+                at=utcnow(),
             )
-            if released > before:
-                record_event(
-                    session,
-                    work.candidate_id,
-                    work.attempt,
-                    statuses.PROCESSING,
-                    statuses.PROCESSING,
-                    actor="worker",
-                    reason=why,
-                    at=utcnow(),
-                )
+            released += 1
     return released
 
 
