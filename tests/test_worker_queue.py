@@ -47,7 +47,7 @@ def wait_http(url: str, proc: subprocess.Popen) -> None:
         except httpx.HTTPError:
             return False
 
-    wait_until(up, 90, url)  # a loaded CI machine may take tens of seconds to import
+    wait_until(up, 180, url)  # a loaded shared machine took over 90 s to start a worker
 
 
 class Stack:
