@@ -39,5 +39,18 @@ def test_the_failure_callback_leaves_a_live_lease_alone_and_fails_a_lapsed_one(s
     live, lapsed = seed_candidates(session_factory, 2)
     hold(session_factory, {live: timedelta(seconds=30), lapsed: -timedelta(seconds=1)})
     with session_factory.begin() as s:
+        s.get(Candidate, lapsed).last_error = "GitHub server error (502)"
+        s.get(Candidate, lapsed).last_error_status = statuses.GITHUB_FAILED
+    with session_factory.begin() as s:
         assert fail_after_retries(s, live, source_message_id=None) is None
-        assert fail_after_retries(s, lapsed, source_message_id=None) == statuses.UNKNOWN_FAILED
+        assert fail_after_retries(s, lapsed, source_message_id=None) == statuses.GITHUB_FAILED
+
+
+def test_retries_lost_on_an_unreachable_worker_go_back_to_the_outbox(session_factory):
+    [cid] = seed_candidates(session_factory, 1)  # never reached a worker: no error of its own
+    with session_factory.begin() as s:
+        s.get(Candidate, cid).enqueue_count = 1
+        assert fail_after_retries(s, cid, source_message_id=None) is None
+    with session_factory() as s:
+        candidate = s.get(Candidate, cid)
+        assert (candidate.status, candidate.enqueued_at) == (statuses.PENDING, None)

@@ -52,6 +52,9 @@ log = logging.getLogger("tats.pipeline")
 # machinery cost more CPU than the statements themselves (profiled with py-spy).
 CANDIDATE, JOB, EVALUATION = (cast(Table, m.__table__) for m in (Candidate, Job, Evaluation))
 DATABASE_RETRY_AFTER_S = 30.0
+# Publishes of one attempt after which a candidate whose retries keep running out without an
+# error of its own (a worker that dies on it, every time) is failed instead of re-queued.
+MAX_PUBLISHES = 5
 
 
 class SnapshotSource(Protocol):
@@ -514,6 +517,19 @@ def fail_after_retries(
         return None  # superseded by a re-run or a reconcile publish
     if leases.is_live(candidate.lease_expires_at, now):
         return None  # a delivery is working on it right now
+    if candidate.last_error is None and candidate.enqueue_count < MAX_PUBLISHES:
+        # No delivery ever reported an error of this candidate's own: the retries ran out on
+        # an unreachable or dying worker. Back to the outbox for reconcile, not a failure.
+        transition(
+            session,
+            candidate,
+            statuses.PENDING,
+            actor="queue",
+            reason="the queue's retries ran out without reaching a worker; queued again",
+        )
+        candidate.enqueued_at = candidate.message_id = None
+        candidate.claimed_at = candidate.lease_expires_at = None
+        return None
     status = candidate.last_error_status or statuses.UNKNOWN_FAILED
     reason = candidate.last_error or detail or "the queue gave up after its retries"
     try:
