@@ -10,7 +10,8 @@ Sub-packages, one per seam (each ``__init__`` maps its own parts):
 - ``processing``  intake, the queue (outbox, reconcile) and the per-candidate pipeline
 
 At the top: ``cli`` (``tats``), ``deps`` (builds a process's dependencies once), ``errors`` (the
-one taxonomy), ``settings`` (the environment) and ``statuses`` (the contract's vocabulary).
+one taxonomy), ``retry`` (Retry-After and the backoff of GitHub and Cohere calls),
+``settings`` (the environment) and ``statuses`` (the contract's vocabulary).
 ``pages/``, ``streamlit_app.py`` and ``worker_service/`` are thin shells over this package;
 ``tats_dev`` (local queue, GitHub replay, demo) is never imported here but by the dev commands.
 """

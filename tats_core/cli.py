@@ -187,6 +187,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # On SIGTERM, let deliveries in flight finish for a while, then cancel them; the
+        # worker's shutdown releases their leases so the next delivery takes them at once.
+        timeout_graceful_shutdown=20,
     )
     return 0
 

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # publishes the rest later).
     publish_timeout_s: float = Field(5.0, gt=0, validation_alias="TATS_PUBLISH_TIMEOUT")
 
+    # A claim is a lease (issue #11): the working process renews it every third of this while
+    # it works; once it lapses (the worker died) the queue's next retry takes the candidate.
+    claim_lease_s: float = Field(60.0, gt=0, le=3600, validation_alias="TATS_CLAIM_LEASE")
+    # The queue's retry delay of a candidate message (``Upstash-Retry-Delay``, ms over
+    # ``retried``); empty leaves QStash's default backoff (which reaches 30 minutes).
+    queue_retry_delay: str = Field(
+        "min(180000, 10000 * pow(2, retried))", validation_alias="TATS_QUEUE_RETRY_DELAY"
+    )
+
     @model_validator(mode="after")
     def _refuse_dev_credentials_on_a_real_queue(self) -> Settings:
         if is_local_url(self.qstash_url):

@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "tats_core.statuses": set(),
     "tats_core.errors": set(),
     "tats_core.wording": set(),
+    "tats_core.retry": set(),  # one Retry-After parser and backoff policy (issue #11)
     "tats_core.settings": {"tats_core.errors"},
     "tats_core.store": {"tats_core.statuses", "tats_core.errors", "tats_core.settings"},
     "tats_core.repo": {"tats_core.errors"},
@@ -31,11 +32,13 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.store",
         "tats_core.errors",
         "tats_core.settings",
+        "tats_core.retry",
     },
     "tats_core.judging": {
         "tats_core.repo",
         "tats_core.errors",
         "tats_core.statuses",
+        "tats_core.retry",
         "tats_core.wording",
     },
     "tats_core.triage": {

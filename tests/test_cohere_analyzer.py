@@ -29,6 +29,7 @@ from tats_core.judging.cohere_analyzer import (
 )
 from tats_core.judging.signals import Signals
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
+from tats_core.retry import Backoff
 from tests.fakes.fake_cohere import FakeCohere, Reply
 from tests.servers import free_port, serve
 
@@ -79,7 +80,8 @@ def url(fake: FakeCohere) -> Iterator[str]:
 
 
 def analyze(url: str, snap: RepoSnapshot | None = None, signals: Signals = SIGNALS, **kw):
-    analyzer = CohereAnalyzer(KEY, base_url=url, **{"timeout": 5.0, **kw})
+    # One try by default: these tests look at how one answer is classified; retries below.
+    analyzer = CohereAnalyzer(KEY, base_url=url, **{"timeout": 5.0, "backoff": ONE_TRY, **kw})
     return asyncio.run(analyzer.analyze(snap or snapshot(), signals, JOB))
 
 
@@ -152,6 +154,43 @@ def test_rate_limiting_is_transient_and_keeps_retry_after(fake, url):
     assert raised.value.transient and raised.value.retry_after == 7.0
     assert len(fake.requests) == 1  # the SDK did not retry (and sleep) on its own
     assert time.monotonic() - started < 3
+
+
+class FakeSleep:
+    """Records the waits instead of sleeping (the clock is the one thing tests patch)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def test_a_rate_limit_and_a_server_error_are_retried_until_a_decision(fake, url):
+    fake.fail_next(429, retry_after="2").fail_next(500)
+    sleep = FakeSleep()
+    result = analyze(url, backoff=Backoff(tries=3, rand=lambda: 0.0), sleep=sleep)
+    assert result.analysis.decision in ("looks_fine", "needs_review", "low_effort")
+    assert len(fake.requests) == 3
+    assert sleep.waits == [2.0, 0.5]  # Retry-After as given, then half the second step
+
+
+def test_retries_are_bounded_and_then_the_error_reaches_the_queue(fake, url):
+    for _ in range(5):
+        fake.fail_next(503)
+    sleep = FakeSleep()
+    with pytest.raises(AnalyzerError) as raised:
+        analyze(url, backoff=Backoff(tries=3), sleep=sleep)
+    assert raised.value.transient
+    assert len(fake.requests) == 3 and len(sleep.waits) == 2
+
+
+def test_a_long_retry_after_is_left_to_the_queue(fake, url):
+    fake.fail_next(429, retry_after="600")
+    sleep = FakeSleep()
+    with pytest.raises(AnalyzerError) as raised:
+        analyze(url, backoff=Backoff(tries=3), sleep=sleep)
+    assert raised.value.retry_after == 600 and sleep.waits == []
 
 
 def test_retry_after_as_an_http_date_is_understood(fake, url):
@@ -289,6 +328,9 @@ def test_one_analyzer_serves_jobs_run_in_separate_event_loops(fake, url):
         fake.reply_json(answer())
         result = asyncio.run(analyzer.analyze(snapshot(), SIGNALS, JOB))
         assert result.analysis.decision == "looks_fine"
+
+
+ONE_TRY = Backoff(tries=1)
 
 
 # --- the code sample ------------------------------------------------------------------------

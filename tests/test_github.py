@@ -142,9 +142,20 @@ def test_secondary_rate_limit_waits_for_retry_after(url, replay):
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_transient(url, replay, status):
-    replay.fail_next(status, path_contains="/languages")
+    replay.fail_next(status, times=3, path_contains="/languages")  # every try the client makes
     error = fails(url, "acme/strong-api")
     assert error.transient and str(status) in str(error)
+
+
+def test_a_bad_gateway_and_a_secondary_rate_limit_are_retried_by_the_client(url, replay):
+    replay.fail_next(502, path_contains="/languages")
+    replay.fail_next(
+        403,
+        headers={"retry-after": "1"},
+        path_contains="/commits",
+    )
+    snapshot = snap(url, "acme/strong-api")
+    assert snapshot.commit_count == 18
 
 
 def test_an_answer_slower_than_the_timeout_is_transient(url, replay):

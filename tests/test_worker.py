@@ -135,6 +135,7 @@ def test_a_stale_claim_is_taken_over_by_the_next_delivery(worker, session_factor
         candidate = s.get(Candidate, cid)
         candidate.status = statuses.PROCESSING
         candidate.claimed_at = utcnow() - timedelta(minutes=10)
+        candidate.lease_expires_at = utcnow() - timedelta(seconds=1)  # nobody renewed it
     response = worker.deliver({"candidateId": cid})
     assert response.json()["outcome"] == "processed"
     with session_factory() as s:
@@ -142,6 +143,8 @@ def test_a_stale_claim_is_taken_over_by_the_next_delivery(worker, session_factor
 
 
 def test_a_fresh_claim_makes_a_duplicate_wait(worker, session_factory):
+    from datetime import timedelta
+
     from tats_core.store.models import utcnow
 
     [cid] = seed_candidates(session_factory, 1)
@@ -149,8 +152,30 @@ def test_a_fresh_claim_makes_a_duplicate_wait(worker, session_factory):
         candidate = s.get(Candidate, cid)
         candidate.status = statuses.PROCESSING
         candidate.claimed_at = utcnow()
+        candidate.lease_expires_at = utcnow() + timedelta(seconds=40)
     response = worker.deliver({"candidateId": cid})
     assert response.status_code == 503
-    assert int(response.headers["Retry-After"]) > 0
+    # Come back just after the lease would lapse: then a dead holder's candidate is taken over.
+    assert 40 <= int(response.headers["Retry-After"]) <= 42
     with session_factory() as s:
         assert s.get(Candidate, cid).status == statuses.PROCESSING
+
+
+def test_a_stopping_worker_releases_its_leases_for_the_next_delivery(worker, session_factory):
+    """What the worker's shutdown does with the work still in flight (SIGTERM past the grace
+    period): the lease goes, so the next delivery takes the candidate at once, not in a minute."""
+    from datetime import timedelta
+
+    from tats_core.processing.pipeline import claim, release_leases
+    from tats_core.store.models import utcnow
+
+    [cid] = seed_candidates(session_factory, 1)
+    with session_factory.begin() as s:
+        work = claim(s, cid, message_id="msg_a", now=utcnow(), lease=timedelta(minutes=5))
+    assert worker.deliver({"candidateId": cid}).status_code == 503  # held: busy
+    assert release_leases(session_factory, [work], "worker stopped; lease released") == 1
+    response = worker.deliver({"candidateId": cid})
+    assert response.json()["outcome"] == "processed"
+    with session_factory() as s:
+        reasons = s.scalars(select(StatusEvent.reason).where(StatusEvent.candidate_id == cid))
+        assert "worker stopped; lease released" in reasons.all()

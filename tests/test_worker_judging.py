@@ -15,6 +15,7 @@ from tats_core.github.client import GitHubClient
 from tats_core.judging.cohere_analyzer import CohereAnalyzer
 from tats_core.judging.heuristic import HeuristicAnalyzer
 from tats_core.processing.pipeline import Judges
+from tats_core.retry import Backoff
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.ingest import apply_ingest, plan_ingest
@@ -158,7 +159,8 @@ def test_a_busy_model_is_retried_and_the_retry_succeeds(
 ):
     cid = add_candidate(session_factory, "https://github.com/acme/strong-api")
     cohere.fail_next(429, retry_after="7")
-    analyzer = CohereAnalyzer("test-key", base_url=cohere.url, timeout=5)
+    # One try per delivery here (no retries inside the client), so the queue's retry shows.
+    analyzer = CohereAnalyzer("test-key", base_url=cohere.url, timeout=5, backoff=Backoff(tries=1))
     with worker_with(database_url, session_factory, github.url, analyzer) as worker:
         first = worker.deliver({"candidateId": cid})
         assert first.status_code == 503 and first.headers["Retry-After"] == "7"
@@ -172,7 +174,8 @@ def test_a_busy_model_is_retried_and_the_retry_succeeds(
             .where(StatusEvent.candidate_id == cid)
             .order_by(StatusEvent.id)
         ).all()
-    assert events == ["pending", "processing", c.status]
+    # The failed try is in the candidate's history, with its reason.
+    assert events == ["pending", "processing", "processing", c.status]
 
 
 class ExplodingAnalyzer:

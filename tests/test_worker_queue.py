@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -18,10 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tats_core import statuses
-from tats_core.processing.queue import CandidateQueue, enqueue_pending, reconcile
+from tats_core.processing.queue import CandidateQueue, OutboxItem, enqueue_pending, reconcile
 from tats_core.settings import load_settings
 from tats_core.store.db import transaction
-from tats_core.store.models import Candidate, Evaluation, utcnow
+from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.ingest import apply_ingest, plan_ingest
 from tats_core.triage.jobs import create_job
 from tats_dev.github_replay import create_app as create_replay
@@ -48,13 +47,22 @@ def wait_http(url: str, proc: subprocess.Popen) -> None:
         except httpx.HTTPError:
             return False
 
-    wait_until(up, 30, url)
+    wait_until(up, 180, url)  # a loaded shared machine took over 90 s to start a worker
 
 
 class Stack:
     """The queue server and the worker as child processes, the fake GitHub in this one."""
 
-    def __init__(self, tmp_path: Path, database_url: str, github_url: str, **settings):
+    def __init__(
+        self,
+        tmp_path: Path,
+        database_url: str,
+        github_url: str,
+        *,
+        lease_s: float = 60.0,
+        retry_delay: str = "500",
+        **settings,
+    ):
         self.tmp = tmp_path
         self.queue_port, self.worker_port = free_port(), free_port()
         self.env = {
@@ -64,11 +72,15 @@ class Stack:
             "TATS_WORKER_URL": f"http://127.0.0.1:{self.worker_port}",
             "GITHUB_API_URL": github_url,
             "TATS_ANALYZER": "heuristic",
+            "TATS_CLAIM_LEASE": str(lease_s),
+            "TATS_QUEUE_RETRY_DELAY": retry_delay,  # ms; the dev queue does not scale it
         }
         self.settings = load_settings(
             database_url=database_url,
             qstash_url=self.env["QSTASH_URL"],
             worker_url=self.env["TATS_WORKER_URL"],
+            claim_lease_s=lease_s,
+            queue_retry_delay=retry_delay,
             **settings,
         )
         self.procs: dict[str, subprocess.Popen] = {}
@@ -153,8 +165,20 @@ def final_count(session_factory) -> int:
 def test_worker_killed_mid_run_and_restarted_finishes_every_candidate_once(
     tmp_path, database_url, session_factory, github
 ):
+    """No operator and no reconcile: the dead worker's leases lapse (5 s here, a minute by
+    default) and the queue's own retries, told by "busy" answers when to come back, take its
+    candidates over."""
     seed(session_factory, [f"https://github.com/load/repo{i:03d}" for i in range(200)])
-    stack = Stack(tmp_path, database_url, github.url, flow_control_parallelism=16)
+    github.set_latency(0.02)  # long enough for deliveries to be in flight at the kill
+    stack = Stack(
+        tmp_path,
+        database_url,
+        github.url,
+        lease_s=5,
+        retry_delay="2000 * pow(2, retried)",  # 2, 4, 8, 16, 32 s: outlasts a restart
+        queue_retries=5,
+        flow_control_parallelism=16,
+    )
     try:
         stack.start("queue")
         stack.start("worker")
@@ -164,11 +188,11 @@ def test_worker_killed_mid_run_and_restarted_finishes_every_candidate_once(
         stack.kill("worker")  # mid-run: some candidates are claimed, deliveries in flight
         killed_at = final_count(session_factory)
         assert killed_at < 200, "the run finished before the kill; make the run longer"
+        with session_factory() as s:
+            held = s.scalar(select(func.count()).where(Candidate.status == statuses.PROCESSING))
+        assert held, "no candidate was in flight at the kill"
         stack.start("worker")
-        # Claims of the dead worker look fresh for 5 minutes; reconcile (clock moved past
-        # that) hands them back to the queue, as the periodic reconcile would.
-        reconcile(session_factory, queue, now=utcnow() + timedelta(minutes=6))
-        wait_until(lambda: final_count(session_factory) == 200, 180, "every candidate final")
+        wait_until(lambda: final_count(session_factory) == 200, 120, "every candidate final")
     finally:
         stack.stop()
     with session_factory() as s:
@@ -198,8 +222,45 @@ def test_retries_running_out_end_in_a_final_failure_status(
         by_repo = dict(s.execute(select(Candidate.repo_full_name, Candidate.status)).all())
     assert by_repo["load/repo000"] in statuses.DECISIONS
     assert by_repo["load/repo001"] == statuses.GITHUB_FAILED
-    # 1 + 2 retries reached GitHub's repo endpoint for the failing candidate.
-    assert github.requests_to("/repos/load/repo001") == 3
+    # 1 + 2 queue deliveries, each trying GitHub's repo endpoint 3 times itself.
+    assert github.requests_to("/repos/load/repo001") == 9
+    with session_factory() as s:
+        reasons = s.scalars(
+            select(StatusEvent.reason)
+            .join(Candidate, Candidate.id == StatusEvent.candidate_id)
+            .where(Candidate.repo_full_name == "load/repo001")
+        ).all()
+    # Each attempt's error is in the candidate's history, then the final failure.
+    assert sum("will retry" in r and "503" in r for r in reasons) == 3, reasons
+
+
+def test_a_slow_candidate_with_a_live_worker_is_never_taken_over(
+    tmp_path, database_url, session_factory, github
+):
+    """GitHub answers slower than a whole lease; the worker renews it, so a second delivery of
+    the same candidate waits ("busy") instead of judging it a second time."""
+    seed(session_factory, ["https://github.com/load/repo000"])
+    github.set_latency(1.0)
+    stack = Stack(tmp_path, database_url, github.url, lease_s=1.5, retry_delay="300")
+    try:
+        stack.start("queue")
+        stack.start("worker")
+        queue = CandidateQueue.from_settings(stack.settings)
+        assert enqueue_pending(session_factory, queue).enqueued == 1
+        wait_until(lambda: github.requests_to("/repos/load/repo000") > 0, 30, "the first delivery")
+        with session_factory() as s:
+            candidate = s.scalars(select(Candidate)).one()
+            item = OutboxItem(candidate.id, candidate.attempt, enqueue_count=99)
+        queue.publish([item])  # a second message for the same attempt, as a duplicate would be
+        wait_until(lambda: final_count(session_factory) == 1, 60, "the candidate final")
+        time.sleep(2)  # let the duplicate's retries arrive and be answered
+    finally:
+        stack.stop()
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Evaluation)) == 1
+        claims = s.scalars(select(StatusEvent.reason).where(StatusEvent.reason == "claimed"))
+        assert len(claims.all()) == 1
+    assert github.requests_to("/repos/load/repo000/languages") == 1  # one snapshot taken
 
 
 def test_publishing_while_the_queue_is_down_loses_nothing(

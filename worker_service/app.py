@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -28,8 +29,10 @@ from tats_core.deps import Deps, build_deps, build_judges
 from tats_core.processing.pipeline import (
     DeliveryOutcome,
     Judges,
+    Work,
     fail_after_retries,
     process_candidate,
+    release_leases,
 )
 from tats_core.processing.queue import reconcile
 from tats_core.processing.queue_admin import RECONCILE_PATH
@@ -72,12 +75,25 @@ def create_app(
             current_signing_key=settings.qstash_current_signing_key,
             next_signing_key=settings.qstash_next_signing_key,
         )
+        holding: dict[int, Work] = {}
+        app.state.holding = holding
         yield
+        # Graceful stop (SIGTERM): uvicorn has let requests finish for its grace period; hand
+        # back the leases of whatever is still in flight so the next delivery takes it at once.
+        if holding:
+            works: list[Work] = list(holding.values())
+            released = await anyio.to_thread.run_sync(
+                lambda: release_leases(
+                    app.state.deps.session_factory, works, "worker stopped; lease released"
+                )
+            )
+            log.info(json.dumps({"event": "shutdown", "released_leases": released}))
         for client in (app.state.judges.github, app.state.judges.analyzer):
             if hasattr(client, "aclose"):
                 await client.aclose()
 
     app = FastAPI(title="TATS worker", version="1", lifespan=lifespan)
+    lease = timedelta(seconds=settings.claim_lease_s)
 
     async def verified_body(request: Request, path: str) -> bytes | None:
         body = await request.body()
@@ -115,6 +131,8 @@ def create_app(
             request.app.state.judges,
             candidate_id,
             message_id=message_id,
+            lease=lease,
+            holding=request.app.state.holding,
         )
         _log_delivery(
             candidate_id, message_id, request.headers.get("upstash-retried"), outcome, started
@@ -222,19 +240,17 @@ def _parse_failure_callback(body: bytes) -> tuple[int, str | None, str] | None:
 
 
 def _respond(candidate_id: int, outcome: DeliveryOutcome) -> JSONResponse:
+    """The one place an outcome becomes HTTP: its status comes from its type."""
     content = {
         "candidateId": candidate_id,
         "outcome": outcome.outcome,
         "status": outcome.status,
         "detail": outcome.detail,
     }
-    if outcome.done:
-        return JSONResponse(content, status_code=200)
     headers = {}
-    if outcome.retry_after is not None:
+    if not outcome.done and outcome.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(outcome.retry_after)))
-    status_code = 503 if outcome.outcome in {"retry", "busy"} else 500
-    return JSONResponse(content, status_code=status_code, headers=headers)
+    return JSONResponse(content, status_code=outcome.http_status, headers=headers)
 
 
 def _log_delivery(

@@ -1,5 +1,11 @@
 """HTTP to the GitHub API for ``GitHubClient``: headers, ETags, request counting, and the
-translation of failed answers into the TATS error taxonomy.
+translation of failed answers into the TATS error taxonomy, and retries of transient answers.
+
+A 5xx, a timeout, a dropped connection or a secondary rate limit (403/429 with ``Retry-After``)
+is usually gone a few seconds later, so ``get`` tries again itself (``tats_core.retry.Backoff``:
+a few tries, honouring ``Retry-After``, a bounded total wait) before raising a transient
+``GitHubError`` for the queue to retry the candidate (issue #11). An exhausted hourly quota
+(reset far away) is not waited for here.
 
 Every answer becomes a ``Reply`` (our own type; no httpx object leaves this module and
 ``github.py``). Conditional requests: the cached ETag goes out as ``If-None-Match``; a ``304``
@@ -11,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +29,9 @@ import httpx
 
 from tats_core.errors import ConfigurationError, GitHubError
 from tats_core.github.cache import HttpCacheProtocol
+from tats_core.retry import Backoff, RetryableFault, parse_retry_after
+
+log = logging.getLogger("tats.github")
 
 JSON = "application/vnd.github+json"
 RAW = "application/vnd.github.raw+json"
@@ -81,6 +91,8 @@ class GitHubHttp:
         cache: HttpCacheProtocol | None,
         timeout: float,
         now: Callable[[], float] = time.time,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.base = base_url.rstrip("/")
         self.token = token
@@ -90,6 +102,8 @@ class GitHubHttp:
         self._cache = cache
         self._timeout = timeout
         self._now = now
+        self.backoff = backoff or Backoff()
+        self._sleep = sleep
         self.last_rate_limit: RateLimit | None = None  # from the latest answer's headers
 
     async def aclose(self) -> None:
@@ -149,19 +163,32 @@ class GitHubHttp:
         cached = await asyncio.to_thread(self._cache.get, url) if self._cache else None
         if cached:
             headers["If-None-Match"] = cached.etag
-        response = await self.send(tally, "GET", url, headers=headers)
-        link = response.headers.get("link")
-        if response.status_code == 304 and cached:
-            return Reply(200, cached.body, link or cached.headers.get("link"))
-        if response.status_code == 200:
-            etag = response.headers.get("etag")
-            if etag and self._cache:
-                kept = {"link": link} if link else {}
-                await asyncio.to_thread(self._cache.put, url, etag, response.text, kept)
-            return Reply(200, response.text, link)
-        if response.status_code in allow:
-            return Reply(response.status_code, response.text)
-        raise self.error(response, not_found)
+
+        async def attempt() -> Reply:
+            try:
+                response = await self.send(tally, "GET", url, headers=headers)
+            except GitHubError as exc:  # timeouts and dropped connections
+                raise RetryableFault(exc, exc.retry_after) from exc
+            link = response.headers.get("link")
+            if response.status_code == 304 and cached:
+                return Reply(200, cached.body, link or cached.headers.get("link"))
+            if response.status_code == 200:
+                etag = response.headers.get("etag")
+                if etag and self._cache:
+                    kept = {"link": link} if link else {}
+                    await asyncio.to_thread(self._cache.put, url, etag, response.text, kept)
+                return Reply(200, response.text, link)
+            if response.status_code in allow:
+                return Reply(response.status_code, response.text)
+            error = self.error(response, not_found)
+            if isinstance(error, GitHubError) and error.transient:
+                raise RetryableFault(error, error.retry_after)
+            raise error
+
+        def note(fault: RetryableFault, wait: float) -> None:
+            log.info("GitHub %s: %s; trying again in %.1f s", path, fault, wait)
+
+        return await self.backoff.run(attempt, sleep=self._sleep, on_retry=note)
 
     def _note_rate_limit(self, headers: httpx.Headers) -> None:
         with contextlib.suppress(KeyError, ValueError):
@@ -174,10 +201,8 @@ class GitHubHttp:
 
     def retry_after(self, headers: httpx.Headers) -> float | None:
         if value := headers.get("retry-after"):
-            try:
-                return max(float(value), 1.0)
-            except ValueError:
-                return DEFAULT_RETRY_S
+            seconds = parse_retry_after(value, now=self._now())
+            return DEFAULT_RETRY_S if seconds is None else max(seconds, 1.0)
         if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset"):
             try:
                 return max(float(headers["x-ratelimit-reset"]) - self._now(), 1.0)

@@ -10,7 +10,9 @@ Its JSON answer is validated (one repair try), then bounded by the signals and b
 
 Cohere failures become TATS errors here and nowhere else: 429, 5xx, timeouts and connection
 errors are transient ``AnalyzerError``; 400/422, an answer that stays invalid, and ``MAX_TOKENS``
-are permanent (``ai_failed``); 401/403/404/498 are ``ConfigurationError``.
+are permanent (``ai_failed``); 401/403/404/498 are ``ConfigurationError``. A transient one is
+tried again here a few times (``tats_core.retry.Backoff``, honouring ``Retry-After``) before
+it reaches the queue (issue #11).
 """
 
 from __future__ import annotations
@@ -18,11 +20,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 from cohere import AsyncClientV2
@@ -48,6 +49,9 @@ from tats_core.judging.untrusted import (
     strip_invisible,
 )
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.retry import Backoff, RetryableFault, retry_after_header
+
+log = logging.getLogger("tats.cohere")
 
 DEFAULT_MODEL = "command-a-03-2025"
 README_LIMIT = 12_000
@@ -214,22 +218,6 @@ def _code_blocks(snapshot: RepoSnapshot, redact: Callable[[str], str]) -> list[t
     return blocks
 
 
-def _retry_after(headers: dict[str, str] | None) -> float | None:
-    """Seconds from a ``retry-after`` header (delta-seconds or an HTTP date), if there is one."""
-    value = {k.lower(): v for k, v in (headers or {}).items()}.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - datetime.now(moment.tzinfo)).total_seconds())
-
-
 def translate_api_error(exc: ApiError, secret: str) -> TatsError:
     """One Cohere HTTP error as a TATS error (the key is never part of the message)."""
     status = exc.status_code
@@ -242,7 +230,7 @@ def translate_api_error(exc: ApiError, secret: str) -> TatsError:
         )
     if status is None or status >= 500 or status in (408, 409, 429, 499) or 200 <= status < 300:
         # A 2xx here is a reply whose envelope could not be read: a glitch worth a retry.
-        return AnalyzerError(message, transient=True, retry_after=_retry_after(exc.headers))
+        return AnalyzerError(message, transient=True, retry_after=retry_after_header(exc.headers))
     return AnalyzerError(message, transient=False)
 
 
@@ -259,6 +247,8 @@ class CohereAnalyzer:
         model: str = DEFAULT_MODEL,
         timeout: float = 60.0,
         max_tokens: int = 1500,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not api_key:
             raise ConfigurationError("the Cohere analyzer needs COHERE_API_KEY (or CO_API_KEY)")
@@ -267,6 +257,8 @@ class CohereAnalyzer:
         self.model = model
         self._timeout = timeout
         self._max_tokens = max_tokens
+        self._backoff = backoff or Backoff()
+        self._sleep = sleep
         self._client: AsyncClientV2 | None = None
         self._http: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -344,6 +336,22 @@ class CohereAnalyzer:
         )
 
     async def _chat(self, messages: list[dict[str, str]]) -> str:
+        """One chat request, tried again on transient faults before they reach the queue."""
+
+        async def attempt() -> str:
+            try:
+                return await self._chat_once(messages)
+            except AnalyzerError as exc:
+                if not exc.transient:
+                    raise
+                raise RetryableFault(exc, exc.retry_after) from exc
+
+        def note(fault: RetryableFault, wait: float) -> None:
+            log.info("Cohere: %s; trying again in %.1f s", fault, wait)
+
+        return await self._backoff.run(attempt, sleep=self._sleep, on_retry=note)
+
+    async def _chat_once(self, messages: list[dict[str, str]]) -> str:
         client = self._client_for_this_loop()
         try:
             async with asyncio.timeout(self._timeout):

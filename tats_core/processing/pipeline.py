@@ -3,26 +3,31 @@ final status.
 
 Delivery is at least once, so every step is written to be repeated safely:
 
-- **claim** is one conditional UPDATE (``pending``, or ``processing`` whose claim is free or
-  stale, becomes ``processing`` with a fresh ``claimed_at``); whoever's UPDATE matched owns the
-  candidate, on SQLite and PostgreSQL alike;
+- **claim** is one conditional UPDATE (``pending``, or ``processing`` without a live lease,
+  becomes ``processing`` with a fresh ``claimed_at`` and a lease); whoever's UPDATE matched owns
+  the candidate, on SQLite and PostgreSQL alike. The lease is renewed while judging runs
+  (``tats_core.processing.lease`` holds the one rule for when it has lapsed);
 - **finish** writes the evaluation, the final status and the status event in one transaction,
   fenced by the claim (``claimed_at`` must still be ours) and by the unique
   (candidate_id, attempt) of ``evaluation``: a duplicate or superseded delivery writes nothing.
 
-Errors are classified once, here, into a ``DeliveryOutcome`` the worker maps onto HTTP.
+Errors are classified once, here, into a ``DeliveryOutcome`` whose ``Outcome`` carries its HTTP
+status; the worker maps nothing by value.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol, cast, runtime_checkable
 
 import anyio
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import Table, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +42,7 @@ from tats_core.judging.analysis import (
 )
 from tats_core.judging.overlap import FileRef, cap_for_shared_code, own_files
 from tats_core.judging.signals import Signals, compute_signals
+from tats_core.processing import lease as leases
 from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.store.db import transaction
@@ -46,11 +52,13 @@ from tats_core.triage.candidates import record_event, transition
 
 log = logging.getLogger("tats.pipeline")
 
-STALE_CLAIM = timedelta(minutes=5)
 # The hot path speaks Core to the tables: the ORM's unit of work and its bulk-statement
 # machinery cost more CPU than the statements themselves (profiled with py-spy).
 CANDIDATE, JOB, EVALUATION = (cast(Table, m.__table__) for m in (Candidate, Job, Evaluation))
-BUSY_RETRY_AFTER_S = 10.0
+DATABASE_RETRY_AFTER_S = 30.0
+# Publishes of one attempt after which a candidate whose retries keep running out without an
+# error of its own (a worker that dies on it, every time) is failed instead of re-queued.
+MAX_PUBLISHES = 5
 
 
 class SnapshotSource(Protocol):
@@ -87,27 +95,62 @@ class Work:
     job_id: int | None = None
 
 
+class Outcome(StrEnum):
+    """What one delivery came to, and the HTTP status that tells the queue (datasette-style:
+    the status lives on the type, and the worker maps it in one place)."""
+
+    PROCESSED = "processed"  # decided and recorded
+    FAILED = "failed"  # failed permanently, recorded
+    ALREADY_FINAL = "already_final"  # a duplicate delivery
+    SUPERSEDED = "superseded"  # someone else's write won (re-run, takeover)
+    UNKNOWN_CANDIDATE = "unknown_candidate"
+    BUSY = "busy"  # another delivery holds a live lease: come back after it lapses
+    RETRY = "retry"  # a transient failure: the queue should try again
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self in (Outcome.BUSY, Outcome.RETRY) else 200
+
+    @property
+    def done(self) -> bool:
+        """Acknowledged (2xx): the queue must not deliver this message again."""
+        return self.http_status < 300
+
+
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    """``done`` outcomes are acknowledged (2xx); the others ask QStash to retry (5xx)."""
-
-    outcome: (
-        str  # processed | failed | already_final | superseded | unknown_candidate | busy | retry
-    )
-    done: bool
+    outcome: Outcome
     status: str | None = None
     attempt: int | None = None
     retry_after: float | None = None
     detail: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.outcome.done
+
+    @property
+    def http_status(self) -> int:
+        return self.outcome.http_status
 
 
 # --- claim -------------------------------------------------------------------------------
 
 
 def claim(
-    session: Session, candidate_id: int, *, message_id: str | None, now: datetime
+    session: Session,
+    candidate_id: int,
+    *,
+    message_id: str | None,
+    now: datetime,
+    lease: timedelta = leases.DEFAULT_LEASE,
 ) -> Work | DeliveryOutcome:
-    claimed = {"claimed_at": now, "updated_at": now, "status": statuses.PROCESSING}
+    claimed = {
+        "claimed_at": now,
+        "lease_expires_at": leases.expiry(now, lease),
+        "updated_at": now,
+        "status": statuses.PROCESSING,
+    }
     if message_id:
         claimed["message_id"] = message_id
     # Two conditional UPDATEs rather than one, so the status event knows where it came from.
@@ -115,12 +158,8 @@ def claim(
     if _update_candidate(session, candidate_id, CANDIDATE.c.status == statuses.PENDING, claimed):
         from_status = statuses.PENDING
     else:
-        free_or_stale = or_(
-            CANDIDATE.c.claimed_at.is_(None), CANDIDATE.c.claimed_at < now - STALE_CLAIM
-        )
-        retaken = and_(CANDIDATE.c.status == statuses.PROCESSING, free_or_stale)
-        if not _update_candidate(session, candidate_id, retaken, claimed):
-            return _not_claimed(session, candidate_id)
+        if not _update_candidate(session, candidate_id, leases.lapsed(now), claimed):
+            return _not_claimed(session, candidate_id, now)
     row = session.execute(
         select(
             CANDIDATE.c.attempt,
@@ -168,20 +207,23 @@ def _update_candidate(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _not_claimed(session: Session, candidate_id: int) -> DeliveryOutcome:
+def _not_claimed(session: Session, candidate_id: int, now: datetime) -> DeliveryOutcome:
     row = session.execute(
-        select(CANDIDATE.c.status, CANDIDATE.c.attempt).where(CANDIDATE.c.id == candidate_id)
+        select(CANDIDATE.c.status, CANDIDATE.c.attempt, CANDIDATE.c.lease_expires_at).where(
+            CANDIDATE.c.id == candidate_id
+        )
     ).first()
     if row is None:
-        return DeliveryOutcome("unknown_candidate", True, detail="no such candidate")
+        return DeliveryOutcome(Outcome.UNKNOWN_CANDIDATE, detail="no such candidate")
     if row.status in statuses.FINAL:
-        return DeliveryOutcome("already_final", True, row.status, row.attempt)
+        return DeliveryOutcome(Outcome.ALREADY_FINAL, row.status, row.attempt)
+    # The Retry-After lands just after the holder's lease lapses: if its worker died, that
+    # retry takes the candidate over; if it is alive, it will have renewed the lease.
     return DeliveryOutcome(
-        "busy",
-        False,
+        Outcome.BUSY,
         row.status,
         row.attempt,
-        retry_after=BUSY_RETRY_AFTER_S,
+        retry_after=leases.seconds_until_lapse(row.lease_expires_at, now),
         detail="another delivery is processing this candidate",
     )
 
@@ -263,6 +305,7 @@ def _finish(
     final = {
         "status": status,
         "claimed_at": None,
+        "lease_expires_at": None,
         "last_error": None,
         "last_error_status": None,
         "updated_at": now,
@@ -357,11 +400,69 @@ def release_claim(session: Session, work: Work, error: str, failure_status: str)
     """Give the candidate back for the retry QStash will make, remembering why it failed."""
     released = {
         "claimed_at": None,
+        "lease_expires_at": None,
         "last_error": error,
         "last_error_status": failure_status,
         "updated_at": utcnow(),
     }
-    _update_candidate(session, work.candidate_id, _ours(work), released)
+    if _update_candidate(session, work.candidate_id, _ours(work), released):
+        # Each attempt's error shows in the candidate's history, not only the last one.
+        record_event(
+            session,
+            work.candidate_id,
+            work.attempt,
+            statuses.PROCESSING,
+            statuses.PROCESSING,
+            actor="worker",
+            reason=f"will retry: {error}"[:500],
+            at=utcnow(),
+        )
+
+
+def renew_lease(session: Session, work: Work, now: datetime, lease: timedelta) -> bool:
+    """Extend our lease; False when the claim is no longer ours (then stop renewing)."""
+    values = {"lease_expires_at": leases.expiry(now, lease)}
+    return _update_candidate(session, work.candidate_id, _ours(work), values)
+
+
+async def _keep_lease(
+    session_factory: sessionmaker[Session], work: Work, lease: timedelta, now: Any
+) -> None:
+    """Renew the lease every third of its length until cancelled (judging is over) or lost."""
+    while True:
+        await asyncio.sleep(leases.renew_every(lease))
+
+        def _renew() -> bool:
+            with transaction(session_factory) as session:
+                return renew_lease(session, work, now(), lease)
+
+        try:
+            if not await anyio.to_thread.run_sync(_renew):
+                return
+        except SQLAlchemyError:
+            log.warning("could not renew the lease on candidate %s", work.candidate_id)
+
+
+def release_leases(session_factory: sessionmaker[Session], works: list[Work], why: str) -> int:
+    """A stopping worker hands back what it holds, so the next delivery takes it at once."""
+    released = 0
+    for work in works:
+        with transaction(session_factory) as session:
+            free = {"claimed_at": None, "lease_expires_at": None, "updated_at": utcnow()}
+            if not _update_candidate(session, work.candidate_id, _ours(work), free):
+                continue  # finished or taken over meanwhile
+            record_event(
+                session,
+                work.candidate_id,
+                work.attempt,
+                statuses.PROCESSING,
+                statuses.PROCESSING,
+                actor="worker",
+                reason=why,
+                at=utcnow(),
+            )
+            released += 1
+    return released
 
 
 # --- one delivery, start to end ----------------------------------------------------------
@@ -374,19 +475,50 @@ async def process_candidate(
     *,
     message_id: str | None = None,
     now: Any = utcnow,
+    lease: timedelta = leases.DEFAULT_LEASE,
+    holding: dict[int, Work] | None = None,
 ) -> DeliveryOutcome:
+    """One delivery. ``holding`` (the worker's registry of in-flight work) lets a stopping
+    worker release the leases it holds."""
+
     def _claim() -> Work | DeliveryOutcome:
         with transaction(session_factory) as session:
-            return claim(session, candidate_id, message_id=message_id, now=now())
+            return claim(session, candidate_id, message_id=message_id, now=now(), lease=lease)
 
     try:
         claimed = await anyio.to_thread.run_sync(_claim)
     except SQLAlchemyError:
         log.exception("database error while claiming candidate %s", candidate_id)
-        return DeliveryOutcome("retry", False, retry_after=30, detail="the database is unavailable")
+        return DeliveryOutcome(
+            Outcome.RETRY,
+            retry_after=DATABASE_RETRY_AFTER_S,
+            detail="the database is unavailable",
+        )
     if isinstance(claimed, DeliveryOutcome):
         return claimed
     work = claimed
+    if holding is not None:
+        holding[id(work)] = work
+    renewal = asyncio.create_task(_keep_lease(session_factory, work, lease, now))
+    try:
+        outcome = await _judge_and_record(session_factory, judges, work, message_id)
+    finally:
+        renewal.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewal
+    # Cancelled (a stopping worker) leaves the work in ``holding``, for its lease to be released.
+    if holding is not None:
+        holding.pop(id(work), None)
+    return outcome
+
+
+async def _judge_and_record(
+    session_factory: sessionmaker[Session],
+    judges: Judges,
+    work: Work,
+    message_id: str | None,
+) -> DeliveryOutcome:
+    candidate_id = work.candidate_id
 
     def _in_tx(fn: Any, *args: Any) -> Any:
         def run() -> Any:
@@ -404,12 +536,11 @@ async def process_candidate(
         if exc.transient:
             await _in_tx(release_claim, exc.message, exc.failure_status)
             return DeliveryOutcome(
-                "retry", False, statuses.PROCESSING, work.attempt, exc.retry_after, exc.message
+                Outcome.RETRY, statuses.PROCESSING, work.attempt, exc.retry_after, exc.message
             )
         written = await _in_tx(record_failure, exc.failure_status, exc.message, message_id)
         return DeliveryOutcome(
-            "failed" if written else "superseded",
-            True,
+            Outcome.FAILED if written else Outcome.SUPERSEDED,
             exc.failure_status,
             work.attempt,
             detail=exc.message,
@@ -417,16 +548,17 @@ async def process_candidate(
     except ConfigurationError as exc:
         log.error("configuration error while processing candidate %s: %s", candidate_id, exc)
         await _in_tx(release_claim, str(exc), statuses.UNKNOWN_FAILED)
-        return DeliveryOutcome("retry", False, statuses.PROCESSING, work.attempt, detail=str(exc))
+        return DeliveryOutcome(Outcome.RETRY, statuses.PROCESSING, work.attempt, detail=str(exc))
     except Exception as exc:
         log.exception("unexpected error while processing candidate %s", candidate_id)
         detail = f"unexpected error: {type(exc).__name__}"
         await _in_tx(release_claim, detail, statuses.UNKNOWN_FAILED)
-        return DeliveryOutcome("retry", False, statuses.PROCESSING, work.attempt, detail=detail)
+        return DeliveryOutcome(Outcome.RETRY, statuses.PROCESSING, work.attempt, detail=detail)
 
     written = await _in_tx(record_decision, judgement, message_id)
     decision = judgement.result.analysis.decision
-    return DeliveryOutcome("processed" if written else "superseded", True, decision, work.attempt)
+    outcome = Outcome.PROCESSED if written else Outcome.SUPERSEDED
+    return DeliveryOutcome(outcome, decision, work.attempt)
 
 
 # --- retries ran out ---------------------------------------------------------------------
@@ -450,8 +582,21 @@ def fail_after_retries(
         return None
     if source_message_id and candidate.message_id and candidate.message_id != source_message_id:
         return None  # superseded by a re-run or a reconcile publish
-    if candidate.claimed_at is not None and candidate.claimed_at > now - STALE_CLAIM:
+    if leases.is_live(candidate.lease_expires_at, now):
         return None  # a delivery is working on it right now
+    if candidate.last_error is None and candidate.enqueue_count < MAX_PUBLISHES:
+        # No delivery ever reported an error of this candidate's own: the retries ran out on
+        # an unreachable or dying worker. Back to the outbox for reconcile, not a failure.
+        transition(
+            session,
+            candidate,
+            statuses.PENDING,
+            actor="queue",
+            reason="the queue's retries ran out without reaching a worker; queued again",
+        )
+        candidate.enqueued_at = candidate.message_id = None
+        candidate.claimed_at = candidate.lease_expires_at = None
+        return None
     status = candidate.last_error_status or statuses.UNKNOWN_FAILED
     reason = candidate.last_error or detail or "the queue gave up after its retries"
     try:
@@ -469,5 +614,5 @@ def fail_after_retries(
     except IntegrityError:
         return None
     transition(session, candidate, status, actor="queue", reason=f"retries exhausted: {reason}")
-    candidate.claimed_at = None
+    candidate.claimed_at = candidate.lease_expires_at = None
     return status

@@ -10,10 +10,11 @@ idempotent for whatever still slips through.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 from qstash import QStash
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
 from tats_core.errors import QueueError
+from tats_core.processing import lease as leases
 from tats_core.settings import Settings
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, utcnow
@@ -32,7 +34,6 @@ from tats_core.triage.candidates import transition
 log = logging.getLogger("tats.queue")
 
 BATCH_SIZE = 100  # QStash's batch limit
-STALE_CLAIM = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class CandidateQueue:
         retries: int = 3,
         flow_control_key: str = "tats-candidates",
         parallelism: int = 8,
+        retry_delay: str | None = None,
     ):
         self._client = client
         self.process_url = process_url
@@ -65,6 +67,9 @@ class CandidateQueue:
         self.retries = retries
         self.flow_control_key = flow_control_key
         self.parallelism = parallelism
+        # Seconds to a few minutes between the queue's retries of one candidate, not QStash's
+        # default (12 s, 2.5 min, then 30 min): the work is short and a person is waiting.
+        self.retry_delay = retry_delay or None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CandidateQueue:
@@ -83,14 +88,18 @@ class CandidateQueue:
             retries=settings.queue_retries,
             flow_control_key=settings.flow_control_key,
             parallelism=settings.flow_control_parallelism,
+            retry_delay=settings.queue_retry_delay,
         )
 
     def publish(self, items: list[OutboxItem]) -> list[str]:
         """Publish one batch (at most 100); return message ids in order, or raise QueueError."""
+        # ``batch`` with JSON bodies rather than ``batch_json``: the SDK's ``batch_json`` drops
+        # ``retry_delay`` (qstash 3.4.0), and the queue's default backoff reaches 30 minutes.
         messages = [
             {
                 "url": self.process_url,
-                "body": {"candidateId": item.candidate_id},
+                "body": json.dumps({"candidateId": item.candidate_id}),
+                "content_type": "application/json",
                 "retries": self.retries,
                 "deduplication_id": item.deduplication_id,
                 "failure_callback": self.failure_callback_url,
@@ -99,8 +108,11 @@ class CandidateQueue:
             }
             for item in items
         ]
+        if self.retry_delay:
+            for message in messages:
+                message["retry_delay"] = self.retry_delay
         try:
-            responses = self._client.message.batch_json(messages)  # type: ignore[arg-type]
+            responses = self._client.message.batch(messages)  # type: ignore[arg-type]
         except (QStashError, httpx.HTTPError, OSError, ValueError) as exc:
             raise QueueError(_describe(exc), transient=True) from exc
         return [r.message_id for r in responses]  # type: ignore[union-attr]
@@ -197,16 +209,12 @@ def _record_enqueue_error(session: Session, batch: list[OutboxItem], message: st
     )
 
 
-def requeue_stale_claims(
-    session: Session, *, now: datetime | None = None, stale_after: timedelta = STALE_CLAIM
-) -> int:
-    """Candidates stuck in ``processing`` (a worker died mid-job) go back to ``pending`` to be
-    published again."""
-    cutoff = (now or utcnow()) - stale_after
+def requeue_stale_claims(session: Session, *, now: datetime | None = None) -> int:
+    """Candidates left ``processing`` without a live lease (a worker died mid-job, or a claim
+    was released after a transient error and its retries were lost) go back to ``pending`` to
+    be published again. A live lease is never touched: its worker is still at it."""
     stale = session.scalars(
-        select(Candidate)
-        .where(Candidate.status == statuses.PROCESSING, Candidate.claimed_at < cutoff)
-        .with_for_update(skip_locked=True)
+        select(Candidate).where(leases.lapsed(now or utcnow())).with_for_update(skip_locked=True)
     ).all()
     for candidate in stale:
         transition(
@@ -214,9 +222,10 @@ def requeue_stale_claims(
             candidate,
             statuses.PENDING,
             actor="reconcile",
-            reason="the worker's claim went stale (no result after 5 minutes); queued again",
+            reason="processing without a live lease (its worker is gone); queued again",
         )
         candidate.enqueued_at = candidate.message_id = candidate.claimed_at = None
+        candidate.lease_expires_at = None
     return len(stale)
 
 

@@ -114,6 +114,9 @@ class Candidate(Base):
     enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
     enqueue_error: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The claim is a lease that the working process renews; past this moment it has lapsed and
+    # the candidate may be taken over (``tats_core.processing.lease``).
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_status: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,42 +10,14 @@ import ast
 import contextlib
 import math
 import operator
-import re
-import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
+
+from tats_core.retry import parse_duration, parse_retry_after
+
+__all__ = ["default_backoff", "next_retry_delay", "parse_duration", "parse_retry_after"]
 
 ONE_DAY = 86_400.0
 MAX_EXPRESSION_LENGTH = 500
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": ONE_DAY}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``"10s"``, ``"6m5s"``, ``"500ms"``, ``"3d5h12m"`` or a bare ``"12"`` (seconds)."""
-    text = text.strip()
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 10s, 6m5s, 2h, 1d)")
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-
-
-def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (seconds, RFC 1123 date or ``6m5s``)."""
-    value = value.strip()
-    try:
-        return min(ONE_DAY, max(0.0, parse_duration(value)))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = time.time() if now is None else now
-    return min(ONE_DAY, max(0.0, when.timestamp() - now))
 
 
 def default_backoff(retry_number: int) -> float:
