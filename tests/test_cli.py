@@ -111,7 +111,9 @@ def test_import_with_the_queue_down_stores_candidates_and_reports(tats, session_
     assert len(warnings) == 1
     assert "not reachable" in warnings[0] and "reconcile" in warnings[0]
     assert "Traceback" not in result.stderr.decode()
-    assert elapsed < 20  # a person is waiting: seconds, not the SDK's minutes of retries
+    # A hang check, not a benchmark: the SDK's own retries would take minutes (generous for a
+    # loaded machine).
+    assert elapsed < 45
 
     with session_factory() as session:
         job = find_job_by_title(session, "Backend")

@@ -148,12 +148,10 @@ def test_an_answer_cut_off_at_max_tokens_is_permanent_without_repair(fake, url):
 
 def test_rate_limiting_is_transient_and_keeps_retry_after(fake, url):
     fake.fail_next(429, retry_after="7")
-    started = time.monotonic()
     with pytest.raises(AnalyzerError) as raised:
         analyze(url)
     assert raised.value.transient and raised.value.retry_after == 7.0
     assert len(fake.requests) == 1  # the SDK did not retry (and sleep) on its own
-    assert time.monotonic() - started < 3
 
 
 class FakeSleep:
