@@ -20,6 +20,7 @@ from tats_core.judging.analysis import (
     UNVERIFIED_EVIDENCE_FLAG,
     AnalysisResult,
     JobBrief,
+    apply_bounds,
 )
 from tats_core.judging.cohere_analyzer import (
     PROMPT_HASH,
@@ -82,7 +83,8 @@ def url(fake: FakeCohere) -> Iterator[str]:
 def analyze(url: str, snap: RepoSnapshot | None = None, signals: Signals = SIGNALS, **kw):
     # One try by default: these tests look at how one answer is classified; retries below.
     analyzer = CohereAnalyzer(KEY, base_url=url, **{"timeout": 5.0, "backoff": ONE_TRY, **kw})
-    return asyncio.run(analyzer.analyze(snap or snapshot(), signals, JOB))
+    result = asyncio.run(analyzer.analyze(snap or snapshot(), signals, JOB))
+    return apply_bounds(result, signals)  # as the pipeline does, for every analyzer
 
 
 def user_message(fake: FakeCohere, index: int = 0) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
@@ -107,6 +107,9 @@ class AnalysisResult:
     prompt_hash: str | None = None
     raw_answer: str | None = None
     flags: list[str] = field(default_factory=list)
+    # Text aimed at the judge that the analyzer found beyond the signals' own (in the manifests
+    # or commit messages it read): ``apply_bounds`` treats it like the signals' phrases.
+    injection_phrases: list[str] = field(default_factory=list)
 
 
 class Analyzer(Protocol):
@@ -197,6 +200,16 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
         update={"decision": decision, "score": score, "concerns": concerns}
     )
     return bounded, flags
+
+
+def apply_bounds(result: AnalysisResult, signals: Signals) -> AnalysisResult:
+    """The one place an analyzer's answer meets the facts (the pipeline calls it for every
+    analyzer): ``bound_by_signals`` with the phrases the analyzer found added to the signals'."""
+    phrases = list(dict.fromkeys([*signals.injection_phrases, *result.injection_phrases]))
+    bounded, flags = bound_by_signals(result.analysis, replace(signals, injection_phrases=phrases))
+    result.analysis = bounded
+    result.flags = list(dict.fromkeys([*result.flags, *flags]))
+    return result
 
 
 def _hollow_work(signals: Signals) -> str:

@@ -5,8 +5,9 @@ list, the README, manifests, commit messages and the sampled code (line-numbered
 ``path:line``), cleaned and fenced as untrusted data
 (``tats_core.judging.untrusted``). It never gets the candidate's name, email or GitHub login: the repo's
 ``full_name`` is not sent, and the owner login and email addresses are redacted from the text.
-Its JSON answer is validated (one repair try), then bounded by the signals and by the tree
-(``bound_by_signals``, ``validate_evidence``), whatever it said.
+Its JSON answer is validated (one repair try) and its evidence checked against the tree and the
+code read (``validate_evidence``); the pipeline then bounds it by the signals
+(``apply_bounds``), whatever it said.
 
 Cohere failures become TATS errors here and nowhere else: 429, 5xx, timeouts and connection
 errors are transient ``AnalyzerError``; 400/422, an answer that stays invalid, and ``MAX_TOKENS``
@@ -23,7 +24,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import httpx
 from cohere import AsyncClientV2
@@ -36,7 +37,6 @@ from tats_core.judging.analysis import (
     AnalysisResult,
     InvalidAnalysis,
     JobBrief,
-    bound_by_signals,
     parse_analysis,
     validate_evidence,
 )
@@ -316,11 +316,8 @@ class CohereAnalyzer:
                 ) from second
             flags.append(REPAIRED_FLAG)
 
-        phrases = list(dict.fromkeys([*signals.injection_phrases, *prompt.injection_phrases]))
-        analysis, bound_flags = bound_by_signals(
-            analysis, replace(signals, injection_phrases=phrases)
-        )
-        flags += bound_flags
+        # Bounding by the signals happens once, for every analyzer, in ``apply_bounds``; what
+        # this prompt revealed beyond the signals travels with the result.
         if not snapshot.tree_truncated:
             tree = [e.path for e in snapshot.tree] + prompt.sent_paths
             read = {f.path: f.text.count("\n") + 1 for f in snapshot.sample.files}
@@ -333,6 +330,7 @@ class CohereAnalyzer:
             prompt_hash=PROMPT_HASH,
             raw_answer=text,
             flags=list(dict.fromkeys(flags)),
+            injection_phrases=prompt.injection_phrases,
         )
 
     async def _chat(self, messages: list[dict[str, str]]) -> str:

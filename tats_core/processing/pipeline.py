@@ -38,7 +38,7 @@ from tats_core.judging.analysis import (
     AnalysisResult,
     Analyzer,
     JobBrief,
-    bound_by_signals,
+    apply_bounds,
 )
 from tats_core.judging.overlap import FileRef, cap_for_shared_code, own_files
 from tats_core.judging.signals import Signals, compute_signals
@@ -259,9 +259,8 @@ async def judge(judges: Judges, work: Work) -> Judgement:
         )
     else:
         result = await judges.analyzer.analyze(snapshot, signals, work.job)
-    bounded, flags = bound_by_signals(result.analysis, signals)
-    result.analysis = bounded
-    result.flags = sorted(set(result.flags) | set(flags))
+    result = apply_bounds(result, signals)
+    result.flags = sorted(result.flags)
     latency_ms = int((time.perf_counter() - started) * 1000)
     blobs = [(e.path, e.sha, e.size) for e in snapshot.tree if e.type == "blob"]
     return Judgement(result, signals, snapshot.head_sha, latency_ms, own_files(blobs))
