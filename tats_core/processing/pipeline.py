@@ -406,16 +406,21 @@ def release_claim(session: Session, work: Work, error: str, failure_status: str)
     }
     if _update_candidate(session, work.candidate_id, _ours(work), released):
         # Each attempt's error shows in the candidate's history, not only the last one.
-        record_event(
-            session,
-            work.candidate_id,
-            work.attempt,
-            statuses.PROCESSING,
-            statuses.PROCESSING,
-            actor="worker",
-            reason=f"will retry: {error}"[:500],
-            at=utcnow(),
-        )
+        _note_released(session, work, f"will retry: {error}"[:500])
+
+
+def _note_released(session: Session, work: Work, reason: str) -> None:
+    """A history line for a claim given back while the candidate stays ``processing``."""
+    record_event(
+        session,
+        work.candidate_id,
+        work.attempt,
+        statuses.PROCESSING,
+        statuses.PROCESSING,
+        actor="worker",
+        reason=reason,
+        at=utcnow(),
+    )
 
 
 def renew_lease(session: Session, work: Work, now: datetime, lease: timedelta) -> bool:
@@ -450,16 +455,7 @@ def release_leases(session_factory: sessionmaker[Session], works: list[Work], wh
             free = {"claimed_at": None, "lease_expires_at": None, "updated_at": utcnow()}
             if not _update_candidate(session, work.candidate_id, _ours(work), free):
                 continue  # finished or taken over meanwhile
-            record_event(
-                session,
-                work.candidate_id,
-                work.attempt,
-                statuses.PROCESSING,
-                statuses.PROCESSING,
-                actor="worker",
-                reason=why,
-                at=utcnow(),
-            )
+            _note_released(session, work, why)
             released += 1
     return released
 
