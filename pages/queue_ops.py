@@ -15,6 +15,7 @@ import streamlit as st
 from tats_core.errors import QueueError
 from tats_core.processing.queue_admin import QueueAdmin, in_flight
 from tats_core.store.db import transaction
+from tats_core.wording import plural
 from tats_ui import shell as ui
 
 EVENTS_READ = 500  # enough to tell which candidate messages are still open at the queue
@@ -43,7 +44,7 @@ def _act(verb: str, dlq_ids: list[str]) -> None:
         st.session_state["queue_notice"] = ("error", f"{exc.message[:1].upper()}{exc.message[1:]}.")
         return
     what = "Sent again" if verb == "retry" else "Deleted"
-    st.session_state["queue_notice"] = ("success", f"{what}: {ui.plural(done, 'message')}.")
+    st.session_state["queue_notice"] = ("success", f"{what}: {plural(done, 'message')}.")
     st.session_state["dlq_selected"] = []
 
 
@@ -101,7 +102,7 @@ if reachable:
         st.success("The dead-letter queue is empty.", icon=":material/inbox:")
     else:
         st.caption(
-            f"{ui.plural(len(letters), 'message')} failed every retry. Retry sends one again "
+            f"{plural(len(letters), 'message')} failed every retry. Retry sends one again "
             "(a new message); Delete drops it. The candidate keeps its recorded status."
         )
         by_id = {letter.dlq_id: letter for letter in letters}

@@ -18,6 +18,7 @@ from tats_core.triage import jobs
 from tats_core.triage.csv_reader import FIELDS, inspect_layout
 from tats_core.triage.csv_sample import sample_csv
 from tats_core.triage.ingest import IngestPlan, RowProblem, plan_ingest, skipped_rows_csv
+from tats_core.wording import plural
 from tats_ui import shell as ui
 
 ui.page_setup()
@@ -221,7 +222,7 @@ elif needed > quota.remaining:
     st.warning(
         f"This upload needs about {needed:,} GitHub requests, but only {quota.remaining:,} of "
         f"{quota.limit:,} remain until {quota.reset:%H:%M} UTC: about "
-        f"{ui.plural(candidates_within(quota), 'candidate')} can be fetched before then. "
+        f"{plural(candidates_within(quota), 'candidate')} can be fetched before then. "
         "The rest wait for "
         "the reset or end as GitHub failed; re-run those once the quota is back."
         + (

@@ -24,7 +24,6 @@ from tats_core.github.quota import LIMIT_WITH_TOKEN, Quota, candidates_within, g
 from tats_core.judging.signals import describe_stored
 from tats_core.processing.queue import EnqueueReport, enqueue_pending
 from tats_core.settings import Settings, load_settings
-from tats_core.wording import plural  # noqa: F401  (pages call ui.plural)
 
 TRIAGE_PAGE = "pages/triage.py"
 UPLOAD_PAGE = "pages/upload.py"

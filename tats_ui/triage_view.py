@@ -20,6 +20,7 @@ from tats_core.triage.agreement import Agreement, matrix_rows
 from tats_core.triage.candidates import CandidateFilter
 from tats_core.triage.evidence import Excerpt
 from tats_core.triage.reviews import Review
+from tats_core.wording import plural
 from tats_ui import shell as ui
 
 RerunAction = Callable[[list[int], str, bool], None]
@@ -452,7 +453,7 @@ def candidate_panel(
 
 def agreement_panel(result: Agreement, labels: Callable[[], bytes], file_name: str) -> None:
     """How often the recruiters who reviewed candidates kept the analyzer's decision."""
-    title = f"Agreement with the recruiters ({ui.plural(result.reviewed, 'review')})"
+    title = f"Agreement with the recruiters ({plural(result.reviewed, 'review')})"
     with st.expander(title, icon=":material/handshake:"):
         if not result.reviewed:
             st.caption(
