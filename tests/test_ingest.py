@@ -18,6 +18,7 @@ from tats_core import statuses
 from tats_core.errors import InputError
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job, StatusEvent
+from tats_core.triage.candidates import history
 from tats_core.triage.csv_reader import ProgressCallback
 from tats_core.triage.ingest import IngestReport, RowProblem, apply_ingest, plan_ingest
 from tats_core.triage.jobs import create_job, find_job_by_title
@@ -96,10 +97,35 @@ def test_awkward_but_valid_files_store_every_candidate_pending(
     assert {c.status for c in candidates} == {statuses.PENDING}
     assert all(c.enqueued_at is None for c in candidates)  # the outbox: not yet published
     with session_factory() as session:
-        events = session.scalars(select(StatusEvent).order_by(StatusEvent.candidate_id)).all()
-    assert [(e.candidate_id, e.from_status, e.to_status, e.actor) for e in events] == [
-        (c.id, None, statuses.PENDING, "system") for c in candidates
+        trails = [history(session, c.id) for c in candidates]
+        # The creation entry comes from the candidate row; an import stores no event per row.
+        assert session.scalar(select(func.count()).select_from(StatusEvent)) == 0
+    assert [[(e.from_status, e.to_status, e.actor, e.reason) for e in t] for t in trails] == [
+        [(None, statuses.PENDING, "system", "imported from CSV")] for _ in candidates
     ]
+    assert [t[0].created_at for t in trails] == [c.created_at for c in candidates]
+
+
+def test_a_stored_creation_event_from_an_older_import_is_not_shown_twice(session_factory):
+    # Imports before the audit trail began at the candidate row stored an 'imported' event.
+    import_csv(session_factory, corpus_file("bom.csv"))
+    [first, second] = stored(session_factory)
+    with transaction(session_factory) as session:
+        session.add(
+            StatusEvent(
+                candidate_id=first.id,
+                attempt=1,
+                from_status=None,
+                to_status=statuses.PENDING,
+                actor="system",
+                reason="imported from CSV (stored)",
+                created_at=first.created_at,
+            )
+        )
+    with session_factory() as session:
+        assert [e.reason for e in history(session, first.id)] == ["imported from CSV (stored)"]
+        assert [e.reason for e in history(session, second.id)] == ["imported from CSV"]
+        assert history(session, 10_000) == []  # no such candidate: no invented entry
 
 
 @pytest.mark.parametrize(
@@ -213,7 +239,7 @@ def test_second_import_into_the_job_skips_rows_already_there(session_factory, en
         (3, "alan@example.com", "email is already in this job"),
     ]
     assert [c.name for c in stored(session_factory)] == ["Ada Lovelace", "Alan Turing", "New"]
-    assert table_counts(engine) == {"job": 1, "candidate": 3, "status_event": 3}
+    assert table_counts(engine) == {"job": 1, "candidate": 3, "status_event": 0}
 
 
 def test_the_same_file_in_another_job_is_not_a_duplicate(session_factory):
@@ -313,7 +339,7 @@ def test_plan_writes_nothing_and_apply_is_atomic(session_factory, engine):
         session.rollback()
 
     assert [c.repo_full_name for c in stored(session_factory)] == ["b/two"]
-    assert table_counts(engine) == {"job": 1, "candidate": 1, "status_event": 1}
+    assert table_counts(engine) == {"job": 1, "candidate": 1, "status_event": 0}
 
 
 def test_progress_passes_through_plan_ingest_and_ends_at_one(session_factory):
@@ -347,13 +373,16 @@ def test_a_five_megabyte_upload_is_stored_whole_with_its_audit_trail(
 
     assert (report.inserted, report.duplicates, report.invalid) == (rows, [], [])
     assert len(calls) > 2 and calls == sorted(calls) and calls[-1] == 1.0
-    assert table_counts(engine) == {"job": 1, "candidate": rows, "status_event": rows}
+    assert table_counts(engine) == {"job": 1, "candidate": rows, "status_event": 0}
     with session_factory() as session:
         created = session.execute(
             select(func.min(Candidate.created_at), func.max(Candidate.created_at))
         ).one()
-        event_times = session.execute(
-            select(func.min(StatusEvent.created_at), func.max(StatusEvent.created_at))
+        first_id, last_id = session.execute(
+            select(func.min(Candidate.id), func.max(Candidate.id))
         ).one()
-    assert created[0] == created[1] == event_times[0] == event_times[1]
+        trails = [history(session, first_id), history(session, last_id)]
+    # One instant for the whole file, and every candidate's history starts at it.
+    assert created[0] == created[1] == trails[0][0].created_at == trails[1][0].created_at
     assert created[0].tzinfo is not None
+    assert [[e.reason for e in t] for t in trails] == [["imported from CSV"]] * 2

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from tats_core.errors import QueueError
 from tats_core.processing.intake import NewJob, import_candidates
-from tats_core.processing.queue import CandidateQueue
+from tats_core.processing.queue import CandidateQueue, OutboxItem
 from tats_core.settings import load_settings
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate
@@ -53,6 +54,24 @@ def test_the_queue_client_is_bounded_by_the_publish_timeout():
     client = queue._client.http._client
     assert isinstance(client, httpx.Client)
     assert client.timeout == httpx.Timeout(1.5)
+
+
+def test_a_queue_that_refuses_connections_costs_one_pause_not_two(monkeypatch):
+    # The SDK sleeps its backoff after every failed try, the last one included (qstash 3.4.0):
+    # only the pause before the one retry may be a real wait. time.sleep is the clock, patched.
+    import qstash.http
+
+    pauses: list[float] = []
+    monkeypatch.setattr(qstash.http.time, "sleep", pauses.append)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens once it closes
+    queue = CandidateQueue.from_settings(load_settings(QSTASH_URL=closed))
+
+    with pytest.raises(QueueError, match="not reachable"):
+        queue.publish([OutboxItem(candidate_id=1, attempt=1, enqueue_count=0)])
+
+    assert [p for p in pauses if p > 0] == [0.25]
 
 
 def test_an_import_against_a_queue_that_never_answers_returns_with_candidates_stored(

@@ -13,6 +13,7 @@ from tats_core import statuses
 from tats_core.processing.pipeline import Judges
 from tats_core.settings import DEV_NEXT_SIGNING_KEY
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
+from tats_core.triage.candidates import history
 from tests.signing import qstash_signature
 from tests.worker_fixtures import FixedAnalyzer, SlowSource, running_worker, seed_candidates
 
@@ -49,11 +50,7 @@ def test_a_signed_delivery_is_processed_once(worker, session_factory):
         candidate = s.get(Candidate, cid)
         assert candidate.status == "needs_review"
         assert candidate.claimed_at is None
-        events = s.scalars(
-            select(StatusEvent.to_status)
-            .where(StatusEvent.candidate_id == cid)
-            .order_by(StatusEvent.id)
-        ).all()
+        events = [e.to_status for e in history(s, cid)]
         assert events == ["pending", "processing", "needs_review"]
     # The same message again: acknowledged, nothing new written.
     again = worker.deliver({"candidateId": cid})

@@ -17,7 +17,8 @@ from tats_core.judging.heuristic import HeuristicAnalyzer
 from tats_core.processing.pipeline import Judges
 from tats_core.retry import Backoff
 from tats_core.store.db import transaction
-from tats_core.store.models import Candidate, Evaluation, StatusEvent
+from tats_core.store.models import Candidate, Evaluation
+from tats_core.triage.candidates import history
 from tats_core.triage.ingest import apply_ingest, plan_ingest
 from tats_core.triage.jobs import create_job
 from tats_dev.github_replay import create_app as create_replay
@@ -169,11 +170,7 @@ def test_a_busy_model_is_retried_and_the_retry_succeeds(
     c, [evaluation] = candidate(session_factory, cid)
     assert c.status in statuses.DECISIONS and evaluation.analyzer == "cohere"
     with session_factory() as s:
-        events = s.scalars(
-            select(StatusEvent.to_status)
-            .where(StatusEvent.candidate_id == cid)
-            .order_by(StatusEvent.id)
-        ).all()
+        events = [e.to_status for e in history(s, cid)]
     # The failed try is in the candidate's history, with its reason.
     assert events == ["pending", "processing", "processing", c.status]
 

@@ -34,6 +34,13 @@ from tats_core.triage.candidates import transition
 log = logging.getLogger("tats.queue")
 
 BATCH_SIZE = 100  # QStash's batch limit
+TRANSPORT_RETRIES = 1
+
+
+def _transport_backoff_ms(attempt: int) -> int:
+    """250 ms before the retry. The SDK (qstash 3.4.0) also sleeps after its last failed try,
+    with nothing left to wait for: that wait is 0, so a queue that is down costs one pause."""
+    return 250 if attempt < TRANSPORT_RETRIES else 0
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ class CandidateQueue:
         client = QStash(
             settings.qstash_token,
             base_url=settings.qstash_url,
-            retry=RetryConfig(retries=1, backoff=lambda _attempt: 250),
+            retry=RetryConfig(retries=TRANSPORT_RETRIES, backoff=_transport_backoff_ms),
         )
         client.http._client.timeout = httpx.Timeout(settings.publish_timeout_s)
         return cls(

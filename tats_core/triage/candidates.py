@@ -231,14 +231,40 @@ def candidates_query(
     return query
 
 
+IMPORTED_REASON = "imported from CSV"
+
+
 def history(session: Session, candidate_id: int) -> list[StatusEvent]:
-    return list(
+    """The candidate's status changes, oldest first, starting with its creation.
+
+    An import stores no event per candidate (the row's ``created_at`` already says when it
+    arrived, and 100,000 redundant audit rows cost more than the import itself), so the first
+    entry is built from the candidate row, unsaved. Databases written before that hold a stored
+    creation event (``from_status`` NULL) instead, which is then used as it is.
+    """
+    stored = list(
         session.scalars(
             select(StatusEvent)
             .where(StatusEvent.candidate_id == candidate_id)
             .order_by(StatusEvent.id)
         )
     )
+    if stored and stored[0].from_status is None:
+        return stored
+    created_at = session.scalar(select(Candidate.created_at).where(Candidate.id == candidate_id))
+    if created_at is None:
+        return stored
+    creation = StatusEvent(
+        candidate_id=candidate_id,
+        attempt=1,
+        from_status=None,
+        to_status=statuses.PENDING,
+        actor="system",
+        reason=IMPORTED_REASON,
+        override=False,
+        created_at=created_at,
+    )
+    return [creation, *stored]
 
 
 def current_evaluation(session: Session, candidate: Candidate) -> Evaluation | None:
