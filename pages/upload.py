@@ -17,7 +17,8 @@ from tats_core.store.db import transaction
 from tats_core.triage import jobs
 from tats_core.triage.csv_reader import FIELDS, inspect_layout
 from tats_core.triage.csv_sample import sample_csv
-from tats_core.triage.ingest import IngestPlan, RowProblem, plan_ingest, skipped_rows_csv
+from tats_core.triage.export import skipped_rows_csv
+from tats_core.triage.ingest import IngestPlan, NewCandidate, RowProblem, plan_ingest
 from tats_core.wording import plural
 from tats_ui import shell as ui
 
@@ -147,14 +148,14 @@ if not mapping["github_url"]:
     st.stop()
 
 
-def repository_label(row: dict[str, object]) -> str:
+def repository_label(row: NewCandidate) -> str:
     """owner/repo, with the branch and folder a /tree/... URL names (judged there, not at the
     repository's root)."""
-    label = str(row["repo_full_name"])
-    if row.get("repo_ref"):
-        label += f" @ {row['repo_ref']}"
-    if row.get("repo_path"):
-        label += f" / {row['repo_path']}"
+    label = row.repo_full_name
+    if row.repo_ref:
+        label += f" @ {row.repo_ref}"
+    if row.repo_path:
+        label += f" / {row.repo_path}"
     return label
 
 
@@ -199,9 +200,9 @@ if plan.rows:
     st.dataframe(
         pd.DataFrame(
             {
-                "Name": row["name"],
-                "Email": row["email"],
-                "GitHub URL": row["github_url"],
+                "Name": row.name,
+                "Email": row.email,
+                "GitHub URL": row.github_url,
                 "Repository": repository_label(row),
             }
             for row in plan.rows[:10]

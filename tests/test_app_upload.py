@@ -118,7 +118,8 @@ def test_the_validation_report_lists_invalid_rows_and_duplicates(make_app, sessi
 
 
 def test_skipped_rows_download_names_each_row_and_reason():
-    from tats_core.triage.ingest import RowProblem, skipped_rows_csv
+    from tats_core.triage.export import skipped_rows_csv
+    from tats_core.triage.ingest import RowProblem
 
     data = skipped_rows_csv(
         [RowProblem(4, "+1 555", "not a GitHub repository", "=Eve")],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tats_core.errors import InputError
@@ -17,8 +16,7 @@ LATIN1_E_ACUTE = "é".encode("latin-1")
 
 def rows_of(source: Path | bytes) -> list[tuple[int, str, str, str]]:
     """Every row as (row number, github_url, name, email), as ingest sees them."""
-    frame = pd.concat(list(read_rows(source, inspect_layout(source))), ignore_index=True)
-    return list(zip(frame["row"], frame["github_url"], frame["name"], frame["email"], strict=True))
+    return [tuple(row) for chunk in read_rows(source, inspect_layout(source)) for row in chunk]
 
 
 @pytest.mark.parametrize(
@@ -185,12 +183,39 @@ def test_nul_bytes_past_the_sniffed_start_are_rejected():
         list(read_rows(data, layout))
 
 
-def test_a_row_with_too_many_fields_is_a_parse_error_naming_the_line():
-    data = (
-        HEADER + "A,a@x.io,https://github.com/a/r\nB,b@x.io,https://github.com/b/r,x\n"
-    ).encode()
-    with pytest.raises(InputError, match=r"cannot be parsed.*line 3"):
+@pytest.mark.parametrize("bad_row", [2, 3])
+def test_a_row_with_a_value_past_the_last_column_is_a_parse_error_naming_the_row(bad_row):
+    # On any row, the first included: a value with no column is never silently dropped.
+    rows = ["A,a@x.io,https://github.com/a/r", "B,b@x.io,https://github.com/b/r"]
+    rows[bad_row - 2] += ",x"
+    data = (HEADER + "\n".join(rows) + "\n").encode()
+    with pytest.raises(InputError, match=rf"cannot be parsed: row {bad_row} has 4 values") as error:
         list(read_rows(data, inspect_layout(data)))
+    assert "header names 3 columns (quote a value that contains a comma)" in str(error.value)
+
+
+def test_empty_values_past_the_last_column_are_trailing_delimiters_not_errors():
+    data = (HEADER + "A,a@x.io,https://github.com/a/r,,\nB,b@x.io\n").encode()
+    assert rows_of(data) == [(2, "https://github.com/a/r", "A", "a@x.io"), (3, "", "B", "b@x.io")]
+
+
+def test_an_unclosed_quote_is_an_error_not_the_rest_of_the_file_in_one_value():
+    data = (HEADER + 'A,a@x.io,"https://github.com/a/r\nB,b@x.io,https://github.com/b/r\n').encode()
+    with pytest.raises(InputError, match="quoted value that starts on row 2 is never closed"):
+        list(read_rows(data, inspect_layout(data)))
+
+
+def test_text_after_a_closing_quote_is_a_parse_error_naming_the_row():
+    data = (
+        HEADER + 'A,a@x.io,https://github.com/a/r\n"B"x,b@x.io,https://github.com/b/r\n'
+    ).encode()
+    with pytest.raises(InputError, match="row 3 has text after a closing quote"):
+        list(read_rows(data, inspect_layout(data)))
+
+
+def test_a_repeated_column_name_reads_the_first_column_of_that_name():
+    data = b"name,name,github_url\nFirst,Second,https://github.com/a/r\n"
+    assert rows_of(data) == [(2, "https://github.com/a/r", "First", "")]
 
 
 def test_unreadable_path_is_an_input_error(tmp_path):
@@ -208,7 +233,7 @@ def test_five_megabyte_file_reports_monotonic_progress_ending_at_one(tmp_path):
 
     assert sum(len(c) for c in chunks) == expected_rows
     assert len(chunks) > 1  # read in chunks, not all at once
-    assert chunks[-1]["row"].iloc[-1] == expected_rows + 1
+    assert chunks[-1][-1].row == expected_rows + 1
     assert len(calls) >= 4
     assert all(0.0 <= p <= 1.0 for p in calls)
     assert calls == sorted(calls)

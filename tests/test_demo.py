@@ -72,7 +72,7 @@ def test_the_demo_and_sample_csvs_are_valid_uploads(session_factory):
         demo = plan_ingest(session, job.id, demo_csv())
         sample = plan_ingest(session, job.id, sample_csv())
     assert (len(demo.rows), demo.invalid, demo.duplicates) == (len(DEMO_CANDIDATES), [], [])
-    assert {r["repo_full_name"] for r in demo.rows} == {
+    assert {r.repo_full_name for r in demo.rows} == {
         f"{DEMO_OWNER}/{repo}" for repo, _n, _e in DEMO_CANDIDATES
     }
     assert (len(sample.rows), sample.invalid) == (3, [])

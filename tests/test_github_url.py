@@ -1,5 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tats_core.github import url
 from tats_core.github.url import InvalidRepoUrl, parse_repo_url
 
 
@@ -56,3 +59,31 @@ def test_tree_url_keeps_ref_and_subdirectory():
 def test_non_repository_values_are_rejected_with_a_reason(written, reason):
     with pytest.raises(InvalidRepoUrl, match=reason):
         parse_repo_url(written)
+
+
+def outcome(parse, text: str) -> object:
+    try:
+        return parse(text)
+    except InvalidRepoUrl as exc:
+        return f"invalid: {exc}"
+
+
+PIECES = [*"aZ09-_.", "git", "GIT", "settings", "%20", " ", "é"]
+SEGMENT = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
+# Mostly valid owners, so that the repository name's own checks are reached.
+OWNER = st.one_of(st.sampled_from(["ada", "Ada-L", "a1", "orgs", "Settings"]), SEGMENT)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "https://", "http://", "HTTPS://www.", "www.", "https://WWW."]),
+    host=st.sampled_from(["github.com", "GitHub.com", "github.co"]),
+    owner=OWNER,
+    name=SEGMENT,
+    tail=st.sampled_from(["", "/", "//", "?tab=readme", "#readme", "/?x=1", ".git", ".GIT/"]),
+)
+def test_the_quick_path_answers_exactly_as_the_general_one(prefix, host, owner, name, tail):
+    # A large upload's rows mostly take the quick path: it must never answer otherwise than
+    # the path every other form takes, valid or not, reason included.
+    text = f"{prefix}{host}/{owner}/{name}{tail}"
+    assert outcome(parse_repo_url, text) == outcome(url._parse_any, text.strip())

@@ -20,7 +20,7 @@ from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job, StatusEvent
 from tats_core.triage.candidates import history
 from tats_core.triage.csv_reader import ProgressCallback
-from tats_core.triage.ingest import IngestReport, RowProblem, apply_ingest, plan_ingest
+from tats_core.triage.ingest import IngestReport, RowProblem, apply_ingest, ingest, plan_ingest
 from tats_core.triage.jobs import create_job, find_job_by_title
 from tests.csv_corpus import big_csv, corpus_file, latin1_csv, png_bytes, xlsx_bytes
 
@@ -37,10 +37,18 @@ def import_csv(
     title: str = TITLE,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """What ``tats import`` does: the job and its candidates land in one transaction."""
+    """What ``tats import`` does: the job and its candidates land in one transaction, the rows
+    written while the file is still being read."""
     with transaction(session_factory) as session:
         job = find_job_by_title(session, title) or create_job(session, title)
-        plan = plan_ingest(session, job.id, source, progress=progress)
+        return ingest(session, job.id, source, progress=progress)
+
+
+def plan_then_apply(session_factory: sessionmaker[Session], source: Path | bytes) -> IngestReport:
+    """What the upload page does: a plan to preview, then the same plan stored."""
+    with transaction(session_factory) as session:
+        job = find_job_by_title(session, TITLE) or create_job(session, TITLE)
+        plan = plan_ingest(session, job.id, source)
         return apply_ingest(session, job.id, plan)
 
 
@@ -106,6 +114,24 @@ def test_awkward_but_valid_files_store_every_candidate_pending(
     assert [t[0].created_at for t in trails] == [c.created_at for c in candidates]
 
 
+@pytest.mark.parametrize("name", ["url_forms.csv", "duplicate_repos.csv", "quoted.csv"])
+def test_plan_then_apply_stores_what_one_pass_stores(session_factory, name):
+    one_pass = import_csv(session_factory, corpus_file(name), title="one pass")
+    split = plan_then_apply(session_factory, corpus_file(name))
+
+    assert (split.inserted, split.duplicates, split.invalid) == (
+        one_pass.inserted,
+        one_pass.duplicates,
+        one_pass.invalid,
+    )
+    columns = ("name", "email", "email_key", "github_url", "repo_key", "repo_ref", "repo_path")
+
+    def stored_values(title: str) -> list[tuple[object, ...]]:
+        return [tuple(getattr(c, k) for k in columns) for c in stored(session_factory, title)]
+
+    assert stored_values(TITLE) == stored_values("one pass") != []
+
+
 def test_a_stored_creation_event_from_an_older_import_is_not_shown_twice(session_factory):
     # Imports before the audit trail began at the candidate row stored an 'imported' event.
     import_csv(session_factory, corpus_file("bom.csv"))
@@ -141,7 +167,10 @@ def test_a_stored_creation_event_from_an_older_import_is_not_shown_twice(session
         (Path("does-not-exist.csv"), "cannot read"),
         # Problems met only after thousands of good rows were validated: still nothing stored.
         (GOOD_ROWS + "José,j@example.com,https://github.com/j/r\n".encode("latin-1"), "not UTF-8"),
-        (GOOD_ROWS + b"Extra,x@example.com,https://github.com/x/r,surplus\n", "line 4002"),
+        (
+            GOOD_ROWS + b"Extra,x@example.com,https://github.com/x/r,surplus\n",
+            "row 4002 has 4 values",
+        ),
     ],
     ids=[
         "empty",
@@ -338,6 +367,33 @@ def test_plan_writes_nothing_and_apply_is_atomic(session_factory, engine):
             apply_ingest(session, job_id, plan)
         session.rollback()
 
+    assert [c.repo_full_name for c in stored(session_factory)] == ["b/two"]
+    assert table_counts(engine) == {"job": 1, "candidate": 1, "status_event": 0}
+
+
+def test_one_pass_ingest_is_atomic_when_another_upload_commits_a_row_meanwhile(
+    session_factory, engine
+):
+    data = b"github_url\nhttps://github.com/a/one\nhttps://github.com/b/two\nhttps://github.com/c/three\n"
+    with transaction(session_factory) as session:
+        job_id = create_job(session, TITLE).id
+    raced: list[int] = []
+
+    def other_upload(_done: float) -> None:
+        # While the file is being read (the job's keys already loaded), another upload
+        # commits one of its repositories.
+        if not raced:
+            with transaction(session_factory) as other:
+                raced.append(
+                    ingest(other, job_id, b"github_url\nhttps://github.com/b/two\n").inserted
+                )
+
+    with session_factory() as session:
+        with pytest.raises(InputError, match="nothing was imported"):
+            ingest(session, job_id, data, progress=other_upload)
+        session.rollback()
+
+    assert raced == [1]
     assert [c.repo_full_name for c in stored(session_factory)] == ["b/two"]
     assert table_counts(engine) == {"job": 1, "candidate": 1, "status_event": 0}
 

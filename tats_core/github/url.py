@@ -15,9 +15,13 @@ REPO_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 # "owner/repo", as people write it in text (no host: an owner name has no dot).
 SHORTHAND_RE = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+/?$")
 SCP_RE = re.compile(r"^(?:ssh://)?git@([^:/]+)[:/](.*)$")
-# The form nearly every candidate writes, answered without urlsplit (a large upload's hot path);
-# the group is exactly the path urlsplit would return. Anything else takes the general path.
+# A github.com URL in its usual written forms, answered without urlsplit; the group is exactly
+# the path urlsplit would return. Anything else takes the general path.
 PLAIN_URL_RE = re.compile(r"(?:https?://)?(?:www\.)?github\.com(/[^?#\s]*)?(?:[?#]\S*)?", re.I)
+# The same, when the path is exactly /owner/repo[/] with no escapes: its two segments.
+QUICK_REPO_RE = re.compile(
+    r"(?:https?://)?(?:www\.)?github\.com/([^/?#\s%]+)/([^/?#\s%]+)/?(?:[?#]\S*)?", re.I
+)
 
 # First path segments that are GitHub pages, not owners.
 RESERVED = frozenset(
@@ -93,24 +97,23 @@ def parse_repo_url(value: object) -> RepoRef:
     text = "" if value is None else str(value).strip().strip("<>\"'").strip()
     if not text or text.lower() in {"nan", "none", "null", "n/a", "-"}:
         raise InvalidRepoUrl("empty GitHub URL")
+    # The form nearly every candidate writes (a large upload's hot path): the same two
+    # segments the general path below would find, with nothing after them.
+    quick = QUICK_REPO_RE.fullmatch(text)
+    if quick:
+        return _repo(quick.group(1), quick.group(2))
+    return _parse_any(text)
 
+
+def _parse_any(text: str) -> RepoRef:
+    """Every written form: scp-style, shorthand, other hosts (rejected), /tree/<ref>/<path>."""
     path = _path_on_github(text)
     segments = [unquote(s) for s in path.split("/") if s]
     if not segments:
         raise InvalidRepoUrl("a link to GitHub itself, not to a repository")
-    owner = segments[0]
-    if owner.lower() in RESERVED:
-        raise InvalidRepoUrl(f"'/{owner}/...' is a GitHub page, not a repository")
     if len(segments) == 1:
+        _check_owner(segments[0])
         raise InvalidRepoUrl("a GitHub profile, not a repository (expected github.com/owner/repo)")
-    name = segments[1]
-    if name.lower().endswith(".git"):
-        name = name[:-4]
-    if not OWNER_RE.match(owner):
-        raise InvalidRepoUrl(f"'{owner}' is not a valid GitHub owner name")
-    if not REPO_RE.match(name) or name in {".", ".."}:
-        raise InvalidRepoUrl(f"'{name}' is not a valid GitHub repository name")
-
     ref = sub = None
     if len(segments) >= 4 and segments[2] in {"tree", "blob"}:
         ref = segments[3]
@@ -118,7 +121,23 @@ def parse_repo_url(value: object) -> RepoRef:
         if segments[2] == "blob":
             rest = rest[:-1]  # a link to a file: judge the folder holding it
         sub = "/".join(rest) or None
-    return RepoRef(owner=owner, name=name, ref=ref, path=sub)
+    return _repo(segments[0], segments[1], ref, sub)
+
+
+def _check_owner(owner: str) -> None:
+    if owner.lower() in RESERVED:
+        raise InvalidRepoUrl(f"'/{owner}/...' is a GitHub page, not a repository")
+
+
+def _repo(owner: str, name: str, ref: str | None = None, path: str | None = None) -> RepoRef:
+    _check_owner(owner)
+    if name.lower().endswith(".git"):
+        name = name[:-4]
+    if not OWNER_RE.match(owner):
+        raise InvalidRepoUrl(f"'{owner}' is not a valid GitHub owner name")
+    if not REPO_RE.match(name) or name in {".", ".."}:
+        raise InvalidRepoUrl(f"'{name}' is not a valid GitHub repository name")
+    return RepoRef(owner=owner, name=name, ref=ref, path=path)
 
 
 def _path_on_github(text: str) -> str:

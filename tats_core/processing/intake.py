@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tats_core.processing.queue import CandidateQueue, EnqueueReport, enqueue_pending
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
-from tats_core.triage.ingest import IngestReport, apply_ingest, plan_ingest
+from tats_core.triage.ingest import IngestReport, ingest
 
 # fraction done (0..1) and a sentence saying what is happening
 Progress = Callable[[float, str], None]
@@ -65,14 +65,13 @@ def import_candidates(
     """
     with transaction(session_factory) as session:
         job_id = _resolve_job(session, job)
-        plan = plan_ingest(
+        report = ingest(
             session,
             job_id,
             source,
             mapping=mapping,
-            progress=lambda done: progress(min(done, 1.0) / 2, "Checking the rows…"),
+            progress=lambda done: progress(min(done, 1.0) / 2, "Checking and storing the rows…"),
         )
-        report = apply_ingest(session, job_id, plan)
     progress(0.5, f"Stored {report.inserted:,}; queueing them for processing…")
     enqueue = enqueue_pending(
         session_factory,

@@ -19,7 +19,6 @@ from datetime import datetime
 import httpx
 from qstash import QStash
 from qstash.errors import QStashError
-from qstash.http import RetryConfig
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,13 +33,6 @@ from tats_core.triage.candidates import transition
 log = logging.getLogger("tats.queue")
 
 BATCH_SIZE = 100  # QStash's batch limit
-TRANSPORT_RETRIES = 1
-
-
-def _transport_backoff_ms(attempt: int) -> int:
-    """250 ms before the retry. The SDK (qstash 3.4.0) also sleeps after its last failed try,
-    with nothing left to wait for: that wait is 0, so a queue that is down costs one pause."""
-    return 250 if attempt < TRANSPORT_RETRIES else 0
 
 
 @dataclass(frozen=True)
@@ -80,13 +72,10 @@ class CandidateQueue:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CandidateQueue:
-        # A person may be waiting on an upload: one quick transport retry, then give up and let
-        # reconcile publish later (the SDK's default is ~32 s of retries and a 600 s timeout).
-        client = QStash(
-            settings.qstash_token,
-            base_url=settings.qstash_url,
-            retry=RetryConfig(retries=TRANSPORT_RETRIES, backoff=_transport_backoff_ms),
-        )
+        # A person may be waiting on an upload, and reconcile publishes whatever this misses
+        # within a minute: one try, bounded by the publish timeout. (The SDK's default is ~32 s
+        # of retries and a 600 s timeout, and it sleeps after its last failed try too.)
+        client = QStash(settings.qstash_token, base_url=settings.qstash_url, retry=False)
         client.http._client.timeout = httpx.Timeout(settings.publish_timeout_s)
         return cls(
             client,

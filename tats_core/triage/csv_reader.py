@@ -11,13 +11,11 @@ import codecs
 import csv
 import io
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
-
-import pandas as pd
+from typing import BinaryIO, NamedTuple
 
 from tats_core.errors import InputError
 
@@ -54,7 +52,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 ProgressCallback = Callable[[float], None]
 CHUNK_ROWS = 20_000
-_T = TypeVar("_T")
 
 
 def normalise_header(header: str) -> str:
@@ -79,11 +76,11 @@ class CsvLayout:
 
 
 class _BinaryData(Exception):
-    """A NUL byte past the sniffed start of the file: raised through pandas, caught below."""
+    """A NUL byte past the sniffed start of the file: raised through the reader, caught below."""
 
 
 class _CountingReader(io.RawIOBase):
-    """Wraps a binary file and reports how far pandas has read, for the progress bar."""
+    """Wraps a binary file and reports how far the reader has got, for the progress bar."""
 
     def __init__(self, raw: BinaryIO, size: int, progress: ProgressCallback | None):
         self._raw, self._size, self._progress, self.read_bytes = raw, max(size, 1), progress, 0
@@ -143,7 +140,7 @@ def _decode(head: bytes, *, complete: bool) -> str:
 
 
 def _first_undecodable_byte(source: str | Path | bytes) -> int:
-    """Where the first non-UTF-8 byte is (pandas reports a position inside its own buffer)."""
+    """Where the first non-UTF-8 byte is in the file (the decoder reports one inside its buffer)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     raw, _ = _open(source)
     offset = 0
@@ -174,13 +171,21 @@ def _detect_delimiter(text: str, first_line: str) -> str:
         return best if counts[best] else ","
 
 
+class CsvRow(NamedTuple):
+    row: int  # the spreadsheet's row number (the header is row 1)
+    github_url: str
+    name: str
+    email: str
+
+
 def read_rows(
     source: str | Path | bytes,
     layout: CsvLayout,
     mapping: dict[str, str | None] | None = None,
     progress: ProgressCallback | None = None,
-) -> Iterator[pd.DataFrame]:
-    """Yield chunks with columns ``row`` (the spreadsheet row number) and the TATS fields."""
+) -> Iterator[list[CsvRow]]:
+    """Yield the candidate rows in chunks of up to ``CHUNK_ROWS``; blank rows are left out but
+    still counted, so every row number is the one a spreadsheet shows."""
     mapping = mapping or layout.mapping
     if not mapping.get("github_url"):
         raise InputError(
@@ -189,58 +194,67 @@ def read_rows(
         )
     raw, size = _open(source)
     counting = _CountingReader(raw, size, progress)
-    first_row = 2  # the header is row 1, as a spreadsheet numbers them
+    text = io.TextIOWrapper(
+        io.BufferedReader(counting, buffer_size=1 << 20),
+        encoding="utf-8-sig",
+        errors="strict",
+        newline="",  # the csv module finds line ends itself, inside quoted values too
+    )
+    # strict: an unclosed quote is an error, not the rest of the file swallowed into one value
+    records = csv.reader(text, delimiter=layout.delimiter, skipinitialspace=True, strict=True)
+    row = 1
     try:
-        with raw:
-            # Creating the reader already parses the header and the first buffer, so it
-            # belongs inside the try: a bad byte there must become an InputError too.
-            reader = _quietly(
-                pd.read_csv,
-                io.BufferedReader(counting, buffer_size=1 << 20),
-                sep=layout.delimiter,
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-                encoding_errors="strict",
-                chunksize=CHUNK_ROWS,
-                # Blank lines are rows in a spreadsheet: keep them for the row numbers and
-                # drop them below.
-                skip_blank_lines=False,
-                skipinitialspace=True,
-                # A trailing delimiter on the data rows must not turn the first column into
-                # an index (which shifts every value one column to the left).
-                index_col=False,
-            )
-            with reader:
-                while (chunk := _quietly(next, reader, None)) is not None:
-                    chunk.columns = [str(c).strip() for c in chunk.columns]
-                    rows = range(first_row, first_row + len(chunk))
-                    first_row += len(chunk)
-                    filled = chunk.ne("").any(axis=1).to_numpy()
-                    out = pd.DataFrame({f: chunk.get(col, "") for f, col in mapping.items() if col})
-                    for field in FIELDS:
-                        if field not in out:
-                            out[field] = ""
-                    out.insert(0, "row", rows)
-                    yield out if filled.all() else out[filled]
+        with text:
+            header = next(records, [])
+            width = len(header)
+            # The first column of that name, as a spreadsheet lookup would find it; a field the
+            # file lacks reads from a padding column past the header, always empty.
+            where = {f: layout.headers.index(col) for f, col in mapping.items() if col}
+            columns = (min(where.get(f, width), width) for f in ("github_url", "name", "email"))
+            pick = itemgetter(*columns)
+            padding = [""] * (width + 1)
+            chunk: list[CsvRow] = []
+            for fields in records:
+                row += 1
+                count = len(fields)
+                if count > width:
+                    if any(fields[width:]):
+                        raise InputError(
+                            f"the CSV cannot be parsed: row {row} has {count} values but the "
+                            f"header names {width} columns (quote a value that contains "
+                            f"{_DELIMITER_NAMES.get(layout.delimiter, layout.delimiter)})"
+                        )
+                    del fields[width:]  # trailing delimiters
+                if not any(fields):
+                    continue  # a blank line, or only delimiters
+                fields += padding[len(fields) :]  # short rows, and the padding column
+                chunk.append(CsvRow(row, *pick(fields)))
+                if len(chunk) >= CHUNK_ROWS:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
     except UnicodeDecodeError:
         raise _not_utf8(_first_undecodable_byte(source)) from None
     except _BinaryData:
         raise InputError(
             "this is not a CSV file (it contains binary data); export it as CSV"
         ) from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"the CSV cannot be parsed: {exc}".rstrip()) from None
+    except csv.Error as exc:
+        raise InputError(_parse_error(exc, row + 1)) from None
     if progress:
         progress(1.0)
 
 
-def _quietly(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-    """Call ``func`` without pandas' warning that a row's extra trailing fields were dropped.
+_DELIMITER_NAMES = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
 
-    Scoped to the call, not the generator: a suspended generator must not change the
-    caller's warning filters.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.ParserWarning)
-        return func(*args, **kwargs)
+
+def _parse_error(exc: csv.Error, row: int) -> str:
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        return f"the CSV cannot be parsed: a quoted value that starts on row {row} is never closed"
+    if "expected after" in reason:
+        return f"the CSV cannot be parsed: row {row} has text after a closing quote ({reason})"
+    if "field larger than field limit" in reason:
+        return f"the CSV cannot be parsed: a value on row {row} is longer than {csv.field_size_limit():,} characters"
+    return f"the CSV cannot be parsed: row {row}: {reason}"

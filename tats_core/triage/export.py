@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tats_core import statuses
 from tats_core.store.models import Candidate
 from tats_core.triage.candidates import TABLE_ORDER, CandidateFilter, candidates_query
+from tats_core.triage.ingest import RowProblem
 from tats_core.triage.overlap import shared_with
 from tats_core.triage.reviews import Review, current_reviews, job_reviews
 
@@ -157,3 +158,16 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 def evaluations_csv(session: Session, job_id: int, filters: CandidateFilter | None = None) -> bytes:
     """The bytes behind the triage page's download button."""
     return to_csv_bytes(evaluations_frame(session, job_id, filters))
+
+
+def skipped_rows_csv(invalid: list[RowProblem], duplicates: list[RowProblem]) -> bytes:
+    """The rows an import left out and why, as a CSV the recruiter can fix and upload again."""
+    frame = pd.DataFrame.from_records(
+        [
+            {"row": p.row, "name": p.name, "value": p.value, "problem": kind, "reason": p.reason}
+            for kind, problems in (("invalid", invalid), ("duplicate", duplicates))
+            for p in problems
+        ],
+        columns=["row", "name", "value", "problem", "reason"],
+    ).sort_values("row", kind="stable")
+    return to_csv_bytes(frame)

@@ -1,19 +1,25 @@
-"""Ingest a candidates CSV into a job: validate every row, then insert the valid ones at once.
+"""Ingest a candidates CSV into a job: validate every row, store the valid ones as ``pending``.
 
-``plan_ingest`` reads and validates (it needs the job's existing keys, so it takes a session but
-writes nothing); ``apply_ingest`` bulk-inserts the plan's rows as ``pending``. The caller owns the
-transaction, so either every valid row is stored or none is. Enqueueing follows the commit.
+Two ways in, over the same row checks and the same writer:
+
+- ``ingest`` does it in one pass: each chunk of rows is written as soon as it is checked, so the
+  database indexes one chunk while this process reads the next (the CLI and the import use case);
+- ``plan_ingest`` then ``apply_ingest`` split it for the upload page, which shows the plan (counts,
+  invalid rows, duplicates) before the recruiter confirms.
+
+Either way the caller owns the transaction, so either every valid row is stored or none is.
+Enqueueing follows the commit.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-import pandas as pd
 import psycopg
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -23,27 +29,37 @@ from tats_core import statuses
 from tats_core.errors import InputError
 from tats_core.github.url import InvalidRepoUrl, parse_repo_url
 from tats_core.store.models import Candidate, utcnow
-from tats_core.triage.csv_reader import CsvLayout, ProgressCallback, inspect_layout, read_rows
-from tats_core.triage.export import to_csv_bytes
+from tats_core.triage.csv_reader import (
+    CsvLayout,
+    CsvRow,
+    ProgressCallback,
+    inspect_layout,
+    read_rows,
+)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INSERT_BATCH = 5_000
-# The keys of a planned row, in the order the PostgreSQL COPY writes them.
-ROW_COLUMNS = (
-    "job_id",
-    "name",
-    "email",
-    "email_key",
-    "github_url",
-    "repo_full_name",
-    "repo_key",
-    "repo_ref",
-    "repo_path",
-)
+
+
+class NewCandidate(NamedTuple):
+    """A checked row, ready to store; its fields are ``candidate`` columns, in COPY order."""
+
+    job_id: int
+    name: str
+    email: str
+    email_key: str | None
+    github_url: str
+    repo_full_name: str
+    repo_key: str
+    repo_ref: str | None
+    repo_path: str | None
+
+
+ROW_COLUMNS = NewCandidate._fields
+
+
 # PostgreSQL refuses a value longer than its column (SQLite keeps it): one overlong cell must be
 # reported as that row's problem, not fail the whole import.
-
-
 def _max_length(column: Any) -> int:
     return int(column.type.length)
 
@@ -68,7 +84,7 @@ class RowProblem:
 class IngestPlan:
     layout: CsvLayout
     mapping: dict[str, str | None]
-    rows: list[dict[str, Any]] = field(default_factory=list)  # ready for INSERT
+    rows: list[NewCandidate] = field(default_factory=list)
     invalid: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
 
@@ -94,6 +110,28 @@ class IngestReport:
         }
 
 
+def ingest(
+    session: Session,
+    job_id: int,
+    source: str | Path | bytes,
+    *,
+    mapping: dict[str, str | None] | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Check and store the file's rows in one pass (no commit: the caller frames the
+    transaction). Raises ``InputError`` for a file that cannot be read or has no rows."""
+    layout = inspect_layout(source)
+    checker = RowChecker(session, job_id)
+    inserted = 0
+    with candidate_writer(session) as write:
+        for chunk in read_rows(source, layout, mapping or layout.mapping, progress):
+            rows = checker.check(chunk)
+            write(rows)
+            inserted += len(rows)
+        checker.require_rows(inserted)
+    return IngestReport(job_id, inserted, checker.duplicates, checker.invalid)
+
+
 def plan_ingest(
     session: Session,
     job_id: int,
@@ -102,122 +140,145 @@ def plan_ingest(
     mapping: dict[str, str | None] | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestPlan:
+    """Read and check the file without writing anything, for a preview."""
     layout = inspect_layout(source)
     mapping = mapping or layout.mapping
-    plan = IngestPlan(layout=layout, mapping=mapping)
-    # key -> the file's row that brought it, or None when the job already had it
-    existing_repos, existing_emails = _existing_keys(session, job_id)
-    seen_repos: dict[str, int | None] = dict.fromkeys(existing_repos)
-    seen_emails: dict[str, int | None] = dict.fromkeys(existing_emails)
+    checker = RowChecker(session, job_id)
+    plan = IngestPlan(layout, mapping, invalid=checker.invalid, duplicates=checker.duplicates)
     for chunk in read_rows(source, layout, mapping, progress):
-        # Plain lists: iterating the pandas columns row by row costs more than the checks.
-        columns = (chunk[c].tolist() for c in ("row", "github_url", "name", "email"))
-        for row, url, name, email in zip(*columns, strict=True):
+        plan.rows.extend(checker.check(chunk))
+    checker.require_rows(len(plan.rows))
+    return plan
+
+
+def apply_ingest(session: Session, job_id: int, plan: IngestPlan) -> IngestReport:
+    """Store the plan's rows as ``pending`` (no commit: the caller frames the transaction)."""
+    with candidate_writer(session) as write:
+        write(plan.rows)
+    return IngestReport(job_id, len(plan.rows), plan.duplicates, plan.invalid)
+
+
+class RowChecker:
+    """The checks every row goes through, and the keys already taken: by the job's candidates
+    (read once, at the start) and by the rows checked so far."""
+
+    def __init__(self, session: Session, job_id: int):
+        self.job_id = job_id
+        self.invalid: list[RowProblem] = []
+        self.duplicates: list[RowProblem] = []
+        # key -> the file's row that brought it, or None when the job already had it
+        self.repos: dict[str, int | None] = {}
+        self.emails: dict[str, int | None] = {}
+        for repo_key, email_key in session.execute(
+            select(Candidate.repo_key, Candidate.email_key).where(Candidate.job_id == job_id)
+        ):
+            self.repos[repo_key] = None
+            if email_key:
+                self.emails[email_key] = None
+
+    def require_rows(self, accepted: int) -> None:
+        if accepted + len(self.invalid) + len(self.duplicates) == 0:
+            raise InputError("the file has a header but no candidate rows")
+
+    def check(self, chunk: list[CsvRow]) -> list[NewCandidate]:
+        accepted: list[NewCandidate] = []
+        for row, url, name, email in chunk:
+            problem = None
             url, name, email = url.strip(), name.strip(), email.strip()
             try:
                 repo = parse_repo_url(url)
             except InvalidRepoUrl as exc:
-                plan.invalid.append(RowProblem(row, url, str(exc), name))
+                self.invalid.append(RowProblem(row, url, str(exc), name))
                 continue
             if len(name) > MAX_NAME:
-                plan.invalid.append(
-                    RowProblem(row, name, f"name is longer than {MAX_NAME} characters", name[:80])
+                problem = RowProblem(
+                    row, name, f"name is longer than {MAX_NAME} characters", name[:80]
                 )
-                continue
-            if len(email) > MAX_EMAIL:
-                plan.invalid.append(
-                    RowProblem(row, email, f"email is longer than {MAX_EMAIL} characters", name)
+            elif len(email) > MAX_EMAIL:
+                problem = RowProblem(
+                    row, email, f"email is longer than {MAX_EMAIL} characters", name
                 )
-                continue
-            if repo.ref and len(repo.ref) > MAX_REF:
-                plan.invalid.append(
-                    RowProblem(row, url, f"branch name is longer than {MAX_REF} characters", name)
+            elif repo.ref and len(repo.ref) > MAX_REF:
+                problem = RowProblem(
+                    row, url, f"branch name is longer than {MAX_REF} characters", name
                 )
-                continue
-            if email and not EMAIL_RE.match(email):
-                plan.invalid.append(RowProblem(row, email, "not an email address", name))
+            elif email and not EMAIL_RE.match(email):
+                problem = RowProblem(row, email, "not an email address", name)
+            if problem:
+                self.invalid.append(problem)
                 continue
             email_key = email.lower() or None
             repo_key = repo.key
-            if repo_key in seen_repos:
-                where = _first_seen(seen_repos[repo_key])
-                plan.duplicates.append(
+            if repo_key in self.repos:
+                where = _first_seen(self.repos[repo_key])
+                self.duplicates.append(
                     RowProblem(row, url, f"repository {repo.full_name} is {where}", name)
                 )
                 continue
-            if email_key and email_key in seen_emails:
-                where = _first_seen(seen_emails[email_key])
-                plan.duplicates.append(RowProblem(row, email, f"email is {where}", name))
+            if email_key and email_key in self.emails:
+                where = _first_seen(self.emails[email_key])
+                self.duplicates.append(RowProblem(row, email, f"email is {where}", name))
                 continue
-            seen_repos[repo_key] = row
+            self.repos[repo_key] = row
             if email_key:
-                seen_emails[email_key] = row
-            plan.rows.append(
-                {
-                    "job_id": job_id,
-                    "name": name,
-                    "email": email,
-                    "email_key": email_key,
-                    "github_url": url,
-                    "repo_full_name": repo.full_name,
-                    "repo_key": repo_key,
-                    "repo_ref": repo.ref,
-                    "repo_path": repo.path,
-                }
+                self.emails[email_key] = row
+            accepted.append(
+                NewCandidate(
+                    self.job_id,
+                    name,
+                    email,
+                    email_key,
+                    url,
+                    repo.full_name,
+                    repo_key,
+                    repo.ref,
+                    repo.path,
+                )
             )
-    if plan.total_rows == 0:
-        raise InputError("the file has a header but no candidate rows")
-    return plan
+        return accepted
 
 
 def _first_seen(row: int | None) -> str:
     return "already in this job" if row is None else f"also on row {row} of this file"
 
 
-def _existing_keys(session: Session, job_id: int) -> tuple[set[str], set[str]]:
-    rows = session.execute(
-        select(Candidate.repo_key, Candidate.email_key).where(Candidate.job_id == job_id)
-    )
-    repos: set[str] = set()
-    emails: set[str] = set()
-    for repo_key, email_key in rows:
-        repos.add(repo_key)
-        if email_key:
-            emails.add(email_key)
-    return repos, emails
+Write = Callable[[list[NewCandidate]], None]
 
 
-def apply_ingest(session: Session, job_id: int, plan: IngestPlan) -> IngestReport:
-    """Insert the plan's rows as ``pending`` (no commit: the caller frames the transaction)."""
+@contextmanager
+def candidate_writer(session: Session) -> Iterator[Write]:
+    """A function that stores rows as ``pending`` candidates, all with one creation time.
+
+    On PostgreSQL (psycopg) it streams them into one ``COPY ... FROM STDIN`` on the session's
+    own connection, inside the caller's transaction: multi-row INSERTs of a large upload were
+    ~5x slower (``bench/ingest.py``). Elsewhere it inserts in batches.
+    """
     now = utcnow()
     common = {"status": statuses.PENDING, "attempt": 1, "created_at": now, "updated_at": now}
     connection = session.connection()
     try:
         if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-            _copy_candidates(connection, plan.rows, common)
+            with _copy_writer(connection, {**common, "enqueue_count": 0}) as write:
+                yield write
         else:
-            for start in range(0, len(plan.rows), INSERT_BATCH):
-                batch = [{**row, **common} for row in plan.rows[start : start + INSERT_BATCH]]
-                session.execute(insert(Candidate), batch)
-        session.flush()
+            yield lambda rows: _insert(session, rows, common)
+            session.flush()
     except (IntegrityError, psycopg.IntegrityError):
         # Another upload into the same job committed the same repository meanwhile.
         raise InputError(
             "another upload into this job added some of these candidates at the same time; "
             "nothing was imported, please upload the file again"
         ) from None
-    # No 'imported' status event per row: ``candidates.history`` derives that first entry from
-    # the row's ``created_at`` (writing 100,000 of them doubled the database's share of the work).
-    return IngestReport(job_id, len(plan.rows), plan.duplicates, plan.invalid)
 
 
-def _copy_candidates(
-    connection: Connection, rows: list[dict[str, Any]], common: dict[str, Any]
-) -> None:
-    """PostgreSQL: ``COPY ... FROM STDIN`` on the session's own connection, so it is part of
-    the caller's transaction. Multi-row INSERTs of a large upload were ~5x slower than COPY
-    (see ``bench/ingest.py``)."""
-    fixed = {**common, "enqueue_count": 0}
+def _insert(session: Session, rows: list[NewCandidate], common: dict[str, Any]) -> None:
+    for start in range(0, len(rows), INSERT_BATCH):
+        batch = [{**row._asdict(), **common} for row in rows[start : start + INSERT_BATCH]]
+        session.execute(insert(Candidate), batch)
+
+
+@contextmanager
+def _copy_writer(connection: Connection, fixed: dict[str, Any]) -> Iterator[Write]:
     dialect = connection.dialect
     # The same conversions the ORM applies (UTCDateTime stores naive UTC).
     values: list[Any] = []
@@ -226,26 +287,14 @@ def _copy_candidates(
         values.append(process(value) if process else value)
     fixed_values = tuple(values)
     columns = ", ".join([*ROW_COLUMNS, *fixed])
-    values_of = itemgetter(*ROW_COLUMNS)
-    if not rows:
-        return
     driver = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY {Candidate.__tablename__} ({columns}) FROM STDIN") as copy,
     ):
-        for row in rows:
-            copy.write_row(values_of(row) + fixed_values)
 
+        def write(rows: list[NewCandidate]) -> None:
+            for row in rows:
+                copy.write_row(row + fixed_values)
 
-def skipped_rows_csv(invalid: list[RowProblem], duplicates: list[RowProblem]) -> bytes:
-    """The rows an import left out and why, as a CSV the recruiter can fix and upload again."""
-    frame = pd.DataFrame.from_records(
-        [
-            {"row": p.row, "name": p.name, "value": p.value, "problem": kind, "reason": p.reason}
-            for kind, problems in (("invalid", invalid), ("duplicate", duplicates))
-            for p in problems
-        ],
-        columns=["row", "name", "value", "problem", "reason"],
-    ).sort_values("row", kind="stable")
-    return to_csv_bytes(frame)
+        yield write
