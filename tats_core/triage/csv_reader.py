@@ -51,7 +51,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 ProgressCallback = Callable[[float], None]
-CHUNK_ROWS = 20_000
+# Small chunks: ingest writes each one as soon as it is checked, so the database starts on the
+# first rows at once and keeps pace with the reading (2,000 was ~10% faster than 20,000 for a
+# 100,000-row file; bench/ingest.py).
+CHUNK_ROWS = 2_000
 
 
 def normalise_header(header: str) -> str:
