@@ -118,6 +118,7 @@ def test_tests_are_found_in_common_languages_and_generated_ones_are_not():
         ("web/src/App.test.js", 250),  # create-react-app's placeholder
         ("api/src/test/java/com/x/ShopApplicationTests.java", 220),  # Spring's contextLoads()
         ("web/src/__snapshots__/cart.test.tsx.snap", 3000),  # data, not a test
+        ("tests/__init__.py", 0), ("tests/unit/__init__.py", 120),  # package markers
     ]  # fmt: skip
     s = compute_signals(snapshot(files=files))
     assert s.test_file_count == 5 and s.has_tests

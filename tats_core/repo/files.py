@@ -116,6 +116,8 @@ def is_test_file(path: str, size: int) -> bool:
     if code_language(path) is None:
         return False
     name = path.rsplit("/", 1)[-1]
+    if name == "__init__.py":
+        return False  # a package marker under tests/, not tests
     for pattern, max_size in GENERATED_TESTS:
         if pattern.search(name) and size <= max_size:
             return False
