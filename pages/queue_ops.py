@@ -58,7 +58,12 @@ def _create_schedule() -> None:
 
 
 def _when(at: datetime | None) -> str:
-    return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at else "never"
+    """In the viewer's zone, named, as on the triage page."""
+    return ui.local_time(at, "%Y-%m-%d %H:%M:%S") if at else "never"
+
+
+def _http(status: int | None) -> str:
+    return f"HTTP {status}" if status else "no response"
 
 
 try:
@@ -140,7 +145,7 @@ if reachable:
                     who = f"**{ui.md(letter.candidate_name)}** · {ui.md(letter.job_title)}"
                 info.markdown(who)
                 info.caption(
-                    f"Last response: HTTP {letter.response_status} · failed message "
+                    f"Last response: {_http(letter.response_status)} · failed message "
                     f"{ui.md(letter.message_id)} · to {ui.md(letter.url)} · "
                     f"created {_when(letter.created_at)}"
                 )
@@ -187,18 +192,23 @@ if reachable:
     if not events:
         st.info("The queue has no events yet.", icon=":material/history:")
     else:
+        zone, zone_name = ui.viewer_zone()
+        time_column = f"Time ({zone_name})"
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Time": e.at,
+                    # Naive, already in the viewer's zone, which the header names.
+                    time_column: e.at.astimezone(zone).replace(tzinfo=None) if e.at else None,
                     "State": e.state,
                     "Message": e.message_id,
                     "Destination": e.url,
-                    "HTTP status": e.response_status,
+                    "HTTP status": str(e.response_status) if e.response_status else "",
                     "Error": (e.error or "")[:200],
                 }
                 for e in events[:EVENTS_SHOWN]
             ),
             hide_index=True,
-            column_config={"Time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+            column_config={
+                time_column: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
+            },
         )

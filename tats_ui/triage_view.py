@@ -206,10 +206,10 @@ def _evaluation(evaluation: Evaluation) -> None:
         # A static table: long evidence wraps instead of being cut to a column's width.
         st.table(
             pd.DataFrame(
-                {
-                    "Criterion": c.get("criterion", ""),
-                    "Verdict": c.get("verdict", ""),
-                    "Evidence": "; ".join(c.get("evidence") or []),
+                {  # st.table renders markdown: tests/__init__.py must not turn bold
+                    "Criterion": ui.md(c.get("criterion", "")),
+                    "Verdict": ui.md(c.get("verdict", "")),
+                    "Evidence": ui.md("; ".join(c.get("evidence") or [])),
                 }
                 for c in evaluation.criteria
             ).set_index("Criterion")
@@ -334,8 +334,8 @@ def _history(events: list[StatusEvent]) -> None:
                     " (", 1
                 )[0],
                 "Status": statuses.LABELS.get(event.to_status, event.to_status),
-                "By": event.actor,
-                "Why": ("Decision: " if event.override else "") + (event.reason or ""),
+                "By": ui.md(event.actor),  # st.table renders markdown
+                "Why": ui.md(("Decision: " if event.override else "") + (event.reason or "")),
             }
             for event in reversed(events)
         ).set_index(f"When ({zone})")

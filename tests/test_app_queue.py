@@ -101,6 +101,12 @@ def test_a_dead_letter_shows_its_candidate_and_retry_delivers_it_again(
     page = everything(at)
     assert "Grace Hopper" in page and "Backend take-home" in page
     assert "HTTP 500" in page and "boom: the worker exploded" in page
+    # Recent events: times in the viewer's zone, named as on the triage page (UTC without a
+    # browser); an event with no HTTP response shows an empty cell, not "None".
+    events = at.dataframe[-1].value
+    assert "Time (UTC)" in events.columns
+    statuses_shown = set(events["HTTP status"])
+    assert "500" in statuses_shown and "" in statuses_shown and "None" not in statuses_shown
     [code] = at.code
     assert len(code.value) <= 300  # the last response, truncated
     assert_no_secrets(at)
