@@ -121,17 +121,7 @@ def add_candidate(
         rank_score=SCORES.get(status, -1),
     )
     session.add(candidate)
-    session.flush()
-    session.add(
-        StatusEvent(
-            candidate_id=candidate.id,
-            attempt=1,
-            from_status=None,
-            to_status=statuses.PENDING,
-            actor="system",
-            reason="imported from CSV",
-        )
-    )
+    session.flush()  # no creation event: as an import, history() derives it from the row
     if status in statuses.DECISIONS:
         session.add(
             Evaluation(
