@@ -1,4 +1,4 @@
-"""Screenshots of the triage page for the README, taken from a real ``tats dev --demo`` stack so
+"""Screenshots of the triage and Queue pages for the README, taken from a real ``tats dev --demo`` stack so
 they stay current: wide (1440 px) and narrow (800 px), in the light and the dark theme.
 
     python tools/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
@@ -81,7 +81,11 @@ def record_a_decision(database_url: str) -> tuple[int, int]:
         engine.dispose()
 
 
-def shoot(url: str, out: Path, chromium: str) -> list[Path]:
+# What each page has drawn once it has finished loading.
+READY = {"triage": ("stDataFrame", "stVegaLiteChart", "stForm"), "queue": ("stDataFrame",)}
+
+
+def shoot(url: str, out: Path, chromium: str, name: str = "triage") -> list[Path]:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
@@ -95,13 +99,13 @@ def shoot(url: str, out: Path, chromium: str) -> list[Path]:
                         viewport={"width": width, "height": height}, color_scheme=scheme
                     )
                     page.goto(url)
-                    for test_id in ("stDataFrame", "stVegaLiteChart", "stForm"):
+                    for test_id in READY[name]:
                         page.get_by_test_id(test_id).first.wait_for(timeout=90_000)
                     page.get_by_test_id("stSkeleton").first.wait_for(
                         state="detached", timeout=30_000
                     )
                     page.wait_for_timeout(3_000)  # charts and the grid finish drawing
-                    path = out / f"triage-{size}-{scheme}.png"
+                    path = out / f"{name}-{size}-{scheme}.png"
                     page.screenshot(path=str(path))
                     page.close()
                     image = Image.open(path).convert("RGB")
@@ -146,8 +150,11 @@ def main() -> None:
             wait(lambda: demo_judged(database), "the demo job to be judged")
             job_id, candidate_id = record_a_decision(database_url)
             url = f"http://127.0.0.1:{app_port}/triage?job={job_id}&candidate={candidate_id}"
-            for path in shoot(url, args.out, args.chromium):
-                print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KiB")
+            queue_url = f"http://127.0.0.1:{app_port}/queue"
+            shots = shoot(url, args.out, args.chromium)
+            shots += shoot(queue_url, args.out, args.chromium, name="queue")
+            for path in shots:
+                print(f"{path}  {path.stat().st_size // 1024} KiB")
         finally:
             stack.send_signal(signal.SIGINT)
             try:
