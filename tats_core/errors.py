@@ -20,6 +20,8 @@ status and a 2xx.
 
 from __future__ import annotations
 
+from tats_core.statuses import AI_FAILED, GITHUB_FAILED, UNKNOWN_FAILED, Status
+
 
 class TatsError(Exception):
     """Base of every error TATS raises on purpose."""
@@ -44,7 +46,7 @@ class ServiceError(TatsError):
     permanent ones end the candidate in ``failure_status``.
     """
 
-    failure_status = "unknown_failed"
+    failure_status: Status = UNKNOWN_FAILED
     service = "service"
 
     def __init__(self, message: str, *, transient: bool = False, retry_after: float | None = None):
@@ -55,12 +57,12 @@ class ServiceError(TatsError):
 
 
 class GitHubError(ServiceError):
-    failure_status = "github_failed"
+    failure_status = GITHUB_FAILED
     service = "github"
 
 
 class AnalyzerError(ServiceError):
-    failure_status = "ai_failed"
+    failure_status = AI_FAILED
     service = "analyzer"
 
 

@@ -1,12 +1,17 @@
-"""Candidate statuses (exact strings from the contract) and the colours shown for them.
+"""The decision words of TATS, defined once: candidate statuses (exact strings from the
+contract), which of them are decisions and failures, and the score band of each decision.
 
 ``Status`` is a ``StrEnum``: each member *is* its contract string, so it compares equal to what
-the database and the CSV hold, while code that names one gets a typo caught by mypy.
+the database and the CSV hold, while code that names one gets a typo caught by mypy. Everything
+else that speaks these words derives from here: the analysis ``Decision`` type and its JSON
+schema (``judging/analysis.py``), the bands in the Cohere prompt, the failure status of each
+error class (``errors.py``); ``tests/test_vocabulary.py`` binds them.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 
 class Status(StrEnum):
@@ -20,14 +25,14 @@ class Status(StrEnum):
     UNKNOWN_FAILED = "unknown_failed"
 
 
-PENDING = Status.PENDING
-PROCESSING = Status.PROCESSING
-LOOKS_FINE = Status.LOOKS_FINE
-NEEDS_REVIEW = Status.NEEDS_REVIEW
-LOW_EFFORT = Status.LOW_EFFORT
-GITHUB_FAILED = Status.GITHUB_FAILED
-AI_FAILED = Status.AI_FAILED
-UNKNOWN_FAILED = Status.UNKNOWN_FAILED
+PENDING: Final = Status.PENDING
+PROCESSING: Final = Status.PROCESSING
+LOOKS_FINE: Final = Status.LOOKS_FINE
+NEEDS_REVIEW: Final = Status.NEEDS_REVIEW
+LOW_EFFORT: Final = Status.LOW_EFFORT
+GITHUB_FAILED: Final = Status.GITHUB_FAILED
+AI_FAILED: Final = Status.AI_FAILED
+UNKNOWN_FAILED: Final = Status.UNKNOWN_FAILED
 
 DECISIONS = (LOOKS_FINE, NEEDS_REVIEW, LOW_EFFORT)
 FAILURES = (GITHUB_FAILED, AI_FAILED, UNKNOWN_FAILED)
@@ -35,6 +40,14 @@ FINAL = DECISIONS + FAILURES
 ACTIVE = (PENDING, PROCESSING)
 ALL = ACTIVE + FINAL
 assert set(ALL) == set(Status)
+
+# Score bands per decision: a score never contradicts the decision shown beside it. Together they
+# cover 0-100 without overlap (tested).
+SCORE_BANDS: dict[Status, tuple[int, int]] = {
+    LOW_EFFORT: (0, 34),
+    NEEDS_REVIEW: (35, 69),
+    LOOKS_FINE: (70, 100),
+}
 
 LABELS: dict[str, str] = {
     PENDING: "Pending",

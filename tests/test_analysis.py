@@ -6,7 +6,6 @@ from tats_core.judging.analysis import (
     EMPTY_MAX_SCORE,
     INJECTION_FLAG,
     NEAR_EMPTY_MAX_SCORE,
-    SCORE_BANDS,
     UNVERIFIED_EVIDENCE_FLAG,
     Analysis,
     Criterion,
@@ -17,6 +16,7 @@ from tats_core.judging.analysis import (
     validate_evidence,
 )
 from tats_core.judging.signals import Signals
+from tats_core.statuses import SCORE_BANDS
 
 SOLID = Signals(commit_count=14, commit_span_days=6, has_tests=True, has_readme=True)
 

@@ -15,15 +15,25 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, ValidationError
 
 from tats_core.judging.signals import Signals, findings_of
 from tats_core.repo.places import cited_places
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.statuses import (
+    DECISIONS,
+    LOOKS_FINE,
+    LOW_EFFORT,
+    NEEDS_REVIEW,
+    SCORE_BANDS,
+    Status,
+)
 
-Decision = Literal["looks_fine", "needs_review", "low_effort"]
+# The three decisions of ``statuses`` as a type (``tests/test_vocabulary.py`` checks that the
+# two agree): a model's "looks_fine" validates to ``Status.LOOKS_FINE``.
+Decision = Literal[Status.LOOKS_FINE, Status.NEEDS_REVIEW, Status.LOW_EFFORT]
 Verdict = Literal["met", "partial", "missing"]
 
 INJECTION_FLAG = "prompt_injection"
@@ -50,7 +60,7 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 ANALYSIS_JSON_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "decision": {"type": "string", "enum": ["looks_fine", "needs_review", "low_effort"]},
+        "decision": {"type": "string", "enum": [str(d) for d in DECISIONS]},
         "score": {"type": "integer"},
         "summary": {"type": "string"},
         "strengths": _STRINGS,
@@ -61,7 +71,7 @@ ANALYSIS_JSON_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "criterion": {"type": "string"},
-                    "verdict": {"type": "string", "enum": ["met", "partial", "missing"]},
+                    "verdict": {"type": "string", "enum": list(get_args(Verdict))},
                     "evidence": _STRINGS,
                 },
                 "required": ["criterion", "verdict", "evidence"],
@@ -122,12 +132,6 @@ class Analyzer(Protocol):
         ...
 
 
-# Score bands per decision: a score never contradicts the decision shown beside it.
-SCORE_BANDS: dict[str, tuple[int, int]] = {
-    "low_effort": (0, 34),
-    "needs_review": (35, 69),
-    "looks_fine": (70, 100),
-}
 EMPTY_MAX_SCORE = 10
 NEAR_EMPTY_MAX_SCORE = 45
 BOUNDED_FLAG = "bounded_by_signals"
@@ -143,7 +147,7 @@ HOLLOW_CONCERN = (
     '"Needs review" for a person to check.'
 )
 INJECTION_CONCERN = (
-    "The repository contains text aimed at an automated reviewer ({phrases}); "
+    "The repository contains text aimed at an automated reviewer ({phrases}{where}); "
     "a person should read it before deciding."
 )
 
@@ -167,7 +171,7 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
 
     Returns the bounded analysis and the flags it raised. Applying it twice changes nothing more.
     """
-    decision = analysis.decision
+    decision: Decision = analysis.decision
     score = analysis.score
     concerns = list(analysis.concerns)
     flags: list[str] = []
@@ -175,21 +179,23 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
     if signals.injection_phrases:
         flags.append(INJECTION_FLAG)
         quoted = ", ".join(f'"{p[:60]}"' for p in signals.injection_phrases[:3])
-        concerns = _with_concern(concerns, INJECTION_CONCERN.format(phrases=quoted))
-        decision = "needs_review"
+        where = f" in {', '.join(signals.injection_paths[:3])}" if signals.injection_paths else ""
+        line = INJECTION_CONCERN.format(phrases=quoted, where=where)
+        concerns = [line, *(c for c in concerns if c != line)]  # the first thing a person reads
+        decision = NEEDS_REVIEW
     if signals.empty:
-        decision = "low_effort"
+        decision = LOW_EFFORT
         score = min(score, EMPTY_MAX_SCORE)
         concerns = _with_concern(concerns, EMPTY_CONCERN)
-    elif signals.near_empty and decision != "low_effort":
-        if decision == "looks_fine":
+    elif signals.near_empty and decision != LOW_EFFORT:
+        if decision == LOOKS_FINE:
             concerns = _with_concern(concerns, NEAR_EMPTY_CONCERN)
-        decision = "needs_review"
+        decision = NEEDS_REVIEW
         score = min(score, NEAR_EMPTY_MAX_SCORE)
 
     hollow = _hollow_work(signals)
-    if hollow and decision == "looks_fine":
-        decision = "needs_review"
+    if hollow and decision == LOOKS_FINE:
+        decision = NEEDS_REVIEW
         concerns = _with_concern(concerns, HOLLOW_CONCERN.format(what=hollow))
 
     low, high = SCORE_BANDS[decision]

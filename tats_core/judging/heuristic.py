@@ -13,7 +13,8 @@ within bounds the signals set:
   substance and tests that assert nothing score no tests, whatever the file counts say, and the
   concerns cite the files (``path:line``);
 - below LOW_EFFORT_SCORE: ``low_effort``; otherwise ``needs_review``;
-- text in the README aimed at an AI judge forces ``needs_review`` and the injection flag;
+- text aimed at an AI judge forces ``needs_review``; the flag and the concern line are
+  ``analysis.apply_bounds``'s, as for every analyzer;
 - the score is finally clamped into the decision's band (``analysis.SCORE_BANDS``), so
   ``bound_by_signals`` never has to change a heuristic answer.
 """
@@ -26,8 +27,6 @@ from pathlib import Path
 from typing import cast
 
 from tats_core.judging.analysis import (
-    INJECTION_FLAG,
-    SCORE_BANDS,
     Analysis,
     AnalysisResult,
     Criterion,
@@ -37,10 +36,11 @@ from tats_core.judging.analysis import (
 )
 from tats_core.judging.signals import NEAR_EMPTY_CODE_BYTES, Signals, findings_of
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.statuses import LOOKS_FINE, LOW_EFFORT, NEEDS_REVIEW, SCORE_BANDS
 from tats_core.wording import plural
 
-LOOKS_FINE_SCORE = SCORE_BANDS["looks_fine"][0]  # 70
-LOW_EFFORT_SCORE = SCORE_BANDS["needs_review"][0]  # 35: below it, low_effort
+LOOKS_FINE_SCORE = SCORE_BANDS[LOOKS_FINE][0]  # 70
+LOW_EFFORT_SCORE = SCORE_BANDS[NEEDS_REVIEW][0]  # 35: below it, low_effort
 NEAR_EMPTY_SCORE_CAP = 20
 SUBSTANTIAL_CODE_BYTES = 10_000  # a few hundred lines: enough to show how someone builds
 SUBSTANTIAL_CODE_FILES = 5
@@ -177,11 +177,11 @@ RUBRIC = (_substance, _tests, _readme, _history, _clean, _stack, _automation)
 RUBRIC_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, list[str]]:
+def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, int, list[str]]:
     """Decision, bounded score and the reasons that bounded it."""
     reasons: list[str] = []
     if s.empty:
-        return "low_effort", 0, ["The repository is empty."]
+        return LOW_EFFORT, 0, ["The repository is empty."]
     if s.near_empty:
         score = min(score, NEAR_EMPTY_SCORE_CAP)
         reasons.append(f"Near-empty: {s.near_empty_reason}.")
@@ -190,8 +190,8 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, l
                 f"Other branches differ ({', '.join(s.other_branches[:3])}): the work may be "
                 "there; check before deciding."
             )
-            return "needs_review", score, reasons
-        return "low_effort", score, reasons
+            return NEEDS_REVIEW, score, reasons
+        return LOW_EFFORT, score, reasons
     blockers = [
         text
         for failed, text in (
@@ -203,21 +203,25 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[str, int, l
         if failed
     ]
     if score >= LOOKS_FINE_SCORE and not blockers:
-        return "looks_fine", score, reasons
+        return LOOKS_FINE, score, reasons
     if blockers and score >= LOOKS_FINE_SCORE:
         score = LOOKS_FINE_SCORE - 1
         reasons.append("Not rated Looks fine because " + "; ".join(blockers) + ".")
     if score < LOW_EFFORT_SCORE:
-        return "low_effort", score, reasons
-    return "needs_review", score, reasons
+        return LOW_EFFORT, score, reasons
+    return NEEDS_REVIEW, score, reasons
 
 
-def _summary(decision: str, s: Signals, concerns: list[str]) -> str:
-    opening = {
-        "looks_fine": "Visible effort and care",
-        "needs_review": "Mixed picture; a person should look",
-        "low_effort": "Little visible effort",
-    }[decision]
+# How the summary opens for each decision.
+OPENINGS: dict[Decision, str] = {
+    LOOKS_FINE: "Visible effort and care",
+    NEEDS_REVIEW: "Mixed picture; a person should look",
+    LOW_EFFORT: "Little visible effort",
+}
+
+
+def _summary(decision: Decision, s: Signals, concerns: list[str]) -> str:
+    opening = OPENINGS[decision]
     if s.empty:
         detail = "no commits"
     else:
@@ -250,16 +254,10 @@ class HeuristicAnalyzer:
         concerns = reasons + [
             f"{m.criterion}: {m.evidence[0]}" for m in marks.values() if m.verdict != "met"
         ]
-        flags: list[str] = []
-        if signals.injection_phrases:
-            flags.append(INJECTION_FLAG)
-            concerns.insert(
-                0,
-                f"Text aimed at an AI judge ({', '.join(signals.injection_paths[:2]) or 'README'}): "
-                + "; ".join(signals.injection_phrases[:2]),
-            )
-            if decision == "looks_fine" or (decision == "low_effort" and not signals.empty):
-                decision = "needs_review"
+        if signals.injection_phrases and not signals.empty:
+            # What ``apply_bounds`` would decide anyway; it alone writes the concern line and
+            # raises the flag, for every analyzer.
+            decision = NEEDS_REVIEW
         if signals.secrets:
             concerns.append(
                 "Hard-coded secret committed: " + ", ".join(findings_of(signals, "secret"))
@@ -268,7 +266,7 @@ class HeuristicAnalyzer:
             concerns.append("Other branches not analysed: " + ", ".join(signals.other_branches[:3]))
         low, high = SCORE_BANDS[decision]  # the score always agrees with the decision
         analysis = Analysis(
-            decision=cast(Decision, decision),
+            decision=decision,
             score=max(low, min(high, score)),
             summary=_summary(decision, signals, concerns),
             strengths=strengths,
@@ -284,5 +282,4 @@ class HeuristicAnalyzer:
             analysis=analysis,
             analyzer=self.name,
             prompt_hash=RUBRIC_HASH,
-            flags=flags,
         )

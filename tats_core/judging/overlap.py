@@ -32,8 +32,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from tats_core.judging.analysis import SCORE_BANDS, Analysis
+from tats_core.judging.analysis import Analysis
 from tats_core.repo import files
+from tats_core.statuses import NEEDS_REVIEW, SCORE_BANDS
 
 SHARED_CODE_FLAG = "shared_code"
 SHARED_CODE_CONCERN = (
@@ -131,10 +132,10 @@ def cap_for_shared_code(
         line = SHARED_CODE_CONCERN.format(evidence=overlap.describe(label))
         if line not in concerns:
             concerns.append(line)
-    low, high = SCORE_BANDS["needs_review"]
+    low, high = SCORE_BANDS[NEEDS_REVIEW]
     capped = analysis.model_copy(
         update={
-            "decision": "needs_review",
+            "decision": NEEDS_REVIEW,
             "score": max(low, min(analysis.score, high)),
             "concerns": concerns,
         }
