@@ -63,7 +63,7 @@ class SlowAnalyzer:
 
 def bench_app():  # uvicorn factory, one per worker process
     from tats_core.deps import build_deps
-    from tats_core.processing.pipeline import Judges
+    from tats_core.processing.judgement import Judges
     from worker_service.app import create_app
 
     settings = load_settings()  # from the environment the parent set

@@ -25,8 +25,8 @@ from tats_core.triage.candidates import (
 )
 from tats_core.triage.evidence import cited_excerpts
 from tats_core.triage.export import evaluations_csv, labels_csv
-from tats_core.triage.overlap import overlaps_of
 from tats_core.triage.reviews import current_reviews, job_reviews
+from tats_core.triage.shared_code import overlaps_of
 from tats_ui import shell as ui
 from tats_ui import triage_links as links
 from tats_ui import triage_view as view

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tats_core.deps import Deps, build_deps
 from tats_core.errors import InputError, TatsError
+from tats_core.routes import APP_PORT, QSTASH_PORT, WORKER_PORT
 from tats_core.settings import load_settings
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
@@ -23,10 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = sub.add_parser("dev", help="run the whole product locally (queue, worker, app)")
     dev.add_argument("--demo", action="store_true", help="add a sample job served offline")
-    dev.add_argument("--app-port", type=int, default=8501)
+    dev.add_argument("--app-port", type=int, default=APP_PORT)
 
     qstash = sub.add_parser("qstash-dev", help="the local QStash-compatible server alone")
-    qstash.add_argument("--port", type=int, default=8080)
+    qstash.add_argument("--port", type=int, default=QSTASH_PORT)
     qstash.add_argument("--host", default="127.0.0.1")
     qstash.add_argument("--db", default=".tats/qstash-dev.db", help="where accepted messages live")
     qstash.add_argument(
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     worker = sub.add_parser("worker", help="the worker service alone (uvicorn)")
-    worker.add_argument("--port", type=int, default=8000)
+    worker.add_argument("--port", type=int, default=WORKER_PORT)
     worker.add_argument("--host", default="127.0.0.1")
     worker.add_argument(
         "--workers", type=int, default=1, help="processes (the worker is stateless; one per core)"

@@ -16,7 +16,7 @@ from tats_core.store.schema import ensure_schema
 
 if TYPE_CHECKING:  # judging pulls in httpx/cohere; the CLI's import command needs none of it
     from tats_core.judging.analysis import Analyzer
-    from tats_core.processing.pipeline import Judges
+    from tats_core.processing.judgement import Judges
 
 
 @dataclass
@@ -44,7 +44,7 @@ def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> 
     from tats_core.github.blob_cache import DbBlobCache
     from tats_core.github.cache import DbHttpCache
     from tats_core.github.client import GitHubClient
-    from tats_core.processing.pipeline import Judges
+    from tats_core.processing.judgement import Judges
 
     github = GitHubClient(
         settings.github_api_url,

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tats_core.errors import ConfigurationError
+from tats_core.routes import FAILED_PATH, PROCESS_PATH, QSTASH_PORT, WORKER_PORT
 
 # The official QStash dev server's documented credentials (see shared/design/QSTASH.md).
 DEV_QSTASH_TOKEN = "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0="
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
-    qstash_url: str = Field("http://127.0.0.1:8080", validation_alias="QSTASH_URL")
+    qstash_url: str = Field(f"http://127.0.0.1:{QSTASH_PORT}", validation_alias="QSTASH_URL")
     qstash_token: str = Field(DEV_QSTASH_TOKEN, validation_alias="QSTASH_TOKEN", repr=False)
     qstash_current_signing_key: str = Field(
         DEV_CURRENT_SIGNING_KEY, validation_alias="QSTASH_CURRENT_SIGNING_KEY", repr=False
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     qstash_next_signing_key: str = Field(
         DEV_NEXT_SIGNING_KEY, validation_alias="QSTASH_NEXT_SIGNING_KEY", repr=False
     )
-    worker_url: str = Field("http://127.0.0.1:8000", validation_alias="TATS_WORKER_URL")
+    worker_url: str = Field(f"http://127.0.0.1:{WORKER_PORT}", validation_alias="TATS_WORKER_URL")
     github_api_url: str = Field(GITHUB_API, validation_alias="GITHUB_API_URL")
     github_raw_url: str = Field(GITHUB_RAW, validation_alias="GITHUB_RAW_URL")
     github_token: str | None = Field(None, validation_alias="GITHUB_TOKEN", repr=False)
@@ -92,6 +93,9 @@ class Settings(BaseSettings):
         "min(180000, 10000 * pow(2, retried))", validation_alias="TATS_QUEUE_RETRY_DELAY"
     )
 
+    # Set by ``tats dev --demo`` for the app it starts: offers the sample job's button.
+    demo: bool = Field(False, validation_alias="TATS_DEMO")
+
     @model_validator(mode="after")
     def _refuse_dev_credentials_on_a_real_queue(self) -> Settings:
         if is_local_url(self.qstash_url):
@@ -122,11 +126,11 @@ class Settings(BaseSettings):
 
     @property
     def process_url(self) -> str:
-        return self.worker_url.rstrip("/") + "/api/process-candidate"
+        return self.worker_url.rstrip("/") + PROCESS_PATH
 
     @property
     def failure_callback_url(self) -> str:
-        return self.worker_url.rstrip("/") + "/api/process-candidate/failed"
+        return self.worker_url.rstrip("/") + FAILED_PATH
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,7 +6,7 @@ from tats_core import statuses
 from tats_core.judging.overlap import SHARED_CODE_FLAG, FileRef
 from tats_core.store.db import transaction
 from tats_core.triage.candidates import current_evaluation, get_candidate
-from tats_core.triage.overlap import save_fingerprint
+from tats_core.triage.shared_code import save_fingerprint
 from tests import app_fixtures
 from tests.app_fixtures import NAMES, no_exceptions, seed_every_status, table, texts
 from tests.test_app_triage import select_row

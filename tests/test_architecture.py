@@ -21,10 +21,11 @@ MODULE_STRING = re.compile(r"^(?:tats_core|tats_dev|tats_ui|worker_service)(?:\.
 EVERYTHING = {"tats_core"}
 ALLOWED: dict[str, set[str]] = {
     "tats_core.statuses": set(),
-    "tats_core.errors": set(),
+    "tats_core.routes": set(),
+    "tats_core.errors": {"tats_core.statuses"},  # each error class names its failure status
     "tats_core.wording": set(),
     "tats_core.retry": set(),  # one Retry-After parser and backoff policy (issue #11)
-    "tats_core.settings": {"tats_core.errors"},
+    "tats_core.settings": {"tats_core.errors", "tats_core.routes"},
     "tats_core.store": {"tats_core.statuses", "tats_core.errors", "tats_core.settings"},
     "tats_core.repo": {"tats_core.errors"},
     "tats_core.github": {
@@ -46,6 +47,7 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.github.url",  # candidates' URLs are normalised on the way in
         "tats_core.repo.places",  # the code an evaluation cites
         "tats_core.judging.overlap",  # shared code in a job: pure detection over stored files
+        "tats_core.judging.analysis",  # ... whose cap applies to a verdict
         "tats_core.errors",
         "tats_core.statuses",
     },

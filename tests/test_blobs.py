@@ -15,7 +15,8 @@ import pytest
 from tats_core.github.blob_cache import DbBlobCache, MemoryBlobCache
 from tats_core.github.client import GitHubClient
 from tats_core.judging.analysis import Analysis, AnalysisResult, JobBrief
-from tats_core.processing.pipeline import Judges, Work, judge
+from tats_core.processing.claims import Work
+from tats_core.processing.judgement import Judges, judge
 from tats_core.repo.sample import CodeSample, Why
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_dev.github_replay import ReplayApp, create_app

@@ -15,7 +15,8 @@ from tats_core.errors import GitHubError
 from tats_core.github.client import GitHubClient
 from tats_core.judging.analysis import INJECTION_FLAG, JobBrief
 from tats_core.judging.heuristic import HeuristicAnalyzer
-from tats_core.processing.pipeline import Judges, Work, judge
+from tats_core.processing.claims import Work
+from tats_core.processing.judgement import Judges, judge
 from tats_core.processing.queue import CandidateQueue
 from tats_core.repo.sample import CodeSample
 from tats_core.store.db import transaction

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tats_core import statuses
-from tats_core.processing.pipeline import fail_after_retries
+from tats_core.processing.failure_callback import fail_after_retries
 from tats_core.processing.queue import requeue_stale_claims
 from tats_core.store.models import Candidate, utcnow
 from tests.worker_fixtures import seed_candidates

@@ -24,7 +24,7 @@ from tats_core.triage.candidates import override_decision
 from tats_core.triage.export import evaluations_csv
 from tats_core.triage.ingest import apply_ingest, plan_ingest
 from tats_core.triage.jobs import create_job
-from tats_core.triage.overlap import overlaps_of
+from tats_core.triage.shared_code import overlaps_of
 from tats_dev.github_replay import create_app as create_replay
 from tests.servers import serve
 from tests.test_export import read_export

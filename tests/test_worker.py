@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tats_core import statuses
-from tats_core.processing.pipeline import Judges
+from tats_core.processing.judgement import Judges
 from tats_core.settings import DEV_NEXT_SIGNING_KEY
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.candidates import history
@@ -163,7 +163,7 @@ def test_a_stopping_worker_releases_its_leases_for_the_next_delivery(worker, ses
     period): the lease goes, so the next delivery takes the candidate at once, not in a minute."""
     from datetime import timedelta
 
-    from tats_core.processing.pipeline import claim, release_leases
+    from tats_core.processing.claims import claim, release_leases
     from tats_core.store.models import utcnow
 
     [cid] = seed_candidates(session_factory, 1)

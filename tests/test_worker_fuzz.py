@@ -9,7 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tats_core.processing.pipeline import Judges
+from tats_core.processing.judgement import Judges
 from tests.signing import qstash_signature
 from tests.worker_fixtures import FixedAnalyzer, SlowSource, running_worker, seed_candidates
 

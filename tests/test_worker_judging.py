@@ -14,7 +14,7 @@ from tats_core.github.cache import DbHttpCache
 from tats_core.github.client import GitHubClient
 from tats_core.judging.cohere_analyzer import CohereAnalyzer
 from tats_core.judging.heuristic import HeuristicAnalyzer
-from tats_core.processing.pipeline import Judges
+from tats_core.processing.judgement import Judges
 from tats_core.retry import Backoff
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Evaluation

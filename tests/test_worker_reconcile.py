@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tats_core import statuses
-from tats_core.processing.pipeline import Judges
+from tats_core.processing.judgement import Judges
 from tats_core.processing.queue import CandidateQueue, enqueue_pending
 from tats_core.processing.queue_admin import QueueAdmin
 from tats_core.settings import load_settings

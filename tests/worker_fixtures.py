@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tats_core.deps import Deps
 from tats_core.judging.analysis import Analysis, AnalysisResult, JobBrief
 from tats_core.judging.signals import Signals
-from tats_core.processing.pipeline import Judges
+from tats_core.processing.judgement import Judges
 from tats_core.processing.queue import CandidateQueue
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 from tats_core.settings import Settings, load_settings

@@ -1,8 +1,14 @@
 """Putting the pieces together: candidates through the queue, the GitHub client and a judge.
 
-- ``intake``    the import use case (CLI, upload page, demo): store the rows, then publish them
-- ``queue``     publishing to QStash with the database as the outbox; ``reconcile``
-- ``queue_admin`` operating the queue: the reconcile schedule, dead letters, recent events
-- ``pipeline``  one delivery: claim -> snapshot -> signals -> analyzer -> final status
-- ``lease``     claims are leases: the one rule for when a candidate may be taken over
+- ``intake``            the import use case (CLI, upload page, demo): store the rows, then publish
+- ``queue``             publishing to QStash with the database as the outbox; ``reconcile``
+- ``queue_admin``       operating the queue: the reconcile schedule, dead letters, recent events
+- ``delivery``          one delivery, start to end: claim -> judge -> record, every failure
+                        classified once into an ``outcome``
+- ``outcome``           what a delivery came to, with the HTTP status that tells the queue
+- ``claims``            claims on candidates in Core SQL: take, renew, give back, finish (fenced)
+- ``lease``             claims are leases: the one rule for when a candidate may be taken over
+- ``judgement``         snapshot and code sample -> signals -> analyzer -> bounds (no database)
+- ``recording``         the evaluation and final status of a judgement or a permanent failure
+- ``failure_callback``  the queue gave up on a message: a final failure status, or the outbox
 """

@@ -16,8 +16,8 @@ from tats_core import statuses
 from tats_core.store.models import Candidate
 from tats_core.triage.candidates import TABLE_ORDER, CandidateFilter, candidates_query
 from tats_core.triage.ingest import RowProblem
-from tats_core.triage.overlap import shared_with
 from tats_core.triage.reviews import Review, current_reviews, job_reviews
+from tats_core.triage.shared_code import shared_with
 
 COLUMNS = [
     "candidate_id",

@@ -1,6 +1,6 @@
 """Shared code within a job, in the database: each candidate's fingerprint (own code files,
-``candidate_file``), who shares substantial code with whom, and its effect on an earlier
-candidate's status.
+``candidate_file``), who shares substantial code with whom, and its effect on both candidates'
+verdicts (``check_candidate`` when one is judged, ``flag_earlier_candidate`` for the other).
 
 The detection itself is ``judging.overlap`` (pure); this module reads and writes the rows it
 needs. Functions take a session and never commit.
@@ -16,10 +16,12 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
+from tats_core.judging.analysis import AnalysisResult
 from tats_core.judging.overlap import (
     SHARED_CODE_FLAG,
     FileRef,
     Overlap,
+    cap_for_shared_code,
     common_threshold,
     compare,
     find_overlaps,
@@ -44,6 +46,32 @@ def save_fingerprint(
                 for f in fingerprint
             ],
         )
+
+
+def check_candidate(
+    session: Session,
+    job_id: int,
+    candidate_id: int,
+    own_files: Sequence[FileRef],
+    result: AnalysisResult,
+) -> list[Overlap]:
+    """Store this attempt's own files and cap ``result`` at ``needs_review`` when they share
+    substantial code with another candidate of the job (issue #10). Never decides alone.
+    Returns the overlaps, for ``flag_others`` once the verdict is recorded."""
+    save_fingerprint(session, job_id, candidate_id, own_files)
+    overlaps = overlaps_of(session, job_id, candidate_id)
+    if overlaps:
+        result.analysis, flags = cap_for_shared_code(result.analysis, overlaps)
+        result.flags = sorted(set(result.flags) | set(flags))
+    return overlaps
+
+
+def flag_others(session: Session, candidate_id: int, overlaps: Sequence[Overlap]) -> None:
+    """Shared code is shown both ways: each earlier candidate learns of this one."""
+    for overlap in overlaps:
+        evidence = f"Shares {len(overlap.pairs)} files with candidate {candidate_id}: "
+        evidence += ", ".join(theirs for _, theirs in overlap.pairs[:5])
+        flag_earlier_candidate(session, overlap.other, evidence)
 
 
 def fingerprint_of(session: Session, candidate_id: int) -> list[FileRef]:

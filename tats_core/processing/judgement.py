@@ -1,0 +1,95 @@
+"""Judging one claimed candidate: GitHub snapshot and code sample -> signals -> analyzer ->
+bounds. No database here: the caller records what comes out (``recording``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from tats_core import statuses
+from tats_core.errors import TatsError
+from tats_core.judging.analysis import Analysis, AnalysisResult, Analyzer, apply_bounds
+from tats_core.judging.overlap import FileRef, own_files
+from tats_core.judging.signals import Signals, compute_signals
+from tats_core.processing.claims import Work
+from tats_core.repo.sample import CodeSample
+from tats_core.repo.snapshot import RepoSnapshot
+
+log = logging.getLogger("tats.pipeline")
+
+
+class SnapshotSource(Protocol):
+    async def snapshot(
+        self, full_name: str, ref: str | None = None, path: str | None = None
+    ) -> RepoSnapshot: ...
+
+
+@runtime_checkable
+class SampleSource(Protocol):
+    """A snapshot source that can also read the code (``GitHubClient``); others judge by the
+    envelope alone."""
+
+    async def read_sample(self, snapshot: RepoSnapshot) -> CodeSample: ...
+
+
+@dataclass
+class Judges:
+    """What judging needs, built once per worker process."""
+
+    github: SnapshotSource
+    analyzer: Analyzer
+
+
+@dataclass
+class Judgement:
+    result: AnalysisResult
+    signals: Signals
+    commit_sha: str | None
+    latency_ms: int
+    own_files: list[FileRef] = field(default_factory=list)  # for shared-code checks
+
+
+EMPTY_REPOSITORY = Analysis(
+    decision=statuses.LOW_EFFORT,
+    score=0,
+    summary="The repository is empty: it has no commits.",
+    concerns=["No code was pushed to the repository."],
+)
+
+
+async def judge(judges: Judges, work: Work) -> Judgement:
+    started = time.perf_counter()
+    snapshot = await judges.github.snapshot(work.repo_full_name, work.repo_ref, work.repo_path)
+    if not snapshot.empty and isinstance(judges.github, SampleSource):
+        snapshot.sample = await _read_sample(judges.github, snapshot)
+    signals = compute_signals(snapshot, work.job.description)
+    if snapshot.empty:
+        # Decided in code: nothing to show a model, and no model may say otherwise.
+        result = AnalysisResult(analysis=EMPTY_REPOSITORY.model_copy(), analyzer="rules")
+    else:
+        result = await judges.analyzer.analyze(snapshot, signals, work.job)
+    result = apply_bounds(result, signals)
+    result.flags = sorted(result.flags)
+    latency_ms = int((time.perf_counter() - started) * 1000)
+    blobs = [(e.path, e.sha, e.size) for e in snapshot.tree if e.type == "blob"]
+    return Judgement(result, signals, snapshot.head_sha, latency_ms, own_files(blobs))
+
+
+async def _read_sample(source: SampleSource, snapshot: RepoSnapshot) -> CodeSample:
+    """The code sample, or an empty one: unreadable code never fails a candidate."""
+    try:
+        sample = await source.read_sample(snapshot)
+    except TatsError as exc:
+        log.warning("code sample of %s not read: %s", snapshot.full_name, exc)
+        return CodeSample()
+    log.info(
+        "code sample of %s: %s (%d downloads, %d API requests)",
+        snapshot.full_name,
+        sample.summary(),
+        sample.files_downloaded,
+        sample.api_requests,
+    )
+    return sample

@@ -1,0 +1,46 @@
+"""What one delivery came to, and the HTTP status that tells the queue.
+
+datasette-style: the status lives on the type, and the worker maps it in one place
+(``worker_service.app``); nothing there matches outcomes by value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"  # decided and recorded
+    FAILED = "failed"  # failed permanently, recorded
+    ALREADY_FINAL = "already_final"  # a duplicate delivery
+    SUPERSEDED = "superseded"  # someone else's write won (re-run, takeover)
+    UNKNOWN_CANDIDATE = "unknown_candidate"
+    BUSY = "busy"  # another delivery holds a live lease: come back after it lapses
+    RETRY = "retry"  # a transient failure: the queue should try again
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self in (Outcome.BUSY, Outcome.RETRY) else 200
+
+    @property
+    def done(self) -> bool:
+        """Acknowledged (2xx): the queue must not deliver this message again."""
+        return self.http_status < 300
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    outcome: Outcome
+    status: str | None = None
+    attempt: int | None = None
+    retry_after: float | None = None
+    detail: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.outcome.done
+
+    @property
+    def http_status(self) -> int:
+        return self.outcome.http_status
