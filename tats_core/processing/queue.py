@@ -16,15 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
-from qstash import QStash
-from qstash.errors import QStashError
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
 from tats_core.errors import QueueError
 from tats_core.processing import lease as leases
+from tats_core.processing.qstash_http import QStashHttp
 from tats_core.settings import Settings
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, utcnow
@@ -51,7 +49,7 @@ class CandidateQueue:
 
     def __init__(
         self,
-        client: QStash,
+        http: QStashHttp,
         *,
         process_url: str,
         failure_callback_url: str,
@@ -60,7 +58,7 @@ class CandidateQueue:
         parallelism: int = 8,
         retry_delay: str | None = None,
     ):
-        self._client = client
+        self._http = http
         self.process_url = process_url
         self.failure_callback_url = failure_callback_url
         self.retries = retries
@@ -73,12 +71,12 @@ class CandidateQueue:
     @classmethod
     def from_settings(cls, settings: Settings) -> CandidateQueue:
         # A person may be waiting on an upload, and reconcile publishes whatever this misses
-        # within a minute: one try, bounded by the publish timeout. (The SDK's default is ~32 s
-        # of retries and a 600 s timeout, and it sleeps after its last failed try too.)
-        client = QStash(settings.qstash_token, base_url=settings.qstash_url, retry=False)
-        client.http._client.timeout = httpx.Timeout(settings.publish_timeout_s)
+        # within a minute: one try, bounded by the publish timeout.
+        http = QStashHttp(
+            settings.qstash_url, settings.qstash_token, timeout=settings.publish_timeout_s
+        )
         return cls(
-            client,
+            http,
             process_url=settings.process_url,
             failure_callback_url=settings.failure_callback_url,
             retries=settings.queue_retries,
@@ -87,37 +85,36 @@ class CandidateQueue:
             retry_delay=settings.queue_retry_delay,
         )
 
+    def message_headers(self, item: OutboxItem) -> dict[str, str]:
+        """The ``Upstash-*`` headers of one candidate's message (``QSTASH.md``)."""
+        headers = {
+            "Content-Type": "application/json",
+            "Upstash-Retries": str(self.retries),
+            "Upstash-Deduplication-Id": item.deduplication_id,
+            "Upstash-Failure-Callback": self.failure_callback_url,
+            "Upstash-Flow-Control-Key": self.flow_control_key,
+            "Upstash-Flow-Control-Value": f"parallelism={self.parallelism}",
+            "Upstash-Label": "tats-candidate",
+        }
+        if self.retry_delay:
+            headers["Upstash-Retry-Delay"] = self.retry_delay
+        return headers
+
     def publish(self, items: list[OutboxItem]) -> list[str]:
         """Publish one batch (at most 100); return message ids in order, or raise QueueError."""
-        # ``batch`` with JSON bodies rather than ``batch_json``: the SDK's ``batch_json`` drops
-        # ``retry_delay`` (qstash 3.4.0), and the queue's default backoff reaches 30 minutes.
         messages = [
             {
-                "url": self.process_url,
+                "destination": self.process_url,
+                "headers": self.message_headers(item),
                 "body": json.dumps({"candidateId": item.candidate_id}),
-                "content_type": "application/json",
-                "retries": self.retries,
-                "deduplication_id": item.deduplication_id,
-                "failure_callback": self.failure_callback_url,
-                "flow_control": {"key": self.flow_control_key, "parallelism": self.parallelism},
-                "label": "tats-candidate",
             }
             for item in items
         ]
-        if self.retry_delay:
-            for message in messages:
-                message["retry_delay"] = self.retry_delay
+        answer = self._http.request("POST", "/v2/batch", what="accept the messages", body=messages)
         try:
-            responses = self._client.message.batch(messages)  # type: ignore[arg-type]
-        except (QStashError, httpx.HTTPError, OSError, ValueError) as exc:
-            raise QueueError(_describe(exc), transient=True) from exc
-        return [r.message_id for r in responses]  # type: ignore[union-attr]
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, httpx.ConnectError | httpx.TimeoutException | OSError):
-        return "the queue (QStash) is not reachable"
-    return f"the queue (QStash) refused the messages: {str(exc)[:200]}"
+            return [str(entry["messageId"]) for entry in answer]
+        except (TypeError, KeyError) as exc:
+            raise QueueError("the queue (QStash) answered a publish without message ids") from exc
 
 
 @dataclass

@@ -1,38 +1,33 @@
 """Operating the queue: the reconcile schedule, the dead-letter queue and recent events.
 
-Everything here goes through the ``qstash`` SDK to the same QStash API that Upstash serves (the
+Everything here goes through ``qstash_http`` to the same QStash API that Upstash serves (the
 local dev server speaks it too), so the Queue page and ``tats reconcile --schedule`` work in
-production as they do locally. Answers are TATS's own dataclasses, never SDK objects, and never
-carry the token or a signing key. Any failure to reach QStash becomes one ``QueueError``.
+production as they do locally. Answers are TATS's own dataclasses and never carry the token or a
+signing key. Any failure to reach QStash becomes one ``QueueError``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-from qstash import QStash
-from qstash.errors import QStashError
-from qstash.log import parse_logs_response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import QueueError
+from tats_core.processing.qstash_http import QStashHttp
+from tats_core.routes import RECONCILE_PATH
 from tats_core.settings import Settings
 from tats_core.store.models import Candidate, Job
 
 RECONCILE_SCHEDULE_ID = "tats-reconcile"
 RECONCILE_CRON = "* * * * *"  # every minute
-RECONCILE_PATH = "/api/reconcile"
 RESPONSE_PREVIEW = 300  # characters of a dead letter's last response shown
 FINAL_STATES = frozenset({"DELIVERED", "FAILED", "CANCELED"})
-
-T = TypeVar("T")
 
 
 def _at(ms: int | None) -> datetime | None:
@@ -98,57 +93,52 @@ def candidate_id_of(body: str | None) -> int | None:
 class QueueAdmin:
     """Reads and operates the queue for the person who runs TATS; built from settings."""
 
-    def __init__(self, client: QStash, *, worker_url: str):
-        self._client = client
+    def __init__(self, http: QStashHttp, *, worker_url: str):
+        self._http = http
         self.reconcile_url = worker_url.rstrip("/") + RECONCILE_PATH
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueueAdmin:
-        # A person is looking at a page: fail fast instead of the SDK's long retries.
-        client = QStash(settings.qstash_token, base_url=settings.qstash_url, retry=False)
-        client.http._client.timeout = httpx.Timeout(settings.publish_timeout_s)
-        return cls(client, worker_url=settings.worker_url)
-
-    def _call(self, what: str, call: Callable[[], T]) -> T:
-        try:
-            return call()
-        except (httpx.ConnectError, httpx.TimeoutException, OSError) as exc:
-            raise QueueError("the queue (QStash) is not reachable", transient=True) from exc
-        except (QStashError, httpx.HTTPError, ValueError, KeyError) as exc:
-            raise QueueError(f"the queue (QStash) could not {what}: {str(exc)[:200]}") from exc
+        # A person is looking at a page: fail fast.
+        http = QStashHttp(
+            settings.qstash_url, settings.qstash_token, timeout=settings.publish_timeout_s
+        )
+        return cls(http, worker_url=settings.worker_url)
 
     # -- the reconcile schedule --------------------------------------------------------------
 
     def ensure_reconcile_schedule(self) -> ScheduleInfo:
         """Create or update the one schedule that calls ``POST /api/reconcile`` every minute;
         its fixed id makes running this again replace it rather than add another."""
-        schedule_id = self._call(
-            "create the reconcile schedule",
-            lambda: self._client.schedule.create(
-                destination=self.reconcile_url,
-                cron=RECONCILE_CRON,
-                body="{}",
-                content_type="application/json",
-                schedule_id=RECONCILE_SCHEDULE_ID,
-                retries=0,  # the next minute's run is the retry
-                label=RECONCILE_SCHEDULE_ID,
-            ),
+        answer = self._http.request(
+            "POST",
+            f"/v2/schedules/{self.reconcile_url}",
+            what="create the reconcile schedule",
+            body="{}",
+            headers={
+                "Content-Type": "application/json",
+                "Upstash-Cron": RECONCILE_CRON,
+                "Upstash-Schedule-Id": RECONCILE_SCHEDULE_ID,
+                "Upstash-Retries": "0",  # the next minute's run is the retry
+                "Upstash-Label": RECONCILE_SCHEDULE_ID,
+            },
         )
+        schedule_id = str(_field(answer, "scheduleId", "create the reconcile schedule"))
         return ScheduleInfo(schedule_id, self.reconcile_url, RECONCILE_CRON)
 
     def reconcile_schedule(self) -> ScheduleInfo | None:
         """The reconcile schedule, or None when it does not exist."""
-        schedules = self._call("list schedules", self._client.schedule.list)
+        schedules = self._http.request("GET", "/v2/schedules", what="list schedules") or []
         for s in schedules:
-            if s.schedule_id == RECONCILE_SCHEDULE_ID:
+            if s.get("scheduleId") == RECONCILE_SCHEDULE_ID:
                 return ScheduleInfo(
-                    s.schedule_id,
-                    s.destination,
-                    s.cron,
-                    paused=bool(s.paused),
-                    last_run_at=_at(s.last_schedule_time),
-                    next_run_at=_at(s.next_schedule_time),
-                    error=s.error or None,
+                    s["scheduleId"],
+                    s.get("destination", ""),
+                    s.get("cron", ""),
+                    paused=bool(s.get("isPaused")),
+                    last_run_at=_at(s.get("lastScheduleTime")),
+                    next_run_at=_at(s.get("nextScheduleTime")),
+                    error=s.get("error") or None,
                 )
         return None
 
@@ -156,8 +146,11 @@ class QueueAdmin:
 
     def dead_letters(self, session: Session, *, limit: int = 100) -> list[DeadLetter]:
         """The newest dead letters (at most ``limit``), each with its candidate when it has one."""
-        page = self._call("list the dead-letter queue", lambda: self._client.dlq.list(count=limit))
-        ids = {candidate_id_of(m.body) for m in page.messages} - {None}
+        page = self._http.request(
+            "GET", "/v2/dlq", what="list the dead-letter queue", params={"count": str(limit)}
+        )
+        messages: list[dict[str, Any]] = _field(page, "messages", "list the dead-letter queue")
+        ids = {candidate_id_of(m.get("body")) for m in messages} - {None}
         known = {
             cid: (name, title)
             for cid, name, title in session.execute(
@@ -166,77 +159,75 @@ class QueueAdmin:
                 .where(Candidate.id.in_(ids))
             )
         }
-        letters = []
-        for m in page.messages:
-            cid = candidate_id_of(m.body)
-            name, title = known.get(cid, (None, None)) if cid is not None else (None, None)
-            body = m.response_body or ("(binary response)" if m.response_body_base64 else "")
-            letters.append(
-                DeadLetter(
-                    dlq_id=m.dlq_id,
-                    message_id=m.message_id,
-                    url=m.url,
-                    candidate_id=cid,
-                    candidate_name=name,
-                    job_title=title,
-                    response_status=m.response_status,
-                    response_body=body[:RESPONSE_PREVIEW],
-                    created_at=_at(m.created_at),
-                )
-            )
-        return letters
+        return [_dead_letter(m, known) for m in messages]
 
     def retry(self, dlq_ids: Iterable[str]) -> int:
         """Deliver these dead letters again (each becomes a new message); how many were."""
         ids = list(dlq_ids)
         if not ids:
             return 0
-        # The SDK (3.4) has no call for it; the endpoint is QStash's ``POST /v2/dlq/retry``.
-        response = self._call(
-            "retry dead letters",
-            lambda: self._client.http.request(
-                path="/v2/dlq/retry",
-                method="POST",
-                headers={"Content-Type": "application/json"},
-                body=json.dumps({"dlqIds": ids}),
-            ),
+        answer = self._http.request(
+            "POST", "/v2/dlq/retry", what="retry dead letters", body={"dlqIds": ids}
         )
-        return len(response.get("responses", [])) if isinstance(response, dict) else 0
+        return len(answer.get("responses", [])) if isinstance(answer, dict) else 0
 
     def delete(self, dlq_ids: Iterable[str]) -> int:
         ids = list(dlq_ids)
         if not ids:
             return 0
-        return self._call("delete dead letters", lambda: self._client.dlq.delete_many(ids))
+        answer = self._http.request(
+            "DELETE", "/v2/dlq", what="delete dead letters", body={"dlqIds": ids}
+        )
+        return int(_field(answer, "deleted", "delete dead letters"))
 
     # -- events and what is in flight --------------------------------------------------------
 
     def recent_events(self, *, limit: int = 50) -> list[QueueEvent]:
         """The newest events (``/v2/events``), newest first."""
-        # ``client.log.list`` prints every response to stdout; the same request, quietly.
-        response: dict[str, Any] = self._call(
-            "list events",
-            lambda: self._client.http.request(
-                path="/v2/events", method="GET", params={"count": str(limit)}
-            ),
+        answer = self._http.request(
+            "GET", "/v2/events", what="list events", params={"count": str(limit)}
         )
-        logs = self._call("read events", lambda: parse_logs_response(response["events"]))
-        events = [
-            QueueEvent(
-                at=_at(log.time),
-                message_id=log.message_id,
-                state=log.state.value,
-                url=log.url,
-                response_status=log.response_status,
-                error=log.error,
-            )
-            for log in logs
-        ]
+        events = [_event(e) for e in _field(answer, "events", "list events")]
         events.sort(key=lambda e: e.at or datetime.min.replace(tzinfo=UTC), reverse=True)
         return events[:limit]
 
     def last_reconcile_event(self, events: list[QueueEvent]) -> QueueEvent | None:
         return next((e for e in events if e.url == self.reconcile_url), None)
+
+
+def _field(answer: Any, name: str, what: str) -> Any:
+    """One field of a JSON object the queue answered, or a ``QueueError`` saying so."""
+    if not isinstance(answer, dict) or name not in answer:
+        raise QueueError(f"the queue (QStash) sent an unexpected answer to {what}")
+    return answer[name]
+
+
+def _dead_letter(m: dict[str, Any], known: dict[int, tuple[str, str]]) -> DeadLetter:
+    cid = candidate_id_of(m.get("body"))
+    name, title = known.get(cid, (None, None)) if cid is not None else (None, None)
+    body = m.get("responseBody") or ("(binary response)" if m.get("responseBodyBase64") else "")
+    return DeadLetter(
+        dlq_id=m.get("dlqId", ""),
+        message_id=m.get("messageId", ""),
+        url=m.get("url", ""),
+        candidate_id=cid,
+        candidate_name=name,
+        job_title=title,
+        response_status=m.get("responseStatus", 0),
+        response_body=body[:RESPONSE_PREVIEW],
+        created_at=_at(m.get("createdAt")),
+    )
+
+
+def _event(e: dict[str, Any]) -> QueueEvent:
+    return QueueEvent(
+        at=_at(e.get("time")),
+        message_id=e.get("messageId", ""),
+        state=str(e.get("state", "")),
+        url=e.get("url", ""),
+        response_status=e.get("responseStatus"),
+        error=e.get("error"),
+    )
 
 
 def in_flight(session: Session, events: list[QueueEvent]) -> list[JobInFlight]:
