@@ -187,7 +187,7 @@ def _history(commits: list[CommitInfo]) -> tuple[float, int, int, int, bool]:
 def compute_signals(
     snapshot: RepoSnapshot, job_description: str = "", *, now: datetime | None = None
 ) -> Signals:
-    now = now or datetime.now(UTC)
+    """Every fact TATS computes from a snapshot (and its code sample) for one job."""
     s = Signals(
         empty=snapshot.empty,
         commit_count=snapshot.commit_count,
@@ -200,13 +200,31 @@ def compute_signals(
         tree_truncated=snapshot.tree_truncated,
         readme_path=snapshot.readme_path,
     )
+    now = now or datetime.now(UTC)
     if snapshot.pushed_at:
         s.days_since_push = round((now - snapshot.pushed_at).total_seconds() / 86400, 1)
     span, s.active_days, s.substantive_commits, s.vague_commit_messages, generator = _history(
         snapshot.commits
     )
     s.commit_span_days = round(span, 2)
+    own, tree_languages = _read_tree(s, snapshot)
+    boilerplate_readme = _read_readme(s, snapshot)
+    _read_stack(s, snapshot, own, tree_languages, job_description)
+    has_code = s.code_file_count > 0
+    s.single_dump_commit = has_code and (
+        s.commit_count == 1 or s.substantive_commits <= 1 or (s.commit_count <= 3 and span * 24 < 1)
+    )
+    s.scaffold_only = has_code and s.commit_count <= 2 and (generator or boilerplate_readme)
+    s.template_only = _template_only(snapshot, s.commit_count)
+    s.near_empty_reason = _near_empty_reason(s)
+    s.near_empty = s.near_empty_reason is not None
+    _read_code(s, snapshot.sample)
+    return s
 
+
+def _read_tree(s: Signals, snapshot: RepoSnapshot) -> tuple[list[tuple[str, int]], Counter[str]]:
+    """File, code, test, CI and committed-dependency facts; returns the candidate's own blobs
+    (path, size) and their bytes per language."""
     blobs = [(e.path, e.size) for e in snapshot.tree if e.type == "blob"]
     s.file_count = len(blobs)
     areas, s.vendored_libraries, s.junk_paths, foreign = repo_files.foreign_areas(blobs)
@@ -229,7 +247,11 @@ def compute_signals(
     s.ci_paths = [p for p, _ in own if repo_files.is_ci_config(p)][:3]
     s.has_ci = bool(s.ci_paths)
     s.has_docker = any(re.search(r"(^|/)(Dockerfile|(docker-)?compose\.ya?ml)$", p) for p, _ in own)
+    return own, tree_languages
 
+
+def _read_readme(s: Signals, snapshot: RepoSnapshot) -> bool:
+    """README facts; True when it is a project generator's default."""
     facts = analyse_readme(snapshot.readme)
     if facts.injection_phrases and snapshot.readme_path:
         s.injection_paths.append(snapshot.readme_path)
@@ -238,39 +260,42 @@ def compute_signals(
     s.readme_setup_evidence, s.readme_boilerplate = facts.setup_evidence, facts.boilerplate
     s.readme_is_brief, s.readme_hidden_text = facts.is_brief, facts.hidden_text
     s.injection_phrases = facts.injection_phrases
+    return facts.boilerplate
 
+
+def _read_stack(
+    s: Signals,
+    snapshot: RepoSnapshot,
+    own: list[tuple[str, int]],
+    tree_languages: Counter[str],
+    job_description: str,
+) -> None:
+    """Languages and frameworks of the repository against those the job names."""
     # GitHub's language bytes cover the whole repository; a subdirectory speaks for itself.
     repo_wide = {} if snapshot.path else dict(snapshot.languages)
     s.languages = repo_wide or dict(tree_languages.most_common())
     s.primary_language = max(s.languages, key=lambda k: s.languages[k]) if s.languages else None
+    seen_languages = [*s.languages, *tree_languages]
     s.job_languages = stack.job_languages(job_description)
-    s.language_match = stack.language_match(s.job_languages, [*s.languages, *tree_languages])
+    s.language_match = stack.language_match(s.job_languages, seen_languages)
     s.missing_job_languages = [
-        lang
-        for lang in s.job_languages
-        if not stack.language_match([lang], [*s.languages, *tree_languages])
+        lang for lang in s.job_languages if not stack.language_match([lang], seen_languages)
     ]
     s.frameworks = stack.repo_frameworks(snapshot.manifests, (p for p, _ in own))
     s.job_frameworks = stack.job_frameworks(job_description)
     s.missing_job_frameworks = [f for f in s.job_frameworks if f not in s.frameworks]
 
-    has_code = s.code_file_count > 0
-    s.single_dump_commit = has_code and (
-        s.commit_count == 1 or s.substantive_commits <= 1 or (s.commit_count <= 3 and span * 24 < 1)
-    )
-    s.scaffold_only = has_code and s.commit_count <= 2 and (generator or facts.boilerplate)
+
+def _template_only(snapshot: RepoSnapshot, commit_count: int) -> bool:
+    """A fork with no commits after its creation, or a template copy with only the first."""
     own_after_creation = [
         c
         for c in snapshot.commits
         if c.authored_at and snapshot.created_at and c.authored_at > snapshot.created_at
     ]
-    s.template_only = (snapshot.fork and not own_after_creation) or (
-        snapshot.template is not None and s.commit_count <= 1
+    return (snapshot.fork and not own_after_creation) or (
+        snapshot.template is not None and commit_count <= 1
     )
-    s.near_empty_reason = _near_empty_reason(s)
-    s.near_empty = s.near_empty_reason is not None
-    _read_code(s, snapshot.sample)
-    return s
 
 
 def _read_code(s: Signals, sample: CodeSample) -> None:
@@ -329,11 +354,20 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
     ``absent`` were not computed (an older evaluation) and are not shown."""
     if s.empty:
         return ["Empty repository: GitHub reports no commits."]
-    lines: list[str] = []
-    if s.branch_note:
-        lines.append(s.branch_note)
+    lines = [s.branch_note] if s.branch_note else []
+    lines += _describe_history(s)
+    lines += _describe_files(s)
+    if "code_read" not in absent:
+        lines += _describe_code(s)
+    lines += _describe_readme(s)
+    lines += _describe_job_fit(s)
+    lines += _describe_hygiene(s)
+    return lines
+
+
+def _describe_history(s: Signals) -> list[str]:
     count = f"{s.commit_count:,}" + ("" if s.commit_count_exact else "+")
-    history = f"{count} commit{'s' if s.commit_count != 1 else ''} on '{s.ref}'"
+    history = f"{count} {'commit' if s.commit_count == 1 else 'commits'} on '{s.ref}'"
     if s.commit_count > 1:
         span = (
             f"{s.commit_span_days:.1f} days"
@@ -342,17 +376,22 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
         )
         history += f" over {span}, on {plural(s.active_days, 'day')}"
     if s.days_since_push is not None:
-        history += f"; last push {s.days_since_push:.0f} days ago"
-    lines.append(history + ".")
+        history += f"; last push {plural(round(s.days_since_push), 'day')} ago"
+    lines = [history + "."]
     if s.single_dump_commit:
         lines.append("The work arrived in one commit: there is no development history to judge.")
     if s.vague_commit_messages:
-        lines.append(f"{plural(s.vague_commit_messages, 'commit message')} say almost nothing.")
+        verb = "says" if s.vague_commit_messages == 1 else "say"
+        lines.append(f"{plural(s.vague_commit_messages, 'commit message')} {verb} almost nothing.")
+    return lines
+
+
+def _describe_files(s: Signals) -> list[str]:
     languages = ", ".join(list(s.languages)[:4]) or "no recognised language"
-    lines.append(
+    lines = [
         f"{plural(s.file_count, 'file')}, {plural(s.code_file_count, 'source file')} of the "
         f"candidate's own ({s.code_bytes / 1024:.1f} KB of code) in {languages}."
-    )
+    ]
     if s.tree_truncated:
         lines.append("GitHub truncated the file list: counts are lower bounds.")
     if s.near_empty_reason:
@@ -361,22 +400,25 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
         lines.append(f"Tests: {plural(s.test_file_count, 'test file')}, e.g. {s.test_paths[0]}.")
     else:
         lines.append("No test files found (generated placeholder tests are not counted).")
-    if "code_read" not in absent:
-        lines.extend(_describe_code(s))
+    return lines
+
+
+def _describe_readme(s: Signals) -> list[str]:
     if not s.has_readme:
-        lines.append("No README.")
-    else:
-        kind = (
-            "the project generator's default"
-            if s.readme_boilerplate
-            else "mostly the assignment brief, addressed to the candidate"
-            if s.readme_is_brief
-            else "written for the project"
-        )
-        setup = "with setup/run steps" if s.readme_has_setup else "without setup or run steps"
-        lines.append(f"README ({s.readme_chars:,} characters), {kind}, {setup}.")
-    if s.has_ci:
-        lines.append("CI configuration: " + ", ".join(s.ci_paths) + ".")
+        return ["No README."]
+    kind = (
+        "the project generator's default"
+        if s.readme_boilerplate
+        else "mostly the assignment brief, addressed to the candidate"
+        if s.readme_is_brief
+        else "written for the project"
+    )
+    setup = "with setup/run steps" if s.readme_has_setup else "without setup or run steps"
+    return [f"README ({s.readme_chars:,} characters), {kind}, {setup}."]
+
+
+def _describe_job_fit(s: Signals) -> list[str]:
+    lines = ["CI configuration: " + ", ".join(s.ci_paths) + "."] if s.has_ci else []
     if s.job_languages:
         verdict = "matches" if s.language_match else "does not match"
         lines.append(
@@ -390,6 +432,12 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
         if s.missing_job_frameworks:
             line += f"; not seen in manifests or file names: {', '.join(s.missing_job_frameworks)}"
         lines.append(line + ".")
+    return lines
+
+
+def _describe_hygiene(s: Signals) -> list[str]:
+    """What was committed that should not be, forks, other branches, text aimed at the judge."""
+    lines = []
     if s.committed_paths:
         lines.append(
             "Committed dependencies or build output: " + ", ".join(s.committed_paths[:4]) + "."
@@ -399,10 +447,8 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
     if s.junk_paths:
         lines.append("Editor or local files committed: " + ", ".join(s.junk_paths[:4]) + ".")
     if s.is_fork:
-        lines.append(
-            "The repository is a fork"
-            + (" with no commits of its own." if s.template_only else ".")
-        )
+        own = " with no commits of its own." if s.template_only else "."
+        lines.append("The repository is a fork" + own)
     if s.other_branches:
         lines.append("Other branches not analysed: " + ", ".join(s.other_branches[:5]) + ".")
     if s.injection_phrases:

@@ -205,38 +205,10 @@ def read_rows(
     )
     # strict: an unclosed quote is an error, not the rest of the file swallowed into one value
     records = csv.reader(text, delimiter=layout.delimiter, skipinitialspace=True, strict=True)
-    row = 1
+    rows = _Rows(records, layout, mapping)
     try:
         with text:
-            header = next(records, [])
-            width = len(header)
-            # The first column of that name, as a spreadsheet lookup would find it; a field the
-            # file lacks reads from a padding column past the header, always empty.
-            where = {f: layout.headers.index(col) for f, col in mapping.items() if col}
-            columns = (min(where.get(f, width), width) for f in ("github_url", "name", "email"))
-            pick = itemgetter(*columns)
-            padding = [""] * (width + 1)
-            chunk: list[CsvRow] = []
-            for fields in records:
-                row += 1
-                count = len(fields)
-                if count > width:
-                    if any(fields[width:]):
-                        raise InputError(
-                            f"the CSV cannot be parsed: row {row} has {count} values but the "
-                            f"header names {width} columns (quote a value that contains "
-                            f"{_DELIMITER_NAMES.get(layout.delimiter, layout.delimiter)})"
-                        )
-                    del fields[width:]  # trailing delimiters
-                if not any(fields):
-                    continue  # a blank line, or only delimiters
-                fields += padding[len(fields) :]  # short rows, and the padding column
-                chunk.append(CsvRow(row, *pick(fields)))
-                if len(chunk) >= CHUNK_ROWS:
-                    yield chunk
-                    chunk = []
-            if chunk:
-                yield chunk
+            yield from rows.chunks()
     except UnicodeDecodeError:
         raise _not_utf8(_first_undecodable_byte(source)) from None
     except _BinaryData:
@@ -244,9 +216,58 @@ def read_rows(
             "this is not a CSV file (it contains binary data); export it as CSV"
         ) from None
     except csv.Error as exc:
-        raise InputError(_parse_error(exc, row + 1)) from None
+        raise InputError(_parse_error(exc, rows.row + 1)) from None
     if progress:
         progress(1.0)
+
+
+class _Rows:
+    """The records after the header as ``CsvRow`` chunks; ``row`` is the last row read (the
+    header is row 1), for error messages."""
+
+    def __init__(
+        self, records: Iterator[list[str]], layout: CsvLayout, mapping: dict[str, str | None]
+    ) -> None:
+        self.records = records
+        self.layout = layout
+        self.mapping = mapping
+        self.row = 1
+
+    def chunks(self) -> Iterator[list[CsvRow]]:
+        width = len(next(self.records, []))
+        pick = self._picker(width)
+        padding = [""] * (width + 1)
+        chunk: list[CsvRow] = []
+        for fields in self.records:
+            self.row += 1
+            if len(fields) > width:
+                self._drop_trailing(fields, width)
+            if not any(fields):
+                continue  # a blank line, or only delimiters
+            fields += padding[len(fields) :]  # short rows, and the padding column
+            chunk.append(CsvRow(self.row, *pick(fields)))
+            if len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _picker(self, width: int) -> Callable[[list[str]], tuple[str, str, str]]:
+        # The first column of that name, as a spreadsheet lookup would find it; a field the
+        # file lacks reads from a padding column past the header, always empty.
+        where = {f: self.layout.headers.index(c) for f, c in self.mapping.items() if c}
+        columns = (min(where.get(f, width), width) for f in ("github_url", "name", "email"))
+        return itemgetter(*columns)
+
+    def _drop_trailing(self, fields: list[str], width: int) -> None:
+        """Trailing empty values (delimiters) are dropped; a value past the header is an error."""
+        if any(fields[width:]):
+            delimiter = _DELIMITER_NAMES.get(self.layout.delimiter, self.layout.delimiter)
+            raise InputError(
+                f"the CSV cannot be parsed: row {self.row} has {len(fields)} values but the "
+                f"header names {width} columns (quote a value that contains {delimiter})"
+            )
+        del fields[width:]
 
 
 _DELIMITER_NAMES = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
