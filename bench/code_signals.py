@@ -21,6 +21,8 @@ import json
 import time
 from pathlib import Path
 
+from _paths import SHARED_FIXTURES
+
 from tats_core.judging import code_grammars
 from tats_core.judging.code_signals import SourceFile, analyse_code, language_of
 from tats_core.repo.sample import choose_sample
@@ -62,7 +64,7 @@ def cpu(fn, *args) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixtures", type=Path, default=Path("/work/shared/fixtures"))
+    parser.add_argument("--fixtures", type=Path, default=SHARED_FIXTURES)
     args = parser.parse_args()
     repos = sorted(p for p in (args.fixtures / "repos").iterdir() if (p / "tree.json").is_file())
     samples = {repo.name: sample_files(repo) for repo in repos}

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from _paths import SHARED_FIXTURES
 from _replay import replay
 
 from tats_core.errors import TatsError
@@ -74,7 +75,7 @@ async def count(app: ReplayApp, url: str, names: list[str]) -> dict[str, list[Ro
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repos", type=Path, default=Path("/work/shared/fixtures/repos"))
+    parser.add_argument("--repos", type=Path, default=SHARED_FIXTURES / "repos")
     args = parser.parse_args()
     dirs = sorted(p for p in args.repos.iterdir() if (p / "repo.json").is_file())
     names = [json.loads((d / "repo.json").read_text())["full_name"] for d in dirs]

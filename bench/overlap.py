@@ -17,6 +17,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from _paths import SHARED_FIXTURES
+
 from tats_core.judging.overlap import FileRef, common_shas, find_overlaps, own_files
 
 
@@ -36,7 +38,7 @@ def show(fingerprints: dict[int, list[FileRef]], names: dict[int, str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixtures", type=Path, default=Path("/work/shared/fixtures"))
+    parser.add_argument("--fixtures", type=Path, default=SHARED_FIXTURES)
     parser.add_argument("--copy", default="gretahayes19__react-takehome-challenge")
     args = parser.parse_args()
     repos = sorted(p for p in (args.fixtures / "repos").iterdir() if (p / "tree.json").exists())

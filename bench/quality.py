@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _paths import SHARED_FIXTURES
 from _replay import replay
 from hollow import hollow_copy
 
@@ -115,7 +116,7 @@ def report(rows: list[dict], labels: dict[str, dict[str, str]]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixtures", type=Path, default=Path("/work/shared/fixtures"))
+    parser.add_argument("--fixtures", type=Path, default=SHARED_FIXTURES)
     parser.add_argument("--all", action="store_true", help="also judge the unlabelled fixtures")
     args = parser.parse_args()
     repos = args.fixtures / "repos"
