@@ -50,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.judging.analysis",  # ... whose cap applies to a verdict
         "tats_core.errors",
         "tats_core.statuses",
+        "tats_core.wording",
     },
     "tats_core.processing": EVERYTHING,
     "tats_core.deps": EVERYTHING,

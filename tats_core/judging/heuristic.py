@@ -59,14 +59,16 @@ class Mark:
 
 def _substance(s: Signals) -> Mark:
     name = "Substance of the solution"
-    evidence = [f"{s.code_file_count} source files, {s.code_bytes:,} bytes of code"]
+    evidence = [
+        f"{plural(s.code_file_count, 'source file')}, {plural(s.code_bytes, 'byte')} of code"
+    ]
     if s.stubbed_code:
         return Mark(
             name,
             "missing",
             0,
             [
-                f"{s.stub_functions} of {s.functions} functions read are placeholders",
+                f"{s.stub_functions:,} of {plural(s.functions, 'function')} read are placeholders",
                 *findings_of(s, "stub"),
             ],
         )
@@ -88,16 +90,16 @@ def _tests(s: Signals) -> Mark:
             "missing",
             0,
             [
-                f"{s.test_cases} test cases read, {s.real_test_cases} assert something real",
+                f"{plural(s.test_cases, 'test case')} read, {s.real_test_cases:,} assert something real",
                 *findings_of(s, "hollow_test"),
             ],
         )
     if s.code_read and s.test_cases:
-        real = f"{s.real_test_cases} of {s.test_cases} test cases assert something real"
+        real = f"{s.real_test_cases:,} of {plural(s.test_cases, 'test case')} assert something real"
         verdict, points = ("met", 20) if s.test_file_count >= 2 else ("partial", 10)
         return Mark(name, verdict, points, [real, *s.test_paths])
     if s.test_file_count >= 2:
-        return Mark(name, "met", 20, [f"{s.test_file_count} test files", *s.test_paths])
+        return Mark(name, "met", 20, [plural(s.test_file_count, "test file"), *s.test_paths])
     if s.test_file_count == 1:
         return Mark(name, "partial", 10, s.test_paths)
     return Mark(name, "missing", 0, ["no test files (generated placeholders not counted)"])
@@ -124,8 +126,8 @@ def _readme(s: Signals) -> Mark:
 def _history(s: Signals) -> Mark:
     name = "Commit history over time"
     facts = [
-        f"{s.commit_count} commits ({s.substantive_commits} beyond merges and README edits)",
-        f"over {s.commit_span_days * 24:.1f} hours on {s.active_days} day(s)",
+        f"{plural(s.commit_count, 'commit')} ({s.substantive_commits:,} beyond merges and README edits)",
+        f"over {s.commit_span_days * 24:.1f} hours on {plural(s.active_days, 'day')}",
     ]
     if s.single_dump_commit or s.empty:
         return Mark(name, "missing", 0, ["the work arrived in one commit", facts[0]])

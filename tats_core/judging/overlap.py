@@ -35,6 +35,7 @@ from typing import NamedTuple
 from tats_core.judging.analysis import Analysis
 from tats_core.repo import files
 from tats_core.statuses import NEEDS_REVIEW, SCORE_BANDS
+from tats_core.wording import plural
 
 SHARED_CODE_FLAG = "shared_code"
 SHARED_CODE_CONCERN = (
@@ -115,8 +116,7 @@ class Overlap:
         label = other_label or f"candidate {self.other}"
         shown = ", ".join(p for p, _ in self.pairs[:5])
         more = f" and {len(self.pairs) - 5} more" if len(self.pairs) > 5 else ""
-        noun = "file" if len(self.pairs) == 1 else "files"
-        return f"Shares {len(self.pairs)} {noun} with {label}: {shown}{more}"
+        return f"Shares {plural(len(self.pairs), 'file')} with {label}: {shown}{more}"
 
 
 def cap_for_shared_code(

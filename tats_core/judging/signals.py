@@ -230,7 +230,7 @@ def _read_tree(s: Signals, snapshot: RepoSnapshot) -> tuple[list[tuple[str, int]
     areas, s.vendored_libraries, s.junk_paths, foreign = repo_files.foreign_areas(blobs)
     s.committed_dependencies = bool(areas)
     ranked = sorted(areas.items(), key=lambda item: -item[1])
-    s.committed_paths = [area if n == 1 else f"{area} ({n:,} files)" for area, n in ranked]
+    s.committed_paths = [area if n == 1 else f"{area} ({plural(n, 'file')})" for area, n in ranked]
     own = [(p, n) for p, n in blobs if p not in foreign]
     tree_languages: Counter[str] = Counter()
     tests: list[str] = []
@@ -367,7 +367,8 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
 
 def _describe_history(s: Signals) -> list[str]:
     count = f"{s.commit_count:,}" + ("" if s.commit_count_exact else "+")
-    history = f"{count} {'commit' if s.commit_count == 1 else 'commits'} on '{s.ref}'"
+    noun = "commit" if s.commit_count == 1 and s.commit_count_exact else "commits"
+    history = f"{count} {noun} on '{s.ref}'"
     if s.commit_count > 1:
         span = (
             f"{s.commit_span_days:.1f} days"

@@ -3,6 +3,7 @@
 - ``intake``            the import use case (CLI, upload page, demo): store the rows, then publish
 - ``queue``             publishing to QStash with the database as the outbox; ``reconcile``
 - ``queue_admin``       operating the queue: the reconcile schedule, dead letters, recent events
+- ``qstash_http``       TATS's own few QStash API calls, with a timeout and one error taxonomy
 - ``delivery``          one delivery, start to end: claim -> judge -> record, every failure
                         classified once into an ``outcome``
 - ``outcome``           what a delivery came to, with the HTTP status that tells the queue

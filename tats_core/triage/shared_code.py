@@ -28,6 +28,7 @@ from tats_core.judging.overlap import (
 )
 from tats_core.store.models import CandidateFile, StatusEvent
 from tats_core.triage.candidates import current_evaluation, get_candidate, transition
+from tats_core.wording import plural
 
 CANDIDATE_FILE = cast(Table, CandidateFile.__table__)
 
@@ -69,7 +70,7 @@ def check_candidate(
 def flag_others(session: Session, candidate_id: int, overlaps: Sequence[Overlap]) -> None:
     """Shared code is shown both ways: each earlier candidate learns of this one."""
     for overlap in overlaps:
-        evidence = f"Shares {len(overlap.pairs)} files with candidate {candidate_id}: "
+        evidence = f"Shares {plural(len(overlap.pairs), 'file')} with candidate {candidate_id}: "
         evidence += ", ".join(theirs for _, theirs in overlap.pairs[:5])
         flag_earlier_candidate(session, overlap.other, evidence)
 
