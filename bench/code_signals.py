@@ -23,8 +23,8 @@ from pathlib import Path
 
 from _paths import SHARED_FIXTURES
 
-from tats_core.judging import code_grammars
-from tats_core.judging.code_signals import SourceFile, analyse_code, language_of
+from tats_core.judging.code import grammars as code_grammars
+from tats_core.judging.code.reading import SourceFile, analyse_code, language_of
 from tats_core.repo.sample import choose_sample
 from tats_core.repo.snapshot import TreeEntry
 

@@ -26,7 +26,7 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser
 
-from tats_core.judging.code_signals import looks_like_test
+from tats_core.judging.code.reading import looks_like_test
 
 OWNER = "hollow-copy"
 

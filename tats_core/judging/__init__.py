@@ -7,13 +7,8 @@
 - ``analysis``         the analysis contract both analyzers produce, and ``bound_by_signals``
 - ``heuristic``        the offline analyzer: a transparent rubric over the signals
 - ``cohere_analyzer``  the Cohere analyzer: a chat model, fenced and bounded by the signals
-- ``code_signals``     what the code itself shows: functions, stubs, real and hollow tests, secrets
-- ``code_grammars``    the tree-sitter grammars and queries for JS/TS, Java, Kotlin, Go, C#,
-                       Ruby, PHP and Scala (prebuilt wheels: nothing is downloaded at run time)
-- ``code_parsing``     functions and test cases read with those grammars, within time limits
-- ``code_python``      the same for Python, with the standard library's ``ast``
-- ``code_bodies``      when a body is a stub and when a test proves nothing
-- ``secret_patterns``  credentials committed in the text, placeholders left out
+- ``code``             what the code itself shows: functions, stubs, real and hollow tests,
+                       secrets (a sub-package: tree-sitter grammars, ``ast``, body rules)
 - ``overlap``          shared code between submissions of a job, from blob shas (generator and
                        starter files excluded); it caps a decision at ``needs_review``, no lower
 

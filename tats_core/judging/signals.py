@@ -11,7 +11,7 @@ near-empty when any of these holds:
   ("Initial commit from Create Next App") or a generator's default README;
 - it is a fork or template copy with no commits of its own.
 
-The code itself (version 2): when the snapshot carries a code sample, ``code_signals`` reads it
+The code itself (version 2): when the snapshot carries a code sample, ``code.reading`` reads it
 and the signals record functions and stubs, test cases and the ones that assert something real,
 secrets, and ``stubbed_code`` / ``hollow_tests`` — the two facts that keep a submission whose
 envelope looks fine but whose bodies are placeholders from ``looks_fine``:
@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tats_core.judging import stack
-from tats_core.judging.code_signals import SourceFile, analyse_code
+from tats_core.judging.code.reading import SourceFile, analyse_code
 from tats_core.judging.readme import analyse_readme
 from tats_core.judging.untrusted import find_injection_phrases
 from tats_core.repo import files as repo_files

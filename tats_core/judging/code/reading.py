@@ -12,12 +12,12 @@ this measures, per file and in total:
 - **test cases** and **real test cases**: a test counts as real when it asserts something about a
   value that is not a literal (``expect(true).toBe(true)``, ``assert True``, an empty body or a
   lone ``t.Skip()`` prove nothing): tests written to look tested have many cases, no real ones;
-- **secrets**: credentials committed in the text (``secret_patterns``);
+- **secrets**: credentials committed in the text (``secrets``);
 - **findings**: each stub, hollow test and secret with ``path:line``, so a recruiter or the
   analyzer can cite the evidence instead of a bare number.
 
-Python is read with ``ast``; the other languages with tree-sitter grammars (``code_grammars``,
-``code_parsing``);
+Python is read with ``ast``; the other languages with tree-sitter grammars (``grammars``,
+``parsing``);
 ``treatment`` says which reading each language got. Pure and deterministic: no I/O, never
 raises on bad input (syntax errors, binary junk, huge files degrade to counting less).
 """
@@ -30,11 +30,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tats_core.judging import code_grammars, code_parsing
-from tats_core.judging.code_bodies import hollow_reason, stub_reason
-from tats_core.judging.code_parsing import CodeUnit, ParsedFile
-from tats_core.judging.code_python import parse_python
-from tats_core.judging.secret_patterns import find_secrets
+from tats_core.judging.code import grammars, parsing
+from tats_core.judging.code.bodies import hollow_reason, stub_reason
+from tats_core.judging.code.parsing import CodeUnit, ParsedFile
+from tats_core.judging.code.python_ast import parse_python
+from tats_core.judging.code.secrets import find_secrets
 
 
 @dataclass(frozen=True)
@@ -207,11 +207,11 @@ def _parse(language: str, file: SourceFile) -> tuple[ParsedFile | None, str]:
         return parsed, "ast" if by_ast else "regex"
     grammar = "tsx" if language == "typescript" and file.path.lower().endswith(".tsx") else language
     try:
-        parsed_ts = code_parsing.parse_units(grammar, file.text, file.is_test)
+        parsed_ts = parsing.parse_units(grammar, file.text, file.is_test)
     except (RecursionError, MemoryError, ValueError):
         parsed_ts = None
     if parsed_ts is None:
-        return None, "unparsed" if not code_grammars.available(grammar) else "skipped"
+        return None, "unparsed" if not grammars.available(grammar) else "skipped"
     return parsed_ts, "tree-sitter"
 
 

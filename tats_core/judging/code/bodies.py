@@ -1,6 +1,6 @@
 """Judging one body of code: is a function a stub, does a test assert anything real?
 
-Language-neutral on purpose: the parsers (``code_parsing``, ``code_python``) find the exact
+Language-neutral on purpose: the parsers (``parsing``, ``python_ast``) find the exact
 extent of each function or test and hand over its body with comments already removed, so
 these judgments only look at the few statements left. Each returns the reason in words (for
 a finding a recruiter can cite) or ``None`` when the body is fine.

@@ -1,4 +1,4 @@
-"""Finding functions and test cases in source text with tree-sitter (grammars: ``code_grammars``).
+"""Finding functions and test cases in source text with tree-sitter (grammars: ``grammars``).
 
 Tree-sitter never raises on bad input; it marks broken regions as errors and parses the rest, so
 a file with a syntax error still yields the functions around it. Junk that would make it slow
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
-from tats_core.judging.code_grammars import JS_NAMING_PARENTS, SPECS, Spec, tools
+from tats_core.judging.code.grammars import JS_NAMING_PARENTS, SPECS, Spec, tools
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Finding functions and test cases in Python source with the standard library's ``ast``.
 
-Same output as ``code_parsing`` (``ParsedFile`` of ``CodeUnit``). ``ast`` refuses a whole file on
+Same output as ``parsing`` (``ParsedFile`` of ``CodeUnit``). ``ast`` refuses a whole file on
 one syntax error (Python 2 prints, a half-written edit), so such a file falls back to an
 indentation reading: a ``def`` line and the lines indented under it.
 """
@@ -11,7 +11,7 @@ import ast
 import re
 from collections.abc import Sequence
 
-from tats_core.judging.code_parsing import MAX_PARSE_BYTES, CodeUnit, ParsedFile
+from tats_core.judging.code.parsing import MAX_PARSE_BYTES, CodeUnit, ParsedFile
 
 _COMMENT = re.compile(r"(?:^|(?<=\s))#.*$")
 _DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?def[ \t]+(?P<name>\w+)")

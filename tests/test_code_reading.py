@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tats_core.judging.code_signals import (
+from tats_core.judging.code.reading import (
     CodeSignals,
     FileFinding,
     SourceFile,
