@@ -41,6 +41,39 @@ ACTIVE = (PENDING, PROCESSING)
 ALL = ACTIVE + FINAL
 assert set(ALL) == set(Status)
 
+# The status machine: every status a candidate may move to from each status. ``transition`` (the
+# ORM) and ``record_event`` (beside the worker's Core UPDATEs) both check it; a move that is not
+# here is a bug, raised as ``InvalidTransition``.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    # claimed by a delivery; the queue's retries ran out before reaching a worker (queued again,
+    # noted in the history) or on an error of the candidate's own (failure callback)
+    PENDING: frozenset({PENDING, PROCESSING, *FAILURES}),
+    # a released claim noted in the history; back to the outbox (worker gone, retries lost, a
+    # dependency misconfigured); decided or failed
+    PROCESSING: frozenset({PROCESSING, PENDING, *FINAL}),
+    # re-run; a recruiter's decision (keeping one is a review too); shared code found later
+    **{d: frozenset({PENDING, *DECISIONS}) for d in DECISIONS},
+    # re-run; a recruiter decides anyway
+    **{f: frozenset({PENDING, *DECISIONS}) for f in FAILURES},
+}
+assert set(TRANSITIONS) == set(Status)
+
+
+class InvalidTransition(ValueError):
+    """A status change the machine does not allow: a defect in TATS, never a user's error."""
+
+
+def check_transition(from_status: str | None, to_status: str) -> None:
+    """Raise ``InvalidTransition`` unless a candidate may move ``from_status`` -> ``to_status``
+    (``None``: a new candidate, which starts ``pending``)."""
+    if from_status is None:
+        allowed = to_status == PENDING
+    else:
+        allowed = to_status in TRANSITIONS.get(Status(from_status), frozenset())
+    if not allowed:
+        raise InvalidTransition(f"a candidate cannot go from {from_status} to {to_status}")
+
+
 # Score bands per decision: a score never contradicts the decision shown beside it. Together they
 # cover 0-100 without overlap (tested).
 SCORE_BANDS: dict[Status, tuple[int, int]] = {

@@ -1,7 +1,8 @@
-"""Candidates: the status machine, recruiters' overrides and re-runs, listing and detail.
+"""Candidates: status changes, recruiters' overrides and re-runs, listing and detail.
 
-Every status change goes through ``transition`` so the audit trail (``status_event``) is
-complete. Functions take a session and never commit: the caller owns the transaction.
+Every status change goes through ``transition`` (or, on the worker's Core hot path, comes with a
+``record_event``) so the audit trail (``status_event``) is complete and each change is checked
+against the status machine (``statuses.TRANSITIONS``). Functions take a session and never commit: the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -32,8 +33,7 @@ def transition(
     reason: str = "",
     override: bool = False,
 ) -> None:
-    if to_status not in statuses.ALL:
-        raise ValueError(f"unknown status {to_status!r}")
+    statuses.check_transition(candidate.status, to_status)
     session.add(
         StatusEvent(
             candidate_id=candidate.id,
@@ -62,7 +62,9 @@ def record_event(
     reason: str,
     at: datetime,
 ) -> None:
-    """The audit row for a status change made by a Core UPDATE (the worker's hot path)."""
+    """The audit row for a status change made by a Core UPDATE (the worker's hot path); the
+    change must be one the status machine allows."""
+    statuses.check_transition(from_status, to_status)
     session.execute(
         insert(STATUS_EVENT).values(
             candidate_id=candidate_id,
