@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tats_ui import shell as ui
+from tats_ui import auth
+from tats_ui import navigation as nav
+from tats_ui.sidebar import render_sidebar
 
-ui.configure_page()
+nav.configure_page()
 
 
-if ui.auth_configured() and not st.user.get("is_logged_in"):
-    st.navigation([st.Page(ui.sign_in_panel, title="Sign in")], position="hidden").run()
+if auth.signed_out():
+    st.navigation([st.Page(auth.sign_in_panel, title="Sign in")], position="hidden").run()
     st.stop()
 
 page = st.navigation(
@@ -22,18 +24,18 @@ page = st.navigation(
         # Served at "/" (the default page) and at "/triage" alike: the default page's own
         # url_path is reserved but never served, so a hidden twin answers "/triage".
         st.Page(
-            ui.TRIAGE_PAGE,
+            nav.TRIAGE_PAGE,
             title="Triage",
             icon=":material/insights:",
             default=True,
             url_path="triage-home",
         ),
-        st.Page(ui.TRIAGE_PAGE, title="Triage", url_path="triage", visibility="hidden"),
-        st.Page(ui.UPLOAD_PAGE, title="Upload", icon=":material/upload_file:"),
-        st.Page(ui.JOBS_PAGE, title="Jobs", icon=":material/work:"),
-        st.Page(ui.QUEUE_PAGE, title="Queue", icon=":material/stacks:", url_path="queue"),
+        st.Page(nav.TRIAGE_PAGE, title="Triage", url_path="triage", visibility="hidden"),
+        st.Page(nav.UPLOAD_PAGE, title="Upload", icon=":material/upload_file:"),
+        st.Page(nav.JOBS_PAGE, title="Jobs", icon=":material/work:"),
+        st.Page(nav.QUEUE_PAGE, title="Queue", icon=":material/stacks:", url_path="queue"),
     ]
 )
 
-ui.render_sidebar()
+render_sidebar()
 page.run()

@@ -16,13 +16,17 @@ from tats_core.errors import QueueError
 from tats_core.processing.queue_admin import QueueAdmin, in_flight
 from tats_core.store.db import transaction
 from tats_core.wording import plural
-from tats_ui import shell as ui
+from tats_ui.deps import get_deps
+from tats_ui.escaping import md
+from tats_ui.navigation import page_setup
+from tats_ui.queueing import capitalised
+from tats_ui.timezone import local_time, viewer_zone
 
 EVENTS_READ = 500  # enough to tell which candidate messages are still open at the queue
 EVENTS_SHOWN = 50
 
-ui.page_setup()
-deps = ui.get_deps()
+page_setup()
+deps = get_deps()
 admin = QueueAdmin.from_settings(deps.settings)
 st.title("Queue")
 st.caption(
@@ -41,7 +45,7 @@ def _act(verb: str, dlq_ids: list[str]) -> None:
     try:
         done = admin.retry(dlq_ids) if verb == "retry" else admin.delete(dlq_ids)
     except QueueError as exc:
-        st.session_state["queue_notice"] = ("error", f"{exc.message[:1].upper()}{exc.message[1:]}.")
+        st.session_state["queue_notice"] = ("error", f"{capitalised(exc.message)}.")
         return
     what = "Sent again" if verb == "retry" else "Deleted"
     st.session_state["queue_notice"] = ("success", f"{what}: {plural(done, 'message')}.")
@@ -52,14 +56,14 @@ def _create_schedule() -> None:
     try:
         admin.ensure_reconcile_schedule()
     except QueueError as exc:
-        st.session_state["queue_notice"] = ("error", f"{exc.message[:1].upper()}{exc.message[1:]}.")
+        st.session_state["queue_notice"] = ("error", f"{capitalised(exc.message)}.")
     else:
         st.session_state["queue_notice"] = ("success", "Created the reconcile schedule.")
 
 
 def _when(at: datetime | None) -> str:
     """In the viewer's zone, named, as on the triage page."""
-    return ui.local_time(at, "%Y-%m-%d %H:%M:%S") if at else "never"
+    return local_time(at, "%Y-%m-%d %H:%M:%S") if at else "never"
 
 
 def _http(status: int | None) -> str:
@@ -74,7 +78,7 @@ try:
     reachable = True
 except QueueError as exc:
     st.error(
-        f"{exc.message[:1].upper()}{exc.message[1:]}. The queue's dead letters, schedule and "
+        f"{capitalised(exc.message)}. The queue's dead letters, schedule and "
         f"events cannot be shown; check QSTASH_URL ({deps.settings.qstash_url}) and QSTASH_TOKEN. "
         "Candidates are safe in the database and are published once the queue answers.",
         icon=":material/cloud_off:",
@@ -142,11 +146,11 @@ if reachable:
                 elif letter.candidate_name is None:
                     who = f"Candidate {letter.candidate_id} (no longer in the database)"
                 else:
-                    who = f"**{ui.md(letter.candidate_name)}** · {ui.md(letter.job_title)}"
+                    who = f"**{md(letter.candidate_name)}** · {md(letter.job_title)}"
                 info.markdown(who)
                 info.caption(
                     f"Last response: {_http(letter.response_status)} · failed message "
-                    f"{ui.md(letter.message_id)} · to {ui.md(letter.url)} · "
+                    f"{md(letter.message_id)} · to {md(letter.url)} · "
                     f"created {_when(letter.created_at)}"
                 )
                 if letter.response_body:
@@ -192,7 +196,7 @@ if reachable:
     if not events:
         st.info("The queue has no events yet.", icon=":material/history:")
     else:
-        zone, zone_name = ui.viewer_zone()
+        zone, zone_name = viewer_zone()
         time_column = f"Time ({zone_name})"
         st.dataframe(
             pd.DataFrame(

@@ -27,20 +27,24 @@ from tats_core.triage.evidence import cited_excerpts
 from tats_core.triage.export import evaluations_csv, labels_csv
 from tats_core.triage.overlap import overlaps_of
 from tats_core.triage.reviews import current_reviews, job_reviews
-from tats_ui import shell as ui
 from tats_ui import triage_links as links
 from tats_ui import triage_view as view
+from tats_ui.auth import actor
+from tats_ui.deps import get_deps
+from tats_ui.navigation import UPLOAD_PAGE, page_setup
+from tats_ui.queueing import enqueue, queue_down_message
+from tats_ui.welcome import first_run
 
-ui.page_setup()
+page_setup()
 
 REFRESH_SECONDS = 3
 PAGE_SIZE = 50
 
-deps = ui.get_deps()
+deps = get_deps()
 with transaction(deps.session_factory) as session:
     all_jobs = jobs.job_choices(session)  # most recently active first
 if not all_jobs:
-    ui.first_run()
+    first_run()
     st.stop()
 
 by_id = {job.id: job for job in all_jobs}
@@ -78,7 +82,7 @@ with transaction(deps.session_factory) as session:
 if not has_candidates:
     st.info("No candidates in this job yet.", icon=":material/group_add:")
     st.page_link(
-        ui.UPLOAD_PAGE,
+        UPLOAD_PAGE,
         label="Upload a CSV of candidates",
         icon=":material/upload_file:",
         query_params={"job": str(job_id)},
@@ -97,7 +101,7 @@ def rerun_candidates(
 ) -> None:
     st.session_state.pop("confirm_rerun", None)
     with transaction(deps.session_factory) as session:
-        count = rerun(session, candidate_ids, actor=ui.actor(), replace_reviews=replace_reviews)
+        count = rerun(session, candidate_ids, actor=actor(), replace_reviews=replace_reviews)
     if not count:
         notify(
             "info",
@@ -105,11 +109,9 @@ def rerun_candidates(
             where,
         )
         return
-    report = ui.enqueue(job_id)
+    report = enqueue(job_id)
     if report.error:
-        notify(
-            "warning", f"{what}: {count:,} back to pending. {ui.queue_down_message(report)}", where
-        )
+        notify("warning", f"{what}: {count:,} back to pending. {queue_down_message(report)}", where)
     else:
         notify("success", f"{what}: {count:,} candidate(s) queued again.", where)
 
@@ -130,7 +132,7 @@ def save_override(candidate_id: int) -> None:
                 session,
                 candidate_id,
                 decision,
-                actor=ui.actor(),
+                actor=actor(),
                 reason=st.session_state.get(reason_key) or "",
             )
         except InputError as exc:

@@ -20,15 +20,18 @@ from tats_core.triage.csv_sample import sample_csv
 from tats_core.triage.export import skipped_rows_csv
 from tats_core.triage.ingest import IngestPlan, NewCandidate, RowProblem, plan_ingest
 from tats_core.wording import plural
-from tats_ui import shell as ui
+from tats_ui.deps import get_deps
+from tats_ui.navigation import TRIAGE_PAGE, page_setup
+from tats_ui.queueing import queue_down_message
+from tats_ui.quota import current_quota
 
-ui.page_setup()
+page_setup()
 
 NEW_JOB = 0
 FIELD_LABELS = {"github_url": "GitHub URL (required)", "name": "Name", "email": "Email"}
 NONE = "(not in the file)"
 
-deps = ui.get_deps()
+deps = get_deps()
 st.title("Upload candidates")
 
 
@@ -63,7 +66,7 @@ if result:
     job_id, inserted, enqueue_report, skipped_invalid, skipped_duplicates = result
     st.success(f"Stored {inserted:,} candidate(s).", icon=":material/check_circle:")
     if enqueue_report.error:
-        st.warning(ui.queue_down_message(enqueue_report), icon=":material/schedule:")
+        st.warning(queue_down_message(enqueue_report), icon=":material/schedule:")
     elif inserted:
         st.success(f"Queued {enqueue_report.enqueued:,} for processing.")
     # What the import left out stays visible (and downloadable) after it.
@@ -71,7 +74,7 @@ if result:
     problems_table("Duplicates", skipped_duplicates)
     skipped_download(skipped_invalid, skipped_duplicates, "skipped_after_import")
     st.page_link(
-        ui.TRIAGE_PAGE,
+        TRIAGE_PAGE,
         label="Open the triage page",
         icon=":material/insights:",
         query_params={"job": job_id},
@@ -213,7 +216,7 @@ problems_table("Invalid rows", plan.invalid)
 problems_table("Duplicates", plan.duplicates)
 skipped_download(plan.invalid, plan.duplicates, "skipped_before_import")
 
-quota = ui.quota()
+quota = current_quota()
 needed = requests_needed(len(plan.rows))
 if quota is None:
     st.caption(

@@ -155,6 +155,6 @@ def test_page_setup_relies_on_streamlit_internals_that_still_exist():
 
 
 def test_the_page_icon_is_served_by_the_app_itself():
-    from tats_ui.shell import PAGE_ICON
+    from tats_ui.navigation import PAGE_ICON
 
     assert PAGE_ICON.is_file() and PAGE_ICON.stat().st_size < 4_000
