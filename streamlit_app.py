@@ -1,7 +1,10 @@
 """TATS web app (``streamlit run streamlit_app.py``): sign-in, sidebar, and routing to the
-pages in ``pages/`` with ``st.navigation``. Shared Streamlit helpers live in ``tats_ui/``, outside
-``pages/``, so Streamlit's old folder-based navigation (used for the very first visit of a fresh
-server process that lands on a page URL) lists only real pages, and each page gates access itself.
+pages in ``app_pages/`` with ``st.navigation``; shared Streamlit helpers live in ``tats_ui/``.
+
+Every page view runs this script first, so access is checked here, once. The folder is not named
+``pages/``: beside the entry script that name turns on Streamlit's legacy folder-based navigation
+until ``st.navigation`` has run once in the server process, and a fresh server's first visit to
+``/upload`` would then run that page alone, without sign-in or sidebar.
 """
 
 from __future__ import annotations

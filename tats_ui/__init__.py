@@ -1,4 +1,4 @@
-"""Streamlit helpers shared by the pages (the pages themselves live in ``pages/``); the product's
+"""Streamlit helpers shared by the pages (the pages themselves live in ``app_pages/``); the product's
 logic stays in ``tats_core``.
 
 - ``deps``          settings (environment or Streamlit secrets) and the dependencies built once

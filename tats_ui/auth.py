@@ -32,11 +32,3 @@ def actor() -> str:
     if auth_configured() and st.user.get("is_logged_in"):
         return str(st.user.get("name") or st.user.get("email") or "signed-in user")
     return LOCAL_ACTOR
-
-
-def require_access() -> None:
-    """Stop unless the visitor may see the app (checked by ``streamlit_app.py`` and again by
-    each page, which Streamlit may run on its own; see ``navigation.page_setup``)."""
-    if signed_out():
-        sign_in_panel()
-        st.stop()

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job
 from tats_core.triage.csv_sample import sample_csv
+from tats_ui.navigation import UPLOAD_PAGE as UPLOAD
 from tests import app_fixtures
 from tests.app_fixtures import (
     fake_github,
@@ -17,7 +18,6 @@ from tests.app_fixtures import (
 )
 from tests.servers import serve
 
-UPLOAD = "pages/upload.py"
 GOOD_CSV = (
     b"Name,E-mail,GitHub URL\n"
     b"Ada,ada@example.com,https://github.com/ada/todo-api\n"

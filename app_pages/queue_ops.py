@@ -18,14 +18,12 @@ from tats_core.store.db import transaction
 from tats_core.wording import plural
 from tats_ui.deps import get_deps
 from tats_ui.escaping import md
-from tats_ui.navigation import page_setup
 from tats_ui.queueing import capitalised
 from tats_ui.timezone import local_time, viewer_zone
 
 EVENTS_READ = 500  # enough to tell which candidate messages are still open at the queue
 EVENTS_SHOWN = 50
 
-page_setup()
 deps = get_deps()
 admin = QueueAdmin.from_settings(deps.settings)
 st.title("Queue")

@@ -11,9 +11,8 @@ from tats_core.errors import InputError
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
 from tats_ui.deps import get_deps
-from tats_ui.navigation import TRIAGE_PAGE, UPLOAD_PAGE, page_setup
+from tats_ui.navigation import TRIAGE_PAGE, UPLOAD_PAGE
 
-page_setup()
 deps = get_deps()
 st.title("Jobs")
 st.caption(

@@ -21,11 +21,9 @@ from tats_core.triage.export import skipped_rows_csv
 from tats_core.triage.ingest import IngestPlan, NewCandidate, RowProblem, plan_ingest
 from tats_core.wording import plural
 from tats_ui.deps import get_deps
-from tats_ui.navigation import TRIAGE_PAGE, page_setup
+from tats_ui.navigation import TRIAGE_PAGE
 from tats_ui.queueing import queue_down_message
 from tats_ui.quota import current_quota
-
-page_setup()
 
 NEW_JOB = 0
 FIELD_LABELS = {"github_url": "GitHub URL (required)", "name": "Name", "email": "Email"}

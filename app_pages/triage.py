@@ -31,11 +31,9 @@ from tats_ui import triage_links as links
 from tats_ui import triage_view as view
 from tats_ui.auth import actor
 from tats_ui.deps import get_deps
-from tats_ui.navigation import UPLOAD_PAGE, page_setup
+from tats_ui.navigation import UPLOAD_PAGE
 from tats_ui.queueing import enqueue, queue_down_message
 from tats_ui.welcome import first_run
-
-page_setup()
 
 REFRESH_SECONDS = 3
 PAGE_SIZE = 50
