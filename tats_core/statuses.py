@@ -1,4 +1,4 @@
-"""Candidate statuses (exact strings from the contract) and the colours shown for them.
+"""Candidate statuses (exact strings from the contract) and the words shown for them.
 
 ``Status`` is a ``StrEnum``: each member *is* its contract string, so it compares equal to what
 the database and the CSV hold, while code that names one gets a typo caught by mypy.
@@ -45,16 +45,4 @@ LABELS: dict[str, str] = {
     GITHUB_FAILED: "GitHub failed",
     AI_FAILED: "AI failed",
     UNKNOWN_FAILED: "Failed (unknown)",
-}
-
-# One colour per status, used by the chart, the labels and the table alike.
-COLORS: dict[str, str] = {
-    PENDING: "#9AA5B1",
-    PROCESSING: "#3B82F6",
-    LOOKS_FINE: "#16A34A",
-    NEEDS_REVIEW: "#F59E0B",
-    LOW_EFFORT: "#DC2626",
-    GITHUB_FAILED: "#7C3AED",
-    AI_FAILED: "#DB2777",
-    UNKNOWN_FAILED: "#475569",
 }

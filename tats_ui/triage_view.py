@@ -23,14 +23,13 @@ from tats_core.triage.evidence import Excerpt
 from tats_core.triage.reviews import Review
 from tats_core.wording import plural
 from tats_ui.escaping import md
-from tats_ui.palette import chip
+from tats_ui.palette import COLORS, LABEL_COLORS, chip
 from tats_ui.timezone import local_time, viewer_zone
 
 RerunAction = Callable[[list[int], str, bool], None]
 Notice = tuple[str, str]  # (st function name: "success", "warning", ...; message)
 
 TABLE = "candidate_table"
-LABEL_COLORS = {statuses.LABELS[s]: statuses.COLORS[s] for s in statuses.ALL}
 COLUMNS = {
     "Name": st.column_config.TextColumn(width="medium", pinned=True),
     "Status": st.column_config.TextColumn(width=110),
@@ -58,7 +57,7 @@ def status_chart(counts: dict[str, int]) -> alt.LayerChart:
         x=alt.X("candidates:Q", title="Candidates", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color(
             "status:N",
-            scale=alt.Scale(domain=labels, range=[statuses.COLORS[s] for s in statuses.ALL]),
+            scale=alt.Scale(domain=labels, range=[COLORS[s] for s in statuses.ALL]),
             legend=None,
         ),
         tooltip=["status", "candidates"],

@@ -12,6 +12,7 @@ from tats_core import statuses
 from tats_core.github.quota import candidates_within, github_quota, requests_needed
 from tats_core.settings import load_settings
 from tats_ui.navigation import JOBS_PAGE, TRIAGE_PAGE, UPLOAD_PAGE
+from tats_ui.palette import COLORS
 from tests import app_fixtures
 from tests.app_fixtures import (
     NAMES,
@@ -143,8 +144,8 @@ def test_github_quota_is_none_when_github_does_not_answer():
 
 
 def test_status_labels_and_colours_cover_every_status():
-    assert set(statuses.LABELS) == set(statuses.COLORS) == set(statuses.ALL)
-    assert len(set(statuses.COLORS.values())) == len(statuses.ALL)
+    assert set(statuses.LABELS) == set(COLORS) == set(statuses.ALL)
+    assert len(set(COLORS.values())) == len(statuses.ALL)
 
 
 def test_no_pages_folder_sits_beside_the_app_script():
