@@ -165,23 +165,16 @@ def csv_download(filters: CandidateFilter | None) -> Callable[[], bytes]:
     return build
 
 
-@st.fragment(run_every=REFRESH_SECONDS if refreshing else None)
-def live_view(refreshing: bool) -> None:
-    with transaction(deps.session_factory) as session:
-        counts = jobs.status_counts(session, job_id)
-    if any(counts[s] for s in statuses.ACTIVE) != refreshing:
-        st.rerun()  # run_every is fixed when the fragment is defined: start or stop the timer
-    notices = st.session_state.pop("notices", {})
-    legacy = st.session_state.pop("notice", None)  # set by the demo loader
-    view.show_notice(legacy)
-    note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
-    view.overview(counts, note, on_rerun_failed=rerun_failed, notice=notices.get("overview"))
+def agreement_section() -> None:
     with transaction(deps.session_factory) as session:
         pairs = [
             (r.analyzer_decision or "", r.decision) for r in job_reviews(session, job_id).values()
         ]
     view.agreement_panel(agreement(pairs), labels_download(), f"tats-job-{job_id}-labels.csv")
 
+
+def candidates_section(counts: dict[str, int]) -> CandidateFilter:
+    """The filter bar (seeded from the URL) and one page of the table; the filters chosen."""
     st.subheader("Candidates")
     analyzers = analyzers_of(job_id, deps.settings.database_url)
     links.seed_filters(analyzers)
@@ -201,41 +194,30 @@ def live_view(refreshing: bool) -> None:
         reviews = current_reviews(session, [row["candidate_id"] for row in page.rows])
     if page.rows:
         view.candidate_table(page.rows, reviews)
-        first, total = (page.page - 1) * PAGE_SIZE + 1, sum(counts.values())
-        info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
-        info_col.caption(
-            f"Showing {first:,}–{first + len(page.rows) - 1:,} of {page.total:,} candidates"
-            + (f" (filtered from {total:,})" if page.total != total else "")
-            + " · best score first · select a row to see its evaluation"
-        )
-        if page.pages > 1:
-            with pages_col, st.container(horizontal_alignment="right"):
-                st.pagination(page.pages, key=pager)
+        view.table_footer(page, PAGE_SIZE, sum(counts.values()), pager_key=pager)
     else:
         st.info("No candidates match these filters.", icon=":material/filter_alt_off:")
+    return filters
 
-    stem = f"tats-job-{job_id}-evaluations"
-    all_col, filtered_col = st.columns(2)
-    all_col.download_button(
-        "Download all (CSV)",
-        data=csv_download(None),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        width="stretch",
-    )
-    filtered_col.download_button(
-        "Download filtered (CSV)",
-        data=csv_download(filters),
-        file_name=f"{stem}-filtered.csv",
-        mime="text/csv",
-        icon=":material/filter_alt:",
-        on_click="ignore",
-        disabled=filters == CandidateFilter(min_score=0, max_score=100),
-        width="stretch",
-    )
 
+@st.fragment(run_every=REFRESH_SECONDS if refreshing else None)
+def live_view(refreshing: bool) -> None:
+    with transaction(deps.session_factory) as session:
+        counts = jobs.status_counts(session, job_id)
+    if any(counts[s] for s in statuses.ACTIVE) != refreshing:
+        st.rerun()  # run_every is fixed when the fragment is defined: start or stop the timer
+    notices = st.session_state.pop("notices", {})
+    view.show_notice(st.session_state.pop("notice", None))  # set by the demo loader
+    note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
+    view.overview(counts, note, on_rerun_failed=rerun_failed, notice=notices.get("overview"))
+    agreement_section()
+    filters = candidates_section(counts)
+    view.csv_downloads(
+        csv_download(None),
+        csv_download(filters),
+        stem=f"tats-job-{job_id}-evaluations",
+        filtered=filters != CandidateFilter(min_score=0, max_score=100),
+    )
     pinned = st.session_state.get(links.PINNED)
     if pinned is not None:
         candidate_detail(pinned, notices)

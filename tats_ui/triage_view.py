@@ -18,7 +18,7 @@ from tats_core.judging.overlap import SHARED_CODE_FLAG, Overlap
 from tats_core.judging.signals import describe_stored
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.agreement import Agreement, matrix_rows
-from tats_core.triage.candidates import CandidateFilter
+from tats_core.triage.candidates import CandidateFilter, CandidatePage
 from tats_core.triage.evidence import Excerpt
 from tats_core.triage.reviews import Review
 from tats_core.wording import plural
@@ -190,6 +190,46 @@ def candidate_table(rows: list[dict[str, Any]], reviews: dict[int, Review]) -> N
         hide_index=True,
         column_config=COLUMNS,
         height=min(38 + 35 * len(frame), 560),
+    )
+
+
+def table_footer(page: CandidatePage, page_size: int, total: int, pager_key: str) -> None:
+    """Which rows are shown, of how many, and the pager when there is more than one page."""
+    first = (page.page - 1) * page_size + 1
+    info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
+    info_col.caption(
+        f"Showing {first:,}–{first + len(page.rows) - 1:,} of {page.total:,} candidates"
+        + (f" (filtered from {total:,})" if page.total != total else "")
+        + " · best score first · select a row to see its evaluation"
+    )
+    if page.pages > 1:
+        with pages_col, st.container(horizontal_alignment="right"):
+            st.pagination(page.pages, key=pager_key)
+
+
+def csv_downloads(
+    all_rows: Callable[[], bytes], filtered_rows: Callable[[], bytes], stem: str, filtered: bool
+) -> None:
+    """The evaluations CSV, of every candidate and of the filtered ones (built on click)."""
+    all_col, filtered_col = st.columns(2)
+    all_col.download_button(
+        "Download all (CSV)",
+        data=all_rows,
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+    )
+    filtered_col.download_button(
+        "Download filtered (CSV)",
+        data=filtered_rows,
+        file_name=f"{stem}-filtered.csv",
+        mime="text/csv",
+        icon=":material/filter_alt:",
+        on_click="ignore",
+        disabled=not filtered,
+        width="stretch",
     )
 
 
@@ -396,6 +436,26 @@ def candidate_panel(
     """One candidate: status, the human and analyzer decisions, evaluation, signals, warnings,
     actions (with their messages beside them) and history."""
     st.divider()
+    _panel_heading(candidate, evaluation, review)
+    _warnings(candidate, evaluation, shared or [])
+    # Full width, one block under another: the layout holds from 800 px up, nothing is cut off.
+    st.markdown("#### Actions")
+    _decision_form(candidate, on_override, notices.get("decision"))
+    _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
+    if evaluation and evaluation.status in statuses.DECISIONS:
+        _evaluation(evaluation)
+        cited_code(excerpts or [])
+    lines = describe_stored(dict(evaluation.signals) if evaluation else {})
+    if lines:
+        st.markdown("#### Signals\n" + _bullets(lines))
+    _history(events)
+
+
+def _panel_heading(
+    candidate: Candidate, evaluation: Evaluation | None, review: Review | None
+) -> None:
+    """Name and Close, the facts line (status, who decided, score, attempt, analyzer), the
+    repository and the human decision beside the analyzer's."""
     # A horizontal container, not columns: the Close button keeps its width at 800 px.
     with st.container(horizontal=True, vertical_alignment="center"):
         st.subheader(candidate.name or candidate.repo_full_name, width="stretch")
@@ -423,6 +483,9 @@ def candidate_panel(
         with st.container(border=True):
             st.markdown(line, unsafe_allow_html=True)
 
+
+def _warnings(candidate: Candidate, evaluation: Evaluation | None, shared: list[Overlap]) -> None:
+    """What the recruiter must know before deciding: injection, shared code, failure, progress."""
     if evaluation and INJECTION_FLAG in (evaluation.flags or []):
         st.error(
             "**Possible prompt injection.** This repository contains text addressed to the AI "
@@ -430,7 +493,7 @@ def candidate_panel(
             "capped the decision at Needs review; read the repository yourself.",
             icon=":material/gpp_maybe:",
         )
-    shared_code_notice(shared or [])
+    shared_code_notice(shared)
     if candidate.status in statuses.FAILURES:
         reason = (evaluation.error if evaluation else None) or candidate.last_error
         st.warning(
@@ -439,18 +502,6 @@ def candidate_panel(
         )
     if candidate.status in statuses.ACTIVE:
         st.info("Still being processed; this view updates itself.", icon=":material/hourglass_top:")
-
-    # Full width, one block under another: the layout holds from 800 px up, nothing is cut off.
-    st.markdown("#### Actions")
-    _decision_form(candidate, on_override, notices.get("decision"))
-    _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
-    if evaluation and evaluation.status in statuses.DECISIONS:
-        _evaluation(evaluation)
-        cited_code(excerpts or [])
-    lines = describe_stored(dict(evaluation.signals) if evaluation else {})
-    if lines:
-        st.markdown("#### Signals\n" + _bullets(lines))
-    _history(events)
 
 
 def agreement_panel(result: Agreement, labels: Callable[[], bytes], file_name: str) -> None:
