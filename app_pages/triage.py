@@ -27,6 +27,7 @@ from tats_core.triage.evidence import cited_excerpts
 from tats_core.triage.export import evaluations_csv, labels_csv
 from tats_core.triage.overlap import overlaps_of
 from tats_core.triage.reviews import current_reviews, job_reviews
+from tats_core.wording import plural
 from tats_ui import triage_links as links
 from tats_ui import triage_view as view
 from tats_ui.auth import actor
@@ -111,7 +112,7 @@ def rerun_candidates(
     if report.error:
         notify("warning", f"{what}: {count:,} back to pending. {queue_down_message(report)}", where)
     else:
-        notify("success", f"{what}: {count:,} candidate(s) queued again.", where)
+        notify("success", f"{what}: {plural(count, 'candidate')} queued again.", where)
 
 
 def rerun_failed() -> None:

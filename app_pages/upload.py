@@ -49,7 +49,7 @@ def problems_table(title: str, problems: list[RowProblem]) -> None:
 def skipped_download(invalid: list[RowProblem], duplicates: list[RowProblem], key: str) -> None:
     if invalid or duplicates:
         st.download_button(
-            f"Download the {len(invalid) + len(duplicates):,} skipped rows (CSV)",
+            f"Download the {plural(len(invalid) + len(duplicates), 'skipped row')} (CSV)",
             skipped_rows_csv(invalid, duplicates),
             file_name="tats-skipped-rows.csv",
             mime="text/csv",
@@ -62,7 +62,7 @@ def skipped_download(invalid: list[RowProblem], duplicates: list[RowProblem], ke
 result = st.session_state.get("upload_result")
 if result:
     job_id, inserted, enqueue_report, skipped_invalid, skipped_duplicates = result
-    st.success(f"Stored {inserted:,} candidate(s).", icon=":material/check_circle:")
+    st.success(f"Stored {plural(inserted, 'candidate')}.", icon=":material/check_circle:")
     if enqueue_report.error:
         st.warning(queue_down_message(enqueue_report), icon=":material/schedule:")
     elif inserted:
@@ -244,7 +244,7 @@ new_job_missing = job_choice == NEW_JOB and not new_title.strip()
 if new_job_missing:
     st.caption("Give the new job a title to import.")
 if not st.button(
-    f"Import {len(plan.rows):,} candidate{'' if len(plan.rows) == 1 else 's'}",
+    f"Import {plural(len(plan.rows), 'candidate')}",
     type="primary",
     icon=":material/upload:",
     disabled=not plan.rows or new_job_missing,

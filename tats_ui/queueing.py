@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from tats_core.processing.queue import EnqueueReport, enqueue_pending
+from tats_core.wording import plural
 from tats_ui.deps import get_deps
 
 
@@ -19,8 +20,8 @@ def capitalised(message: str) -> str:
 
 def queue_down_message(report: EnqueueReport) -> str:
     return (
-        f"{capitalised(report.error)}: {report.remaining:,} candidate(s) are "
-        "stored as pending and will be queued automatically by reconcile "
+        f"{capitalised(report.error)}: {plural(report.remaining, 'candidate')} stored as "
+        "pending, to be queued automatically by reconcile "
         "(`tats reconcile`, which `tats dev` runs every minute)."
         if report.error
         else ""

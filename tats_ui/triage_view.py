@@ -198,7 +198,7 @@ def table_footer(page: CandidatePage, page_size: int, total: int, pager_key: str
     first = (page.page - 1) * page_size + 1
     info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
     info_col.caption(
-        f"Showing {first:,}–{first + len(page.rows) - 1:,} of {page.total:,} candidates"
+        f"Showing {first:,}–{first + len(page.rows) - 1:,} of {plural(page.total, 'candidate')}"
         + (f" (filtered from {total:,})" if page.total != total else "")
         + " · best score first · select a row to see its evaluation"
     )
@@ -411,9 +411,8 @@ def shared_code_notice(overlaps: list[Overlap]) -> None:
             for mine, theirs in overlap.pairs[:20]
         )
         more = f"\n- … and {len(overlap.pairs) - 20} more" if len(overlap.pairs) > 20 else ""
-        noun = "file" if len(overlap.pairs) == 1 else "files"
         st.warning(
-            f"**Shares {len(overlap.pairs)} {noun} with candidate {overlap.other}** "
+            f"**Shares {plural(len(overlap.pairs), 'file')} with candidate {overlap.other}** "
             f"({overlap.shared_bytes:,} bytes of identical code; generator and starter files "
             f"not counted). TATS capped the decision at Needs review; compare them yourself.\n"
             f"{rows}{more}",
