@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from tats_core.errors import QueueError
 from tats_core.processing.queue_admin import QueueAdmin, in_flight
@@ -23,6 +24,7 @@ from tats_ui.timezone import local_time, viewer_zone
 
 EVENTS_READ = 500  # enough to tell which candidate messages are still open at the queue
 EVENTS_SHOWN = 50
+ACTIONS = (("retry", "Retry", ":material/replay:"), ("delete", "Delete", ":material/delete:"))
 
 deps = get_deps()
 admin = QueueAdmin.from_settings(deps.settings)
@@ -48,6 +50,24 @@ def _act(verb: str, dlq_ids: list[str]) -> None:
     what = "Sent again" if verb == "retry" else "Deleted"
     st.session_state["queue_notice"] = ("success", f"{what}: {plural(done, 'message')}.")
     st.session_state["dlq_selected"] = []
+
+
+def _action_buttons(
+    places: tuple[DeltaGenerator, DeltaGenerator],
+    dlq_ids: list[str],
+    label_suffix: str = "",
+    key: str | None = None,
+) -> None:
+    """Retry and Delete for these dead letters, in the two places given."""
+    for place, (verb, label, icon) in zip(places, ACTIONS, strict=True):
+        place.button(
+            label + label_suffix,
+            key=f"{verb}_{key}" if key else None,
+            icon=icon,
+            disabled=not dlq_ids,
+            on_click=_act,
+            args=(verb, dlq_ids),
+        )
 
 
 def _create_schedule() -> None:
@@ -122,20 +142,7 @@ if reachable:
             "Select messages", list(by_id), format_func=label, key="dlq_selected"
         )
         left, right, _ = st.columns([1, 1, 4])
-        left.button(
-            "Retry selected",
-            icon=":material/replay:",
-            disabled=not selected,
-            on_click=_act,
-            args=("retry", list(selected)),
-        )
-        right.button(
-            "Delete selected",
-            icon=":material/delete:",
-            disabled=not selected,
-            on_click=_act,
-            args=("delete", list(selected)),
-        )
+        _action_buttons((left, right), list(selected), " selected")
         for letter in letters:
             with st.container(border=True):
                 info, actions = st.columns([5, 1])
@@ -153,20 +160,7 @@ if reachable:
                 )
                 if letter.response_body:
                     info.code(letter.response_body, language=None, wrap_lines=True)
-                actions.button(
-                    "Retry",
-                    key=f"retry_{letter.dlq_id}",
-                    icon=":material/replay:",
-                    on_click=_act,
-                    args=("retry", [letter.dlq_id]),
-                )
-                actions.button(
-                    "Delete",
-                    key=f"delete_{letter.dlq_id}",
-                    icon=":material/delete:",
-                    on_click=_act,
-                    args=("delete", [letter.dlq_id]),
-                )
+                _action_buttons((actions, actions), [letter.dlq_id], key=letter.dlq_id)
 
     st.subheader("Reconcile schedule")
     if schedule is None:
