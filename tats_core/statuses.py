@@ -1,5 +1,6 @@
 """The decision words of TATS, defined once: candidate statuses (exact strings from the
-contract), which of them are decisions and failures, and the score band of each decision.
+contract), which of them are decisions and failures, the status machine, the score band of each
+decision and the words shown for them.
 
 ``Status`` is a ``StrEnum``: each member *is* its contract string, so it compares equal to what
 the database and the CSV hold, while code that names one gets a typo caught by mypy. Everything
@@ -91,16 +92,4 @@ LABELS: dict[str, str] = {
     GITHUB_FAILED: "GitHub failed",
     AI_FAILED: "AI failed",
     UNKNOWN_FAILED: "Failed (unknown)",
-}
-
-# One colour per status, used by the chart, the labels and the table alike.
-COLORS: dict[str, str] = {
-    PENDING: "#9AA5B1",
-    PROCESSING: "#3B82F6",
-    LOOKS_FINE: "#16A34A",
-    NEEDS_REVIEW: "#F59E0B",
-    LOW_EFFORT: "#DC2626",
-    GITHUB_FAILED: "#7C3AED",
-    AI_FAILED: "#DB2777",
-    UNKNOWN_FAILED: "#475569",
 }

@@ -15,19 +15,21 @@ import streamlit as st
 from tats_core import statuses
 from tats_core.judging.analysis import INJECTION_FLAG
 from tats_core.judging.overlap import SHARED_CODE_FLAG, Overlap
+from tats_core.judging.signals import describe_stored
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.agreement import Agreement, matrix_rows
-from tats_core.triage.candidates import CandidateFilter
+from tats_core.triage.candidates import CandidateFilter, CandidatePage
 from tats_core.triage.evidence import Excerpt
 from tats_core.triage.reviews import Review
 from tats_core.wording import plural
-from tats_ui import shell as ui
+from tats_ui.escaping import md
+from tats_ui.palette import COLORS, LABEL_COLORS, chip
+from tats_ui.timezone import local_time, viewer_zone
 
 RerunAction = Callable[[list[int], str, bool], None]
 Notice = tuple[str, str]  # (st function name: "success", "warning", ...; message)
 
 TABLE = "candidate_table"
-LABEL_COLORS = {statuses.LABELS[s]: statuses.COLORS[s] for s in statuses.ALL}
 COLUMNS = {
     "Name": st.column_config.TextColumn(width="medium", pinned=True),
     "Status": st.column_config.TextColumn(width=110),
@@ -55,7 +57,7 @@ def status_chart(counts: dict[str, int]) -> alt.LayerChart:
         x=alt.X("candidates:Q", title="Candidates", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color(
             "status:N",
-            scale=alt.Scale(domain=labels, range=[statuses.COLORS[s] for s in statuses.ALL]),
+            scale=alt.Scale(domain=labels, range=[COLORS[s] for s in statuses.ALL]),
             legend=None,
         ),
         tooltip=["status", "candidates"],
@@ -90,7 +92,7 @@ def overview(
             ("Decisions", statuses.DECISIONS),
             ("Failures", statuses.FAILURES),
         ):
-            chips = " ".join(ui.chip(s, f"{statuses.LABELS[s]} · {counts[s]:,}") for s in group)
+            chips = " ".join(chip(s, f"{statuses.LABELS[s]} · {counts[s]:,}") for s in group)
             st.markdown(f"**{heading}**<br>{chips}", unsafe_allow_html=True)
         failed = sum(counts[s] for s in statuses.FAILURES)
         st.button(
@@ -191,13 +193,53 @@ def candidate_table(rows: list[dict[str, Any]], reviews: dict[int, Review]) -> N
     )
 
 
+def table_footer(page: CandidatePage, page_size: int, total: int, pager_key: str) -> None:
+    """Which rows are shown, of how many, and the pager when there is more than one page."""
+    first = (page.page - 1) * page_size + 1
+    info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
+    info_col.caption(
+        f"Showing {first:,}–{first + len(page.rows) - 1:,} of {plural(page.total, 'candidate')}"
+        + (f" (filtered from {total:,})" if page.total != total else "")
+        + " · best score first · select a row to see its evaluation"
+    )
+    if page.pages > 1:
+        with pages_col, st.container(horizontal_alignment="right"):
+            st.pagination(page.pages, key=pager_key)
+
+
+def csv_downloads(
+    all_rows: Callable[[], bytes], filtered_rows: Callable[[], bytes], stem: str, filtered: bool
+) -> None:
+    """The evaluations CSV, of every candidate and of the filtered ones (built on click)."""
+    all_col, filtered_col = st.columns(2)
+    all_col.download_button(
+        "Download all (CSV)",
+        data=all_rows,
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+    )
+    filtered_col.download_button(
+        "Download filtered (CSV)",
+        data=filtered_rows,
+        file_name=f"{stem}-filtered.csv",
+        mime="text/csv",
+        icon=":material/filter_alt:",
+        on_click="ignore",
+        disabled=not filtered,
+        width="stretch",
+    )
+
+
 def _bullets(items: list[str]) -> str:
-    return "\n".join(f"- {ui.md(item)}" for item in items) or "_None noted._"
+    return "\n".join(f"- {md(item)}" for item in items) or "_None noted._"
 
 
 def _evaluation(evaluation: Evaluation) -> None:
     st.markdown("#### Summary")
-    st.markdown(ui.md(evaluation.summary) or "_No summary._")
+    st.markdown(md(evaluation.summary) or "_No summary._")
     strengths_col, concerns_col = st.columns(2)
     strengths_col.markdown("#### Strengths\n" + _bullets(evaluation.strengths))
     concerns_col.markdown("#### Concerns\n" + _bullets(evaluation.concerns))
@@ -207,9 +249,9 @@ def _evaluation(evaluation: Evaluation) -> None:
         st.table(
             pd.DataFrame(
                 {  # st.table renders markdown: tests/__init__.py must not turn bold
-                    "Criterion": ui.md(c.get("criterion", "")),
-                    "Verdict": ui.md(c.get("verdict", "")),
-                    "Evidence": ui.md("; ".join(c.get("evidence") or [])),
+                    "Criterion": md(c.get("criterion", "")),
+                    "Verdict": md(c.get("verdict", "")),
+                    "Evidence": md("; ".join(c.get("evidence") or [])),
                 }
                 for c in evaluation.criteria
             ).set_index("Criterion")
@@ -226,7 +268,7 @@ def cited_code(excerpts: list[Excerpt]) -> None:
             f"-{excerpt.end}" if excerpt.end != excerpt.start else ""
         )
         with st.expander(where, expanded=len(excerpts) <= 3):
-            st.caption(ui.md(excerpt.cited_by[:300]))
+            st.caption(md(excerpt.cited_by[:300]))
             width = len(str(excerpt.lines[-1][0]))
             st.code(
                 "\n".join(
@@ -299,7 +341,7 @@ def _rerun_controls(
         )
     else:
         st.warning(
-            f"**{ui.md(review.actor)} decided {statuses.LABELS[review.decision]}** for this "
+            f"**{md(review.actor)} decided {statuses.LABELS[review.decision]}** for this "
             "candidate. A re-run starts a new attempt, and the analyzer's new decision replaces "
             "theirs (it stays in the history).",
             icon=":material/warning:",
@@ -321,7 +363,7 @@ def _rerun_controls(
 
 
 def _history(events: list[StatusEvent]) -> None:
-    _, zone = ui.viewer_zone()
+    _, zone = viewer_zone()
     st.markdown("#### History")
     if not events:
         st.caption("No status changes recorded yet.")
@@ -330,12 +372,12 @@ def _history(events: list[StatusEvent]) -> None:
     st.table(
         pd.DataFrame(
             {
-                f"When ({zone})": ui.local_time(event.created_at, "%Y-%m-%d %H:%M:%S").rsplit(
-                    " (", 1
-                )[0],
+                f"When ({zone})": local_time(event.created_at, "%Y-%m-%d %H:%M:%S").rsplit(" (", 1)[
+                    0
+                ],
                 "Status": statuses.LABELS.get(event.to_status, event.to_status),
-                "By": ui.md(event.actor),  # st.table renders markdown
-                "Why": ui.md(("Decision: " if event.override else "") + (event.reason or "")),
+                "By": md(event.actor),  # st.table renders markdown
+                "Why": md(("Decision: " if event.override else "") + (event.reason or "")),
             }
             for event in reversed(events)
         ).set_index(f"When ({zone})")
@@ -349,15 +391,15 @@ def _decision_line(
     if review is None:
         return ""
     said = (
-        ui.chip(review.analyzer_decision)
+        chip(review.analyzer_decision)
         if review.analyzer_decision
         else html.escape(statuses.LABELS.get(evaluation.status, "") if evaluation else "none")
     )
     verb = "changed the decision" if review.overrides else "kept the analyzer's decision"
     return (
-        f"**{ui.md(review.actor)}** {verb} on {ui.md(ui.local_time(review.at))}: "
-        f"{ui.chip(review.decision)} · analyzer said {said}  \n"
-        f"_Why:_ {ui.md(review.reason)}"
+        f"**{md(review.actor)}** {verb} on {md(local_time(review.at))}: "
+        f"{chip(review.decision)} · analyzer said {said}  \n"
+        f"_Why:_ {md(review.reason)}"
     )
 
 
@@ -365,13 +407,12 @@ def shared_code_notice(overlaps: list[Overlap]) -> None:
     """Other submissions of the job holding the same files as this one, with the files."""
     for overlap in overlaps:
         rows = "\n".join(
-            f"- {ui.md(mine)}" + ("" if mine == theirs else f" (theirs: {ui.md(theirs)})")
+            f"- {md(mine)}" + ("" if mine == theirs else f" (theirs: {md(theirs)})")
             for mine, theirs in overlap.pairs[:20]
         )
         more = f"\n- … and {len(overlap.pairs) - 20} more" if len(overlap.pairs) > 20 else ""
-        noun = "file" if len(overlap.pairs) == 1 else "files"
         st.warning(
-            f"**Shares {len(overlap.pairs)} {noun} with candidate {overlap.other}** "
+            f"**Shares {plural(len(overlap.pairs), 'file')} with candidate {overlap.other}** "
             f"({overlap.shared_bytes:,} bytes of identical code; generator and starter files "
             f"not counted). TATS capped the decision at Needs review; compare them yourself.\n"
             f"{rows}{more}",
@@ -394,6 +435,26 @@ def candidate_panel(
     """One candidate: status, the human and analyzer decisions, evaluation, signals, warnings,
     actions (with their messages beside them) and history."""
     st.divider()
+    _panel_heading(candidate, evaluation, review)
+    _warnings(candidate, evaluation, shared or [])
+    # Full width, one block under another: the layout holds from 800 px up, nothing is cut off.
+    st.markdown("#### Actions")
+    _decision_form(candidate, on_override, notices.get("decision"))
+    _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
+    if evaluation and evaluation.status in statuses.DECISIONS:
+        _evaluation(evaluation)
+        cited_code(excerpts or [])
+    lines = describe_stored(dict(evaluation.signals) if evaluation else {})
+    if lines:
+        st.markdown("#### Signals\n" + _bullets(lines))
+    _history(events)
+
+
+def _panel_heading(
+    candidate: Candidate, evaluation: Evaluation | None, review: Review | None
+) -> None:
+    """Name and Close, the facts line (status, who decided, score, attempt, analyzer), the
+    repository and the human decision beside the analyzer's."""
     # A horizontal container, not columns: the Close button keeps its width at 800 px.
     with st.container(horizontal=True, vertical_alignment="center"):
         st.subheader(candidate.name or candidate.repo_full_name, width="stretch")
@@ -403,7 +464,7 @@ def candidate_panel(
             on_click=lambda: st.session_state.update(pinned=None),
             width="content",
         )
-    facts = [ui.chip(candidate.status)]
+    facts = [chip(candidate.status)]
     if review is not None:
         facts.append(f"decided by <b>{html.escape(review.actor)}</b>")
     if evaluation and evaluation.score is not None:
@@ -414,13 +475,16 @@ def candidate_panel(
         facts.append(html.escape(evaluation.analyzer + model))
     st.markdown(" · ".join(facts), unsafe_allow_html=True)
     repo = candidate.repo_full_name
-    email = f" · {ui.md(candidate.email)}" if candidate.email else ""
-    st.markdown(f"[{ui.md(repo)}](https://github.com/{repo}){email}")
+    email = f" · {md(candidate.email)}" if candidate.email else ""
+    st.markdown(f"[{md(repo)}](https://github.com/{repo}){email}")
     line = _decision_line(candidate, evaluation, review)
     if line:
         with st.container(border=True):
             st.markdown(line, unsafe_allow_html=True)
 
+
+def _warnings(candidate: Candidate, evaluation: Evaluation | None, shared: list[Overlap]) -> None:
+    """What the recruiter must know before deciding: injection, shared code, failure, progress."""
     if evaluation and INJECTION_FLAG in (evaluation.flags or []):
         st.error(
             "**Possible prompt injection.** This repository contains text addressed to the AI "
@@ -428,27 +492,15 @@ def candidate_panel(
             "capped the decision at Needs review; read the repository yourself.",
             icon=":material/gpp_maybe:",
         )
-    shared_code_notice(shared or [])
+    shared_code_notice(shared)
     if candidate.status in statuses.FAILURES:
         reason = (evaluation.error if evaluation else None) or candidate.last_error
         st.warning(
-            f"**{statuses.LABELS[candidate.status]}.** {ui.md(reason or 'No reason recorded.')}",
+            f"**{statuses.LABELS[candidate.status]}.** {md(reason or 'No reason recorded.')}",
             icon=":material/error:",
         )
     if candidate.status in statuses.ACTIVE:
         st.info("Still being processed; this view updates itself.", icon=":material/hourglass_top:")
-
-    # Full width, one block under another: the layout holds from 800 px up, nothing is cut off.
-    st.markdown("#### Actions")
-    _decision_form(candidate, on_override, notices.get("decision"))
-    _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
-    if evaluation and evaluation.status in statuses.DECISIONS:
-        _evaluation(evaluation)
-        cited_code(excerpts or [])
-    lines = ui.signal_lines(evaluation.signals if evaluation else {})
-    if lines:
-        st.markdown("#### Signals\n" + _bullets(lines))
-    _history(events)
 
 
 def agreement_panel(result: Agreement, labels: Callable[[], bytes], file_name: str) -> None:

@@ -8,14 +8,13 @@ from tats_core import statuses
 from tats_core.store.db import transaction
 from tats_core.store.models import Job
 from tats_core.triage.jobs import set_archived
+from tats_ui.navigation import JOBS_PAGE as JOBS
 from tests import app_fixtures
 from tests.app_fixtures import (
     no_exceptions,
     seed_every_status,
     texts,
 )
-
-JOBS = "pages/jobs.py"
 
 app_env, make_app = app_fixtures.app_env, app_fixtures.make_app  # fixtures
 

@@ -18,11 +18,10 @@ from starlette.routing import Route
 from tats_core.processing.queue_admin import RECONCILE_SCHEDULE_ID
 from tats_core.settings import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_QSTASH_TOKEN
 from tats_dev.qstash.api import create_app as create_queue
+from tats_ui.navigation import QUEUE_PAGE as QUEUE
 from tests import app_fixtures
 from tests.app_fixtures import no_exceptions, seed_every_status, texts
 from tests.servers import serve
-
-QUEUE = "pages/queue_ops.py"
 
 app_env, make_app = app_fixtures.app_env, app_fixtures.make_app  # fixtures
 

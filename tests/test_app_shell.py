@@ -11,6 +11,8 @@ import pytest
 from tats_core import statuses
 from tats_core.github.quota import candidates_within, github_quota, requests_needed
 from tats_core.settings import load_settings
+from tats_ui.navigation import JOBS_PAGE, TRIAGE_PAGE, UPLOAD_PAGE
+from tats_ui.palette import COLORS
 from tests import app_fixtures
 from tests.app_fixtures import (
     NAMES,
@@ -22,6 +24,8 @@ from tests.app_fixtures import (
     texts,
 )
 from tests.servers import free_port, serve
+
+ROOT = Path(__file__).resolve().parent.parent
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -41,16 +45,28 @@ def sidebar_text(at) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("page", "heading"),
     [
-        ("pages/triage.py", "Welcome to TATS"),
-        ("pages/upload.py", "Upload candidates"),
-        ("pages/jobs.py", "Jobs"),
+        (TRIAGE_PAGE, "Welcome to TATS"),
+        (UPLOAD_PAGE, "Upload candidates"),
+        (JOBS_PAGE, "Jobs"),
     ],
 )
 def test_every_page_opens_on_an_empty_database(make_app, page, heading):
+    # Each AppTest run starts Streamlit's navigation afresh, as a new server process does: the
+    # page's run below is a fresh server's first visit to its URL.
     at = no_exceptions(make_app().run())
     no_exceptions(at.switch_page(page).run())
     assert at.title[0].value == heading
     assert "Local mode" in sidebar_text(at)  # every page runs inside the app's shell
+
+
+def test_a_signed_out_visitor_to_a_page_url_only_sees_the_sign_in(make_app, session_factory):
+    seed_every_status(session_factory)
+    at = make_app()
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": False}
+    no_exceptions(at.switch_page(UPLOAD_PAGE).run())
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert "Upload candidates" not in texts(at) and not at.selectbox
 
 
 def test_without_auth_the_app_says_it_runs_in_local_mode(make_app):
@@ -127,34 +143,28 @@ def test_github_quota_is_none_when_github_does_not_answer():
         assert github_quota(load_settings(GITHUB_API_URL=github)) is None
 
 
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
 def test_status_labels_and_colours_cover_every_status():
-    assert set(statuses.LABELS) == set(statuses.COLORS) == set(statuses.ALL)
-    assert len(set(statuses.COLORS.values())) == len(statuses.ALL)
+    assert set(statuses.LABELS) == set(COLORS) == set(statuses.ALL)
+    assert len(set(COLORS.values())) == len(statuses.ALL)
 
 
-def test_page_setup_relies_on_streamlit_internals_that_still_exist():
-    """``page_setup`` switches Streamlit's folder-based navigation off the way ``st.navigation``
-    does (no public API does it): fail fast, here, when a Streamlit upgrade changes that."""
-    import inspect
+def test_no_pages_folder_sits_beside_the_app_script():
+    """A ``pages/`` folder beside ``streamlit_app.py`` turns on Streamlit's legacy folder-based
+    navigation, which runs a page without the app script (no sign-in, no sidebar) on a fresh
+    server's first visit to its URL. The pages live in ``app_pages/``."""
+    assert not (ROOT / "pages").exists()
+    assert {Path(page).parent.name for page in (TRIAGE_PAGE, UPLOAD_PAGE, JOBS_PAGE)} == {
+        "app_pages"
+    }
 
-    from streamlit.commands import navigation
-    from streamlit.runtime.pages_manager import PagesManager
 
-    assert isinstance(PagesManager.uses_pages_directory, bool | None)
-    assert "uses_pages_directory = False" in inspect.getsource(navigation)
+def test_tats_ui_maps_its_modules_in_its_docstring():
+    doc = ast.get_docstring(ast.parse((ROOT / "tats_ui" / "__init__.py").read_text())) or ""
+    modules = {p.stem for p in (ROOT / "tats_ui").glob("*.py") if p.stem != "__init__"}
+    assert {m for m in modules if f"``{m}``" not in doc} == set()
 
 
 def test_the_page_icon_is_served_by_the_app_itself():
-    from tats_ui.shell import PAGE_ICON
+    from tats_ui.navigation import PAGE_ICON
 
     assert PAGE_ICON.is_file() and PAGE_ICON.stat().st_size < 4_000

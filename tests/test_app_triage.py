@@ -12,6 +12,7 @@ from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job
 from tats_core.triage.candidates import CandidateFilter
 from tats_core.triage.export import evaluations_csv
+from tats_ui.palette import COLORS
 from tests import app_fixtures
 from tests.app_fixtures import (
     NAMES,
@@ -114,12 +115,12 @@ def test_every_status_has_one_colour_in_chart_labels_and_table(make_app, session
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     scale = spec["layer"][0]["encoding"]["color"]["scale"]
     assert scale["domain"] == [statuses.LABELS[s] for s in statuses.ALL]
-    assert scale["range"] == [statuses.COLORS[s] for s in statuses.ALL]
+    assert scale["range"] == [COLORS[s] for s in statuses.ALL]
 
     legend = "".join(m.value for m in at.markdown)
     for status in statuses.ALL:
         assert f"{statuses.LABELS[status]} · 1" in legend
-        assert statuses.COLORS[status] in legend
+        assert COLORS[status] in legend
     assert shown_statuses(at) == set(statuses.LABELS.values())
     assert "6 of 8 candidates processed" in at.get("progress")[0].proto.text
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job
 from tats_core.triage.csv_sample import sample_csv
+from tats_ui.navigation import UPLOAD_PAGE as UPLOAD
 from tests import app_fixtures
 from tests.app_fixtures import (
     fake_github,
@@ -17,7 +18,6 @@ from tests.app_fixtures import (
 )
 from tests.servers import serve
 
-UPLOAD = "pages/upload.py"
 GOOD_CSV = (
     b"Name,E-mail,GitHub URL\n"
     b"Ada,ada@example.com,https://github.com/ada/todo-api\n"
@@ -74,8 +74,10 @@ def test_first_upload_creates_the_job_inline_stores_candidates_and_says_the_queu
         job = session.scalar(select(Job))
         assert (job.title, job.rubric) == ("Platform engineer", "Tests and a README")
     assert count(session_factory, Candidate, Candidate.status == "pending") == 3
-    assert any("Stored 3 candidate(s)" in s.value for s in at.success)
-    assert any("reconcile" in w.value and "3 candidate(s)" in w.value for w in at.warning)
+    assert any("Stored 3 candidates" in s.value for s in at.success)
+    assert any(
+        "reconcile" in w.value and "3 candidates stored as pending" in w.value for w in at.warning
+    )
     link = next(p for p in at.get("page_link") if p.label == "Open the triage page")
     assert f"job={job.id}" in link.proto.page or link.proto.query_string == f"job={job.id}"
     assert not at.file_uploader[0].value  # a fresh uploader for the next file
@@ -109,8 +111,10 @@ def test_the_validation_report_lists_invalid_rows_and_duplicates(make_app, sessi
         "repository grace-hopper/take-home is already in this job",
     ]
 
+    assert import_button(at).label == "Import 1 candidate"
     no_exceptions(import_button(at).click().run())
     assert count(session_factory, Candidate, Candidate.job_id == seeded.job_id) == 9
+    assert any(s.value == "Stored 1 candidate." for s in at.success)
     # After the import, the skipped rows and their reasons are still there, downloadable.
     assert at.expander[0].label.startswith("Invalid rows (2)")
     download = next(b for b in at.get("download_button") if "skipped rows" in b.label)

@@ -129,7 +129,7 @@ def shell_violations(root: Path) -> list[str]:
         for ref in references(path):
             if _under(ref, "streamlit") or _under(ref, "tats_ui") or _under(ref, "tats_dev"):
                 problems.append(f"{path.relative_to(root)} -> {ref}")
-    pages = [root / "streamlit_app.py", *(root / "pages").rglob("*.py")]
+    pages = [root / "streamlit_app.py", *(root / "app_pages").rglob("*.py")]
     for path in [*pages, *(root / "tats_ui").rglob("*.py")]:
         for ref in references(path):
             if _under(ref, "worker_service") or _under(ref, "fastapi"):

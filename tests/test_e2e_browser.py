@@ -138,7 +138,7 @@ def test_upload_then_watch_the_triage_page_reach_final_statuses(
             page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
 
             import_button.click()
-            expect(page.get_by_text(f"Stored {len(REPOS)} candidate(s)")).to_be_visible(
+            expect(page.get_by_text(f"Stored {len(REPOS)} candidates")).to_be_visible(
                 timeout=30_000
             )
             page.get_by_role("link", name="Open the triage page").click()

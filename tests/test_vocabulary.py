@@ -15,7 +15,7 @@ from tats_core.judging.analysis import ANALYSIS_JSON_SCHEMA, Analysis, Decision
 from tats_core.judging.cohere_analyzer import DECISION_MEANINGS, SYSTEM_PROMPT
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT_DIRS = ("tats_core", "worker_service", "tats_ui", "pages")
+PRODUCT_DIRS = ("tats_core", "worker_service", "tats_ui", "app_pages")
 
 
 def test_the_decision_type_and_the_json_schema_are_the_statuses_decisions():

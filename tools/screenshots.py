@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 # Width and a height that holds the whole page: Streamlit scrolls inside its own container, so a
 # "full page" screenshot would stop at the viewport.
 SIZES = {"wide": (1440, 2300), "800": (800, 3000)}
-SCHEMES = ("light", "dark")
+SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 
@@ -46,10 +47,13 @@ def wait(ready, what: str, timeout: float = 240) -> None:  # type: ignore[no-unt
 
 
 def demo_judged(database: Path) -> bool:
+    from tats_core.statuses import ACTIVE
+
+    marks = ", ".join("?" * len(ACTIVE))
     try:
         with sqlite3.connect(database) as db:
             active = db.execute(
-                "SELECT count(*) FROM candidate WHERE status IN ('pending', 'processing')"
+                f"SELECT count(*) FROM candidate WHERE status IN ({marks})", ACTIVE
             ).fetchone()[0]
             total = db.execute("SELECT count(*) FROM candidate").fetchone()[0]
     except sqlite3.OperationalError:
@@ -61,6 +65,7 @@ def record_a_decision(database_url: str) -> tuple[int, int]:
     """A recruiter changes the best candidate's decision: the job id and that candidate's id."""
     from sqlalchemy import select
 
+    from tats_core.statuses import NEEDS_REVIEW
     from tats_core.store.db import make_engine, make_session_factory, transaction
     from tats_core.store.models import Candidate
     from tats_core.triage.candidates import TABLE_ORDER, override_decision
@@ -72,7 +77,7 @@ def record_a_decision(database_url: str) -> tuple[int, int]:
             override_decision(
                 session,
                 best.id,
-                "needs_review",
+                NEEDS_REVIEW,
                 actor="Dana (recruiter)",
                 reason="Strong code, but the README skips how to run the tests; ask in the call.",
             )

@@ -10,10 +10,10 @@ from tats_core import statuses
 from tats_core.errors import InputError
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
-from tats_ui import shell as ui
+from tats_ui.deps import get_deps
+from tats_ui.navigation import TRIAGE_PAGE, UPLOAD_PAGE
 
-ui.page_setup()
-deps = ui.get_deps()
+deps = get_deps()
 st.title("Jobs")
 st.caption(
     "A job is one assignment. Its description and 'what good looks like' are what each "
@@ -124,13 +124,13 @@ with transaction(deps.session_factory) as session:
 
 links = st.columns(3)
 links[0].page_link(
-    ui.TRIAGE_PAGE,
+    TRIAGE_PAGE,
     label="Open triage",
     icon=":material/insights:",
     query_params={"job": str(job_id)},
 )
 links[1].page_link(
-    ui.UPLOAD_PAGE,
+    UPLOAD_PAGE,
     label="Upload candidates",
     icon=":material/upload_file:",
     query_params={"job": str(job_id)},

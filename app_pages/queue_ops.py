@@ -11,18 +11,22 @@ from datetime import datetime
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from tats_core.errors import QueueError
 from tats_core.processing.queue_admin import QueueAdmin, in_flight
 from tats_core.store.db import transaction
 from tats_core.wording import plural
-from tats_ui import shell as ui
+from tats_ui.deps import get_deps
+from tats_ui.escaping import md
+from tats_ui.queueing import capitalised
+from tats_ui.timezone import local_time, viewer_zone
 
 EVENTS_READ = 500  # enough to tell which candidate messages are still open at the queue
 EVENTS_SHOWN = 50
+ACTIONS = (("retry", "Retry", ":material/replay:"), ("delete", "Delete", ":material/delete:"))
 
-ui.page_setup()
-deps = ui.get_deps()
+deps = get_deps()
 admin = QueueAdmin.from_settings(deps.settings)
 st.title("Queue")
 st.caption(
@@ -41,25 +45,43 @@ def _act(verb: str, dlq_ids: list[str]) -> None:
     try:
         done = admin.retry(dlq_ids) if verb == "retry" else admin.delete(dlq_ids)
     except QueueError as exc:
-        st.session_state["queue_notice"] = ("error", f"{exc.message[:1].upper()}{exc.message[1:]}.")
+        st.session_state["queue_notice"] = ("error", f"{capitalised(exc.message)}.")
         return
     what = "Sent again" if verb == "retry" else "Deleted"
     st.session_state["queue_notice"] = ("success", f"{what}: {plural(done, 'message')}.")
     st.session_state["dlq_selected"] = []
 
 
+def _action_buttons(
+    places: tuple[DeltaGenerator, DeltaGenerator],
+    dlq_ids: list[str],
+    label_suffix: str = "",
+    key: str | None = None,
+) -> None:
+    """Retry and Delete for these dead letters, in the two places given."""
+    for place, (verb, label, icon) in zip(places, ACTIONS, strict=True):
+        place.button(
+            label + label_suffix,
+            key=f"{verb}_{key}" if key else None,
+            icon=icon,
+            disabled=not dlq_ids,
+            on_click=_act,
+            args=(verb, dlq_ids),
+        )
+
+
 def _create_schedule() -> None:
     try:
         admin.ensure_reconcile_schedule()
     except QueueError as exc:
-        st.session_state["queue_notice"] = ("error", f"{exc.message[:1].upper()}{exc.message[1:]}.")
+        st.session_state["queue_notice"] = ("error", f"{capitalised(exc.message)}.")
     else:
         st.session_state["queue_notice"] = ("success", "Created the reconcile schedule.")
 
 
 def _when(at: datetime | None) -> str:
     """In the viewer's zone, named, as on the triage page."""
-    return ui.local_time(at, "%Y-%m-%d %H:%M:%S") if at else "never"
+    return local_time(at, "%Y-%m-%d %H:%M:%S") if at else "never"
 
 
 def _http(status: int | None) -> str:
@@ -74,7 +96,7 @@ try:
     reachable = True
 except QueueError as exc:
     st.error(
-        f"{exc.message[:1].upper()}{exc.message[1:]}. The queue's dead letters, schedule and "
+        f"{capitalised(exc.message)}. The queue's dead letters, schedule and "
         f"events cannot be shown; check QSTASH_URL ({deps.settings.qstash_url}) and QSTASH_TOKEN. "
         "Candidates are safe in the database and are published once the queue answers.",
         icon=":material/cloud_off:",
@@ -120,20 +142,7 @@ if reachable:
             "Select messages", list(by_id), format_func=label, key="dlq_selected"
         )
         left, right, _ = st.columns([1, 1, 4])
-        left.button(
-            "Retry selected",
-            icon=":material/replay:",
-            disabled=not selected,
-            on_click=_act,
-            args=("retry", list(selected)),
-        )
-        right.button(
-            "Delete selected",
-            icon=":material/delete:",
-            disabled=not selected,
-            on_click=_act,
-            args=("delete", list(selected)),
-        )
+        _action_buttons((left, right), list(selected), " selected")
         for letter in letters:
             with st.container(border=True):
                 info, actions = st.columns([5, 1])
@@ -142,29 +151,16 @@ if reachable:
                 elif letter.candidate_name is None:
                     who = f"Candidate {letter.candidate_id} (no longer in the database)"
                 else:
-                    who = f"**{ui.md(letter.candidate_name)}** · {ui.md(letter.job_title)}"
+                    who = f"**{md(letter.candidate_name)}** · {md(letter.job_title)}"
                 info.markdown(who)
                 info.caption(
                     f"Last response: {_http(letter.response_status)} · failed message "
-                    f"{ui.md(letter.message_id)} · to {ui.md(letter.url)} · "
+                    f"{md(letter.message_id)} · to {md(letter.url)} · "
                     f"created {_when(letter.created_at)}"
                 )
                 if letter.response_body:
                     info.code(letter.response_body, language=None, wrap_lines=True)
-                actions.button(
-                    "Retry",
-                    key=f"retry_{letter.dlq_id}",
-                    icon=":material/replay:",
-                    on_click=_act,
-                    args=("retry", [letter.dlq_id]),
-                )
-                actions.button(
-                    "Delete",
-                    key=f"delete_{letter.dlq_id}",
-                    icon=":material/delete:",
-                    on_click=_act,
-                    args=("delete", [letter.dlq_id]),
-                )
+                _action_buttons((actions, actions), [letter.dlq_id], key=letter.dlq_id)
 
     st.subheader("Reconcile schedule")
     if schedule is None:
@@ -192,7 +188,7 @@ if reachable:
     if not events:
         st.info("The queue has no events yet.", icon=":material/history:")
     else:
-        zone, zone_name = ui.viewer_zone()
+        zone, zone_name = viewer_zone()
         time_column = f"Time ({zone_name})"
         st.dataframe(
             pd.DataFrame(

@@ -27,20 +27,23 @@ from tats_core.triage.evidence import cited_excerpts
 from tats_core.triage.export import evaluations_csv, labels_csv
 from tats_core.triage.reviews import current_reviews, job_reviews
 from tats_core.triage.shared_code import overlaps_of
-from tats_ui import shell as ui
+from tats_core.wording import plural
 from tats_ui import triage_links as links
 from tats_ui import triage_view as view
-
-ui.page_setup()
+from tats_ui.auth import actor
+from tats_ui.deps import get_deps
+from tats_ui.navigation import UPLOAD_PAGE
+from tats_ui.queueing import enqueue, queue_down_message
+from tats_ui.welcome import first_run
 
 REFRESH_SECONDS = 3
 PAGE_SIZE = 50
 
-deps = ui.get_deps()
+deps = get_deps()
 with transaction(deps.session_factory) as session:
     all_jobs = jobs.job_choices(session)  # most recently active first
 if not all_jobs:
-    ui.first_run()
+    first_run()
     st.stop()
 
 by_id = {job.id: job for job in all_jobs}
@@ -78,7 +81,7 @@ with transaction(deps.session_factory) as session:
 if not has_candidates:
     st.info("No candidates in this job yet.", icon=":material/group_add:")
     st.page_link(
-        ui.UPLOAD_PAGE,
+        UPLOAD_PAGE,
         label="Upload a CSV of candidates",
         icon=":material/upload_file:",
         query_params={"job": str(job_id)},
@@ -97,7 +100,7 @@ def rerun_candidates(
 ) -> None:
     st.session_state.pop("confirm_rerun", None)
     with transaction(deps.session_factory) as session:
-        count = rerun(session, candidate_ids, actor=ui.actor(), replace_reviews=replace_reviews)
+        count = rerun(session, candidate_ids, actor=actor(), replace_reviews=replace_reviews)
     if not count:
         notify(
             "info",
@@ -105,13 +108,11 @@ def rerun_candidates(
             where,
         )
         return
-    report = ui.enqueue(job_id)
+    report = enqueue(job_id)
     if report.error:
-        notify(
-            "warning", f"{what}: {count:,} back to pending. {ui.queue_down_message(report)}", where
-        )
+        notify("warning", f"{what}: {count:,} back to pending. {queue_down_message(report)}", where)
     else:
-        notify("success", f"{what}: {count:,} candidate(s) queued again.", where)
+        notify("success", f"{what}: {plural(count, 'candidate')} queued again.", where)
 
 
 def rerun_failed() -> None:
@@ -130,7 +131,7 @@ def save_override(candidate_id: int) -> None:
                 session,
                 candidate_id,
                 decision,
-                actor=ui.actor(),
+                actor=actor(),
                 reason=st.session_state.get(reason_key) or "",
             )
         except InputError as exc:
@@ -165,23 +166,16 @@ def csv_download(filters: CandidateFilter | None) -> Callable[[], bytes]:
     return build
 
 
-@st.fragment(run_every=REFRESH_SECONDS if refreshing else None)
-def live_view(refreshing: bool) -> None:
-    with transaction(deps.session_factory) as session:
-        counts = jobs.status_counts(session, job_id)
-    if any(counts[s] for s in statuses.ACTIVE) != refreshing:
-        st.rerun()  # run_every is fixed when the fragment is defined: start or stop the timer
-    notices = st.session_state.pop("notices", {})
-    legacy = st.session_state.pop("notice", None)  # set by the demo loader
-    view.show_notice(legacy)
-    note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
-    view.overview(counts, note, on_rerun_failed=rerun_failed, notice=notices.get("overview"))
+def agreement_section() -> None:
     with transaction(deps.session_factory) as session:
         pairs = [
             (r.analyzer_decision or "", r.decision) for r in job_reviews(session, job_id).values()
         ]
     view.agreement_panel(agreement(pairs), labels_download(), f"tats-job-{job_id}-labels.csv")
 
+
+def candidates_section(counts: dict[str, int]) -> CandidateFilter:
+    """The filter bar (seeded from the URL) and one page of the table; the filters chosen."""
     st.subheader("Candidates")
     analyzers = analyzers_of(job_id, deps.settings.database_url)
     links.seed_filters(analyzers)
@@ -201,41 +195,30 @@ def live_view(refreshing: bool) -> None:
         reviews = current_reviews(session, [row["candidate_id"] for row in page.rows])
     if page.rows:
         view.candidate_table(page.rows, reviews)
-        first, total = (page.page - 1) * PAGE_SIZE + 1, sum(counts.values())
-        info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
-        info_col.caption(
-            f"Showing {first:,}–{first + len(page.rows) - 1:,} of {page.total:,} candidates"
-            + (f" (filtered from {total:,})" if page.total != total else "")
-            + " · best score first · select a row to see its evaluation"
-        )
-        if page.pages > 1:
-            with pages_col, st.container(horizontal_alignment="right"):
-                st.pagination(page.pages, key=pager)
+        view.table_footer(page, PAGE_SIZE, sum(counts.values()), pager_key=pager)
     else:
         st.info("No candidates match these filters.", icon=":material/filter_alt_off:")
+    return filters
 
-    stem = f"tats-job-{job_id}-evaluations"
-    all_col, filtered_col = st.columns(2)
-    all_col.download_button(
-        "Download all (CSV)",
-        data=csv_download(None),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        width="stretch",
-    )
-    filtered_col.download_button(
-        "Download filtered (CSV)",
-        data=csv_download(filters),
-        file_name=f"{stem}-filtered.csv",
-        mime="text/csv",
-        icon=":material/filter_alt:",
-        on_click="ignore",
-        disabled=filters == CandidateFilter(min_score=0, max_score=100),
-        width="stretch",
-    )
 
+@st.fragment(run_every=REFRESH_SECONDS if refreshing else None)
+def live_view(refreshing: bool) -> None:
+    with transaction(deps.session_factory) as session:
+        counts = jobs.status_counts(session, job_id)
+    if any(counts[s] for s in statuses.ACTIVE) != refreshing:
+        st.rerun()  # run_every is fixed when the fragment is defined: start or stop the timer
+    notices = st.session_state.pop("notices", {})
+    view.show_notice(st.session_state.pop("notice", None))  # set by the demo loader
+    note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
+    view.overview(counts, note, on_rerun_failed=rerun_failed, notice=notices.get("overview"))
+    agreement_section()
+    filters = candidates_section(counts)
+    view.csv_downloads(
+        csv_download(None),
+        csv_download(filters),
+        stem=f"tats-job-{job_id}-evaluations",
+        filtered=filters != CandidateFilter(min_score=0, max_score=100),
+    )
     pinned = st.session_state.get(links.PINNED)
     if pinned is not None:
         candidate_detail(pinned, notices)

@@ -20,15 +20,16 @@ from tats_core.triage.csv_sample import sample_csv
 from tats_core.triage.export import skipped_rows_csv
 from tats_core.triage.ingest import IngestPlan, NewCandidate, RowProblem, plan_ingest
 from tats_core.wording import plural
-from tats_ui import shell as ui
-
-ui.page_setup()
+from tats_ui.deps import get_deps
+from tats_ui.navigation import TRIAGE_PAGE
+from tats_ui.queueing import queue_down_message
+from tats_ui.quota import current_quota
 
 NEW_JOB = 0
 FIELD_LABELS = {"github_url": "GitHub URL (required)", "name": "Name", "email": "Email"}
 NONE = "(not in the file)"
 
-deps = ui.get_deps()
+deps = get_deps()
 st.title("Upload candidates")
 
 
@@ -48,7 +49,7 @@ def problems_table(title: str, problems: list[RowProblem]) -> None:
 def skipped_download(invalid: list[RowProblem], duplicates: list[RowProblem], key: str) -> None:
     if invalid or duplicates:
         st.download_button(
-            f"Download the {len(invalid) + len(duplicates):,} skipped rows (CSV)",
+            f"Download the {plural(len(invalid) + len(duplicates), 'skipped row')} (CSV)",
             skipped_rows_csv(invalid, duplicates),
             file_name="tats-skipped-rows.csv",
             mime="text/csv",
@@ -61,9 +62,9 @@ def skipped_download(invalid: list[RowProblem], duplicates: list[RowProblem], ke
 result = st.session_state.get("upload_result")
 if result:
     job_id, inserted, enqueue_report, skipped_invalid, skipped_duplicates = result
-    st.success(f"Stored {inserted:,} candidate(s).", icon=":material/check_circle:")
+    st.success(f"Stored {plural(inserted, 'candidate')}.", icon=":material/check_circle:")
     if enqueue_report.error:
-        st.warning(ui.queue_down_message(enqueue_report), icon=":material/schedule:")
+        st.warning(queue_down_message(enqueue_report), icon=":material/schedule:")
     elif inserted:
         st.success(f"Queued {enqueue_report.enqueued:,} for processing.")
     # What the import left out stays visible (and downloadable) after it.
@@ -71,7 +72,7 @@ if result:
     problems_table("Duplicates", skipped_duplicates)
     skipped_download(skipped_invalid, skipped_duplicates, "skipped_after_import")
     st.page_link(
-        ui.TRIAGE_PAGE,
+        TRIAGE_PAGE,
         label="Open the triage page",
         icon=":material/insights:",
         query_params={"job": job_id},
@@ -213,7 +214,7 @@ problems_table("Invalid rows", plan.invalid)
 problems_table("Duplicates", plan.duplicates)
 skipped_download(plan.invalid, plan.duplicates, "skipped_before_import")
 
-quota = ui.quota()
+quota = current_quota()
 needed = requests_needed(len(plan.rows))
 if quota is None:
     st.caption(
@@ -243,7 +244,7 @@ new_job_missing = job_choice == NEW_JOB and not new_title.strip()
 if new_job_missing:
     st.caption("Give the new job a title to import.")
 if not st.button(
-    f"Import {len(plan.rows):,} candidate{'' if len(plan.rows) == 1 else 's'}",
+    f"Import {plural(len(plan.rows), 'candidate')}",
     type="primary",
     icon=":material/upload:",
     disabled=not plan.rows or new_job_missing,

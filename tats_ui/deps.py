@@ -1,0 +1,51 @@
+"""The app's dependencies (settings, database, queue), built once per server process behind
+``st.cache_resource``, with settings from the environment or from Streamlit secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+from pydantic import AliasChoices
+
+from tats_core.deps import Deps, build_deps
+from tats_core.settings import Settings, load_settings
+
+
+def secrets() -> Mapping[str, Any]:
+    """Streamlit secrets, or nothing when no secrets.toml exists (local use, tests)."""
+    try:
+        return dict(st.secrets)
+    except FileNotFoundError:
+        return {}
+
+
+def _setting_names() -> set[str]:
+    names: set[str] = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(a for a in alias.choices if isinstance(a, str))
+    return names
+
+
+def secret_settings() -> dict[str, str]:
+    """Top-level secrets named like TATS settings (DATABASE_URL, QSTASH_TOKEN, ...)."""
+    allowed = _setting_names()
+    return {k: str(v) for k, v in secrets().items() if k in allowed and not isinstance(v, Mapping)}
+
+
+def _release(deps: Deps) -> None:
+    deps.engine.dispose()
+
+
+@st.cache_resource(show_spinner=False, on_release=_release)
+def _build_deps(overrides: tuple[tuple[str, str], ...]) -> Deps:
+    return build_deps(load_settings(**dict(overrides)))
+
+
+def get_deps() -> Deps:
+    return _build_deps(tuple(sorted(secret_settings().items())))
