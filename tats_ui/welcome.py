@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from tats_ui.deps import get_deps
@@ -41,7 +39,7 @@ def first_run() -> None:
         st.page_link(UPLOAD_PAGE, label="Upload candidates", icon=":material/upload_file:")
     with col3, st.container(border=True):
         st.markdown("**Or try the demo**  \nA sample job, served offline.")
-        if os.environ.get("TATS_DEMO") == "1":
+        if get_deps().settings.demo:
             st.button(
                 "Load demo data", icon=":material/play_arrow:", type="primary", on_click=_load_demo
             )
