@@ -19,6 +19,7 @@ from tats_core.store.db import transaction
 from tats_core.wording import plural
 from tats_ui.deps import get_deps
 from tats_ui.escaping import md
+from tats_ui.problems_banner import problems_banner
 from tats_ui.queueing import capitalised
 from tats_ui.timezone import local_time, viewer_zone
 
@@ -35,6 +36,7 @@ st.caption(
     "candidate waits on a lost publish."
 )
 st.button("Refresh", icon=":material/refresh:")
+problems_banner(deps)
 
 notice = st.session_state.pop("queue_notice", None)
 if notice:

@@ -33,6 +33,7 @@ from tats_ui import triage_view as view
 from tats_ui.auth import actor
 from tats_ui.deps import get_deps
 from tats_ui.navigation import UPLOAD_PAGE
+from tats_ui.problems_banner import problems_banner
 from tats_ui.queueing import enqueue, queue_down_message
 from tats_ui.welcome import first_run
 
@@ -40,6 +41,7 @@ REFRESH_SECONDS = 3
 PAGE_SIZE = 50
 
 deps = get_deps()
+problems_banner(deps)
 with transaction(deps.session_factory) as session:
     all_jobs = jobs.job_choices(session)  # most recently active first
 if not all_jobs:

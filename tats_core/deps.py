@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tats_core.errors import ConfigurationError
 from tats_core.processing.queue import CandidateQueue
 from tats_core.settings import Settings
 from tats_core.store.db import make_engine, make_session_factory
@@ -17,6 +16,9 @@ from tats_core.store.schema import ensure_schema
 if TYPE_CHECKING:  # judging pulls in httpx/cohere; the CLI's import command needs none of it
     from tats_core.judging.analysis import Analyzer
     from tats_core.processing.judgement import Judges
+
+
+NO_COHERE_KEY = "TATS_ANALYZER=cohere needs COHERE_API_KEY (or CO_API_KEY)"
 
 
 @dataclass
@@ -56,7 +58,10 @@ def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> 
     analyzer: Analyzer
     if settings.analyzer_name == "cohere":
         if not settings.cohere_api_key:
-            raise ConfigurationError("TATS_ANALYZER=cohere needs COHERE_API_KEY (or CO_API_KEY)")
+            # The worker still starts: candidates wait and /healthz says what to set.
+            from tats_core.judging.unconfigured import UnconfiguredAnalyzer
+
+            return Judges(github=github, analyzer=UnconfiguredAnalyzer("cohere", NO_COHERE_KEY))
         from tats_core.judging.cohere_analyzer import CohereAnalyzer
 
         analyzer = CohereAnalyzer(

@@ -7,15 +7,16 @@ and classified exactly once, by the caller that decides what happens next::
     TatsError
     ├── InputError            the user's input is wrong; the message is shown to them as is
     │   └── NotFound          an id or title that does not exist
-    ├── ConfigurationError    an operator must fix a setting (bad token, dev keys in production)
+    ├── ConfigurationError    an operator must fix a setting (bad token, dev keys in production);
+    │                         ``dependency`` names what it concerns ("cohere", "github", ...)
     └── ServiceError          an outside service failed; ``transient`` says whether to retry
         ├── GitHubError       final status when permanent: ``github_failed``
         ├── AnalyzerError     final status when permanent: ``ai_failed``
         └── QueueError        publishing to QStash failed (candidates stay pending)
 
-The worker turns a transient ServiceError (and a ConfigurationError, which an operator can fix
-without losing the message) into a 5xx so QStash retries, a permanent one into a final failure
-status and a 2xx.
+The worker turns a transient ServiceError into a 5xx so QStash retries, a permanent one into a
+final failure status and a 2xx, and a ConfigurationError of a dependency into a wait: the
+candidate goes back to the outbox, spending none of its retries, until the dependency answers.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ class NotFound(InputError):
 
 
 class ConfigurationError(TatsError):
-    """A setting is wrong or unsafe; nothing a retry alone can fix, but nothing to record either."""
+    """A setting is wrong or unsafe; nothing a retry alone can fix, but nothing to record either.
+
+    ``dependency`` names the outside service the setting is for ("cohere", "github"), or
+    "settings" for TATS's own; its message says what to check and never holds a secret."""
+
+    def __init__(self, message: str, *, dependency: str = "settings") -> None:
+        super().__init__(message)
+        self.message = message
+        self.dependency = dependency
 
 
 class ServiceError(TatsError):

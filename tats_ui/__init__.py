@@ -7,6 +7,7 @@ logic stays in ``tats_core``.
 - ``sidebar``       the sidebar every page shares: who is signed in and the GitHub quota
 - ``quota``         the GitHub quota, read at most once a minute
 - ``queueing``      publishing a job's pending candidates, and the words when the queue is down
+- ``problems_banner`` judging paused on a misconfigured dependency: what to fix, who waits
 - ``welcome``       the first-run panel (and the demo button under ``tats dev --demo``)
 - ``timezone``      stored UTC times shown in the viewer's zone
 - ``escaping``      untrusted text shown literally in markdown

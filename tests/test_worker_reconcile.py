@@ -60,7 +60,13 @@ def test_a_signed_call_runs_reconcile_and_publishes_what_was_left_pending(worker
     response = worker.deliver(b"{}", path=RECONCILE)
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"requeued_stale": 0, "enqueued": 3, "remaining": 0, "error": None}
+    assert response.json() == {
+        "requeued_stale": 0,
+        "enqueued": 3,
+        "remaining": 0,
+        "error": None,
+        "waiting_for": [],
+    }
     assert unpublished(session_factory) == set()
 
 

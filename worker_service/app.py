@@ -22,9 +22,13 @@ import anyio
 from fastapi import FastAPI
 
 from tats_core.deps import Deps, build_deps, build_judges
+from tats_core.judging.unconfigured import UnconfiguredAnalyzer
+from tats_core.processing import problems
 from tats_core.processing.claims import Work, release_leases
 from tats_core.processing.judgement import Judges
+from tats_core.processing.recheck import recheck
 from tats_core.settings import Settings, load_settings
+from tats_core.store.db import transaction
 from worker_service import deliveries, health
 from worker_service.logs import configure_logging
 from worker_service.signature import receiver_for
@@ -54,6 +58,7 @@ def _lifespan(
         state.receiver = receiver_for(settings)
         state.lease = timedelta(seconds=settings.claim_lease_s)
         state.holding = {}
+        await _check_dependencies(state.deps, state.judges)
         yield
         await _release_held_leases(state.deps, state.holding)
         for client in (state.judges.github, state.judges.analyzer):
@@ -61,6 +66,21 @@ def _lifespan(
                 await client.aclose()
 
     return lifespan
+
+
+async def _check_dependencies(deps: Deps, judges: Judges) -> None:
+    """A missing key is known before any candidate comes: record it, so /healthz says so at
+    once; and ask the dependencies recorded as misconfigured whether they answer now."""
+    if isinstance(judges.analyzer, UnconfiguredAnalyzer):
+        problem = judges.analyzer.error()
+
+        def _report() -> None:
+            with transaction(deps.session_factory) as session:
+                problems.report(session, problem.dependency, problem.message)
+
+        await anyio.to_thread.run_sync(_report)
+        log.error("configuration problem: %s", problem.message)
+    await recheck(deps.session_factory, judges)
 
 
 async def _release_held_leases(deps: Deps, holding: dict[int, Work]) -> None:

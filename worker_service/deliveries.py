@@ -18,6 +18,7 @@ from tats_core.processing.delivery import process_candidate
 from tats_core.processing.failure_callback import fail_after_retries
 from tats_core.processing.outcome import DeliveryOutcome
 from tats_core.processing.queue import reconcile
+from tats_core.processing.recheck import recheck
 from tats_core.routes import FAILED_PATH, PROCESS_PATH, RECONCILE_PATH
 from tats_core.store.db import transaction
 from worker_service import bodies
@@ -99,6 +100,7 @@ async def run_reconcile(request: Request) -> JSONResponse:
     if await verified_body(request, RECONCILE_PATH) is None:
         return unauthorized()
     deps = request.app.state.deps
+    await recheck(deps.session_factory, request.app.state.judges)
     report = await anyio.to_thread.run_sync(reconcile, deps.session_factory, deps.queue)
     log.info(json.dumps({"event": "reconcile", **report.to_dict()}))
     return JSONResponse(report.to_dict())

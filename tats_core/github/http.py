@@ -219,8 +219,12 @@ class GitHubHttp:
             message = ""
         if status == 401:
             if self.token:
-                return ConfigurationError("GitHub rejected GITHUB_TOKEN (401); fix or remove it")
-            return ConfigurationError("GitHub asks for authentication (401); set GITHUB_TOKEN")
+                return ConfigurationError(
+                    "GitHub rejected GITHUB_TOKEN (401); fix or remove it", dependency="github"
+                )
+            return ConfigurationError(
+                "GitHub asks for authentication (401); set GITHUB_TOKEN", dependency="github"
+            )
         if status in (403, 429):
             retry = self.retry_after(response.headers)
             if retry is not None or status == 429 or "rate limit" in message.lower():

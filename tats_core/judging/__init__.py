@@ -7,6 +7,7 @@
 - ``analysis``         the analysis contract both analyzers produce, and ``bound_by_signals``
 - ``heuristic``        the offline analyzer: a transparent rubric over the signals
 - ``cohere_analyzer``  the Cohere analyzer: a chat model, fenced and bounded by the signals
+- ``unconfigured``     the analyzer of a worker missing its key: every call waits on the operator
 - ``code``             what the code itself shows: functions, stubs, real and hollow tests,
                        secrets (a sub-package: tree-sitter grammars, ``ast``, body rules)
 - ``overlap``          shared code between submissions of a job, from blob shas (generator and

@@ -241,7 +241,8 @@ def translate_api_error(exc: ApiError, secret: str) -> TatsError:
     message = f"Cohere answered {status}: {detail}".rstrip(": ")
     if status in (401, 403, 404, 498):
         return ConfigurationError(
-            f"{message} (check COHERE_API_KEY, COHERE_MODEL, COHERE_BASE_URL)"
+            f"{message} (check COHERE_API_KEY, COHERE_MODEL, COHERE_BASE_URL)",
+            dependency="cohere",
         )
     if status is None or status >= 500 or status in (408, 409, 429, 499) or 200 <= status < 300:
         # A 2xx here is a reply whose envelope could not be read: a glitch worth a retry.
@@ -266,7 +267,9 @@ class CohereAnalyzer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not api_key:
-            raise ConfigurationError("the Cohere analyzer needs COHERE_API_KEY (or CO_API_KEY)")
+            raise ConfigurationError(
+                "the Cohere analyzer needs COHERE_API_KEY (or CO_API_KEY)", dependency="cohere"
+            )
         self._api_key = api_key
         self._base_url = base_url
         self.model = model
@@ -347,6 +350,22 @@ class CohereAnalyzer:
             flags=list(dict.fromkeys(flags)),
             injection_phrases=prompt.injection_phrases,
         )
+
+    async def probe(self) -> None:
+        """One tiny chat with the configured key and model: raises ``ConfigurationError`` when
+        Cohere still rejects them (``tats_core.processing.recheck``)."""
+        client = self._client_for_this_loop()
+        try:
+            async with asyncio.timeout(self._timeout):
+                await client.chat(
+                    model=self.model,
+                    messages=[{"role": "user", "content": "Reply with OK."}],  # type: ignore[list-item]
+                    max_tokens=1,
+                )
+        except ApiError as exc:
+            raise translate_api_error(exc, self._api_key) from exc
+        except (TimeoutError, httpx.HTTPError, ParsingError) as exc:
+            raise AnalyzerError("Cohere did not answer the check", transient=True) from exc
 
     async def _chat(self, messages: list[dict[str, str]]) -> str:
         """One chat request, tried again on transient faults before they reach the queue."""

@@ -12,4 +12,6 @@
 - ``judgement``         snapshot and code sample -> signals -> analyzer -> bounds (no database)
 - ``recording``         the evaluation and final status of a judgement or a permanent failure
 - ``failure_callback``  the queue gave up on a message: a final failure status, or the outbox
+- ``problems``          dependencies misconfigured (a rejected key): recorded, shown, waited for
+- ``recheck``           asking a misconfigured dependency whether it answers again
 """

@@ -85,6 +85,64 @@ def claim(
     return work
 
 
+def _outbox_values(now: datetime) -> dict[str, Any]:
+    """A candidate back in the outbox: pending, unpublished, unclaimed (no retry spent)."""
+    return {
+        "status": statuses.PENDING,
+        "enqueued_at": None,
+        "message_id": None,
+        "claimed_at": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+    }
+
+
+def hold_back(
+    session: Session, candidate_id: int, reason: str, *, now: datetime
+) -> DeliveryOutcome | None:
+    """Send an unclaimed candidate back to the outbox instead of claiming it (a dependency is
+    misconfigured); None when it was held back, else why not (final, busy, unknown)."""
+    values = _outbox_values(now)
+    for from_status, condition in (
+        (statuses.PENDING, CANDIDATE.c.status == statuses.PENDING),
+        (statuses.PROCESSING, leases.lapsed(now)),
+    ):
+        if update_candidate(session, candidate_id, condition, values):
+            attempt = session.scalar(
+                select(CANDIDATE.c.attempt).where(CANDIDATE.c.id == candidate_id)
+            )
+            record_event(
+                session,
+                candidate_id,
+                int(attempt or 1),
+                from_status,
+                statuses.PENDING,
+                actor="worker",
+                reason=reason[:500],
+                at=now,
+            )
+            return None
+    return _not_claimed(session, candidate_id, now)
+
+
+def give_back(session: Session, work: Work, reason: str) -> bool:
+    """Our claimed candidate goes back to the outbox, spending none of its retries."""
+    now = utcnow()
+    if not update_candidate(session, work.candidate_id, ours(work), _outbox_values(now)):
+        return False
+    record_event(
+        session,
+        work.candidate_id,
+        work.attempt,
+        statuses.PROCESSING,
+        statuses.PENDING,
+        actor="worker",
+        reason=reason[:500],
+        at=now,
+    )
+    return True
+
+
 def _work_of(session: Session, candidate_id: int, claimed_at: datetime) -> Work:
     row = session.execute(
         select(

@@ -3,7 +3,10 @@ record, with every failure classified once, here, into a ``DeliveryOutcome``.
 
 - a transient ``ServiceError`` gives the claim back (``RETRY``; the queue tries again);
 - a permanent one records its failure status (``FAILED``);
-- a ``ConfigurationError`` or an unexpected error gives the claim back for the retry (``RETRY``);
+- a ``ConfigurationError`` (a rejected or missing key) records the problem and sends the
+  candidate back to the outbox, spending none of its retries (``WAITING``); while a problem is
+  recorded, deliveries hold their candidates back the same way without calling anything;
+- an unexpected error gives the claim back for the retry (``RETRY``);
 - a database error at any step is ``RETRY`` with ``Retry-After`` (logged with the candidate);
 - a write that finds the claim gone (re-run, takeover) is ``SUPERSEDED``.
 
@@ -27,7 +30,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from tats_core import statuses
 from tats_core.errors import ConfigurationError, ServiceError
 from tats_core.processing import lease as leases
-from tats_core.processing.claims import Work, claim, release_claim, renew_lease
+from tats_core.processing import problems
+from tats_core.processing.claims import (
+    Work,
+    claim,
+    give_back,
+    hold_back,
+    release_claim,
+    renew_lease,
+)
 from tats_core.processing.judgement import Judgement, Judges, judge
 from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.processing.recording import record_decision, record_failure
@@ -55,6 +66,9 @@ async def process_candidate(
 
     def _claim() -> Work | DeliveryOutcome:
         with transaction(session_factory) as session:
+            recorded = problems.active(session)
+            if recorded:  # judging would fail on it: wait in the outbox, spending nothing
+                return _held_back(session, candidate_id, recorded[0], now())
             return claim(session, candidate_id, message_id=message_id, now=now(), lease=lease)
 
     try:
@@ -80,6 +94,14 @@ async def process_candidate(
     if holding is not None:
         holding.pop(id(work), None)
     return outcome
+
+
+def _held_back(
+    session: Session, candidate_id: int, problem: problems.Problem, now: datetime
+) -> DeliveryOutcome:
+    reason = f"waiting for {problem.headline}"
+    not_held = hold_back(session, candidate_id, reason, now=now)
+    return not_held or DeliveryOutcome(Outcome.WAITING, statuses.PENDING, detail=reason)
 
 
 async def _keep_lease(
@@ -166,12 +188,11 @@ async def _after_failure(
             work.attempt,
             detail=exc.message,
         )
+    if isinstance(exc, ConfigurationError):
+        return await _wait_for_dependency(session_factory, work, exc)
     retry_after = None
     if isinstance(exc, ServiceError):
         detail, failure_status, retry_after = exc.message, exc.failure_status, exc.retry_after
-    elif isinstance(exc, ConfigurationError):
-        log.error("configuration error while processing candidate %s: %s", work.candidate_id, exc)
-        detail, failure_status = str(exc), statuses.UNKNOWN_FAILED
     else:
         log.exception("unexpected error while processing candidate %s", work.candidate_id)
         detail, failure_status = f"unexpected error: {type(exc).__name__}", statuses.UNKNOWN_FAILED
@@ -179,3 +200,21 @@ async def _after_failure(
     return DeliveryOutcome(
         Outcome.RETRY, statuses.PROCESSING, work.attempt, retry_after, detail=detail
     )
+
+
+async def _wait_for_dependency(
+    session_factory: sessionmaker[Session], work: Work, exc: ConfigurationError
+) -> DeliveryOutcome:
+    """A rejected or missing key or token: record the problem for everyone (``/healthz``, the
+    banner, the other deliveries) and send the candidate back to the outbox, no retry spent."""
+    problem = problems.Problem(exc.dependency, exc.message, utcnow())
+    reason = f"waiting for {problem.headline}"
+    log.error("candidate %s waits: %s", work.candidate_id, problem.headline)
+
+    def _record(session: Session, work: Work) -> bool:
+        problems.report(session, exc.dependency, exc.message)
+        return give_back(session, work, reason)
+
+    given_back = await _write(session_factory, work, _record)
+    outcome = Outcome.WAITING if given_back else Outcome.SUPERSEDED
+    return DeliveryOutcome(outcome, statuses.PENDING, work.attempt, detail=reason)

@@ -16,6 +16,7 @@ class Outcome(StrEnum):
     ALREADY_FINAL = "already_final"  # a duplicate delivery
     SUPERSEDED = "superseded"  # someone else's write won (re-run, takeover)
     UNKNOWN_CANDIDATE = "unknown_candidate"
+    WAITING = "waiting"  # a dependency is misconfigured: back to the outbox, no retry spent
     BUSY = "busy"  # another delivery holds a live lease: come back after it lapses
     RETRY = "retry"  # a transient failure: the queue should try again
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tats_core import statuses
 from tats_core.errors import QueueError
 from tats_core.processing import lease as leases
+from tats_core.processing import problems
 from tats_core.processing.qstash_http import QStashHttp
 from tats_core.settings import Settings
 from tats_core.store.db import transaction
@@ -228,6 +229,7 @@ class ReconcileReport:
     enqueued: int
     remaining: int
     error: str | None
+    waiting_for: list[str] = field(default_factory=list)  # problems holding the outbox back
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -235,13 +237,21 @@ class ReconcileReport:
             "enqueued": self.enqueued,
             "remaining": self.remaining,
             "error": self.error,
+            "waiting_for": self.waiting_for,
         }
 
 
 def reconcile(
     session_factory: sessionmaker[Session], queue: CandidateQueue, *, now: datetime | None = None
 ) -> ReconcileReport:
+    """Stale claims back to the outbox, then publish the outbox, unless a dependency problem is
+    recorded: its candidates would only come back (``problems``), so they wait for it."""
     with transaction(session_factory) as session:
         stale = requeue_stale_claims(session, now=now)
+        recorded = problems.active(session)
+        held = problems.waiting_candidates(session) if recorded else 0
+    if recorded:
+        headlines = [p.headline for p in recorded]
+        return ReconcileReport(stale, 0, held, None, waiting_for=headlines)
     report = enqueue_pending(session_factory, queue)
     return ReconcileReport(stale, report.enqueued, report.remaining, report.error)

@@ -1,5 +1,5 @@
 """SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
-blob_text.
+blob_text, dependency_problem.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -222,3 +222,16 @@ class BlobText(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[str | None] = mapped_column(String(40), nullable=True)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DependencyProblem(Base):
+    """An outside service TATS cannot use until an operator fixes a setting (a rejected key or
+    token): shared by every worker process and the app, shown by ``/healthz`` and the pages'
+    banner, cleared when the service answers again. Never holds a secret."""
+
+    __tablename__ = "dependency_problem"
+
+    dependency: Mapped[str] = mapped_column(String(40), primary_key=True)  # "cohere", "github"
+    message: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

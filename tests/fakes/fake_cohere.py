@@ -5,6 +5,7 @@
     fake.reply_text("{not json")                          # a broken one
     fake.fail_next(429, retry_after="7")                  # an HTTP error
     fake.slow_next(2.0)                                   # slower than the client's timeout
+    fake.reject_key()                                     # every request 401 until accept_key()
     with serve(fake.app) as url:
         CohereAnalyzer("key", base_url=url)...
     fake.requests[0].body["messages"]
@@ -66,6 +67,7 @@ class FakeCohere:
         self._lock = threading.Lock()
         self._replies: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
+        self._rejecting: int | None = None
         self.app = Starlette(routes=[Route("/v2/chat", self._chat, methods=["POST"])])
 
     @property
@@ -90,6 +92,15 @@ class FakeCohere:
         headers = {"retry-after": retry_after} if retry_after is not None else {}
         return self.reply(Reply(status=status, body={"message": message}, headers=headers))
 
+    def reject_key(self, status: int = 401) -> FakeCohere:
+        """Answer every request ``status`` (a key Cohere rejects) until ``accept_key``."""
+        self._rejecting = status
+        return self
+
+    def accept_key(self) -> FakeCohere:
+        self._rejecting = None
+        return self
+
     def slow_next(self, seconds: float, answer: dict[str, Any] | None = None) -> FakeCohere:
         return self.reply(Reply(text=json.dumps(answer or DEFAULT_ANSWER), delay=seconds))
 
@@ -97,6 +108,8 @@ class FakeCohere:
         body = await request.json()
         with self._lock:
             self._requests.append(RecordedRequest(dict(request.headers), body))
+            if self._rejecting is not None:
+                return JSONResponse({"message": "invalid api token"}, status_code=self._rejecting)
             reply = (
                 self._replies.popleft() if self._replies else Reply(text=json.dumps(DEFAULT_ANSWER))
             )
