@@ -38,6 +38,8 @@ def fail_after_retries(
         return None
     if source_message_id and candidate.message_id and candidate.message_id != source_message_id:
         return None  # superseded by a re-run or a reconcile publish
+    if candidate.status == statuses.PENDING and candidate.enqueued_at is None:
+        return None  # back in the outbox (waiting on a dependency, or requeued): not this message's
     if leases.is_live(candidate.lease_expires_at, now):
         return None  # a delivery is working on it right now
     if candidate.last_error is None and candidate.enqueue_count < MAX_PUBLISHES:
