@@ -1,5 +1,5 @@
 """SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
-blob_text, dependency_problem.
+blob_text, dependency_problem, schema_compat.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -235,3 +235,14 @@ class DependencyProblem(Base):
     message: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SchemaCompat(Base):
+    """One row: the oldest schema revision whose code can still run on this database. A replica
+    of an older release reads it during a rolling deploy to decide whether it may run on a
+    schema that is ahead of it (``store.schema.ensure_schema``)."""
+
+    __tablename__ = "schema_compat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    min_reader: Mapped[str] = mapped_column(String(100))
