@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tats_core.repo.files import is_readme
 from tats_dev.replay_data import RefData, RepoData, RepoStore
 
 RAW_PATH = re.compile(r"^/raw/(?P<owner>[^/]+)/(?P<name>[^/]+)/(?P<rev>[^/]+)/(?P<path>.+)$")
@@ -127,11 +128,11 @@ def _touching(commits: list[dict[str, Any]], path: str | None) -> list[dict[str,
 def _readme(data: RefData, folder: str) -> tuple[str | None, str]:
     if not folder:
         names = [e["path"] for e in (data.tree or {}).get("tree", []) if "/" not in e["path"]]
-        name = next((n for n in names if n.lower().startswith("readme")), "README.md")
+        name = next((n for n in names if is_readme(n)), "README.md")
         return data.readme, name
     directory = data.directory / "contents" / folder
     for candidate in sorted(directory.glob("*")) if directory.is_dir() else ():
-        if candidate.name.lower().startswith("readme"):
+        if is_readme(candidate.name):
             return candidate.read_text(encoding="utf-8", errors="replace"), candidate.name
     return None, ""
 

@@ -58,6 +58,7 @@ from tats_core.github.shapes import (
     switch_branch,
     wanted_files,
 )
+from tats_core.repo import files as repo_files
 from tats_core.repo.sample import CodeSample, SampleBudget, choose_sample
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.settings import raw_url_for
@@ -264,7 +265,7 @@ class GitHubClient:
         readme = snap.readme_path
         if readme is None and snap.tree_truncated:
             # The listing was cut short; a README may exist all the same.
-            readme = next((n for n in graphql.README_NAMES if n in have), None)
+            readme = next((n for n in repo_files.README_SPELLINGS if n in have), None)
             if readme:
                 snap.readme_path, results[readme] = readme, have[readme]
         if readme is None and snap.tree_truncated and not snap.path:
