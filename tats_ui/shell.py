@@ -20,6 +20,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from tats_core import statuses
 from tats_core.deps import Deps, build_deps
+from tats_core.errors import ConfigurationError, GitHubError
 from tats_core.github.quota import LIMIT_WITH_TOKEN, Quota, candidates_within, github_quota
 from tats_core.judging.signals import describe_stored
 from tats_core.processing.queue import EnqueueReport, enqueue_pending
@@ -186,7 +187,10 @@ def chip(status: str, text: str | None = None) -> str:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _quota(api_url: str, _settings: Settings) -> Quota | None:
-    return github_quota(_settings)
+    try:
+        return github_quota(_settings)
+    except (GitHubError, ConfigurationError):
+        return None  # shown as "quota unknown"
 
 
 def quota() -> Quota | None:

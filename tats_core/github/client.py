@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -39,16 +38,10 @@ import httpx
 from tats_core.errors import GitHubError
 from tats_core.github import graphql
 from tats_core.github.blob_cache import BlobCacheProtocol
-from tats_core.github.blobs import BACKOFF_S, BlobReader
+from tats_core.github.blobs import BLOB_BACKOFF, BlobReader
 from tats_core.github.cache import HttpCacheProtocol
-from tats_core.github.http import (
-    RAW,
-    GitHubHttp,
-    RateLimit,
-    Tally,
-    graphql_url,
-    last_page,
-)
+from tats_core.github.http import RAW, GitHubHttp, Quota, Tally, last_page
+from tats_core.github.quota import read_quota
 from tats_core.github.shapes import (
     apply_commits,
     apply_tree,
@@ -61,6 +54,7 @@ from tats_core.github.shapes import (
 from tats_core.repo import files as repo_files
 from tats_core.repo.sample import CodeSample, SampleBudget, choose_sample
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.retry import Backoff
 from tats_core.settings import raw_url_for
 
 PER_PAGE = 100
@@ -81,20 +75,23 @@ class GitHubClient:
         now: Callable[[], float] = time.time,
         raw_url: str | None = None,
         blob_cache: BlobCacheProtocol | None = None,
-        blob_backoff: tuple[float, ...] | None = None,
+        blob_backoff: Backoff = BLOB_BACKOFF,
+        backoff: Backoff | None = None,
     ) -> None:
-        self._api = GitHubHttp(base_url, token, http=http, cache=cache, timeout=timeout, now=now)
+        self._api = GitHubHttp(
+            base_url, token, http=http, cache=cache, timeout=timeout, now=now, backoff=backoff
+        )
         self._graphql = bool(token) if use_graphql is None else use_graphql
         self._blobs = BlobReader(
             self._api,
             raw_url or raw_url_for(base_url),
             cache=blob_cache,
             use_graphql=self._graphql,
-            backoff=BACKOFF_S if blob_backoff is None else blob_backoff,
+            backoff=blob_backoff,
         )
 
     @property
-    def last_rate_limit(self) -> RateLimit | None:
+    def last_rate_limit(self) -> Quota | None:
         """The quota GitHub reported on its latest answer (no request spent)."""
         return self._api.last_rate_limit
 
@@ -109,15 +106,9 @@ class GitHubClient:
 
     # -- public API --------------------------------------------------------------------------
 
-    async def rate_limit(self) -> RateLimit:
+    async def rate_limit(self) -> Quota:
         """The core REST quota (``GET /rate_limit`` costs none of it)."""
-        reply = await self._api.get(Tally(), "/rate_limit")
-        core = reply.json().get("resources", {}).get("core") or reply.json()["rate"]
-        return RateLimit(
-            limit=int(core["limit"]),
-            remaining=int(core["remaining"]),
-            reset_at=datetime.fromtimestamp(int(core["reset"]), UTC),
-        )
+        return await read_quota(self._api)
 
     async def snapshot(
         self, full_name: str, ref: str | None = None, path: str | None = None
@@ -296,9 +287,7 @@ class GitHubClient:
             "query": graphql.QUERY,
             "variables": graphql.variables(owner, name, rev, path),
         }
-        response = await self._api.send(
-            tally, "POST", graphql_url(self._api.base), json=payload, headers=self._api.headers()
-        )
+        response = await self._api.post_graphql(tally, payload)
         if response.status_code != 200:
             raise self._api.error(response, "repository not found or private")
         try:
