@@ -9,6 +9,8 @@
 - ``cache``    the conditional-request (ETag) cache, stored in the database
 - ``blobs``    the text of a code sample's files: raw downloads, or GraphQL blobs with a token
 - ``blob_cache`` file text by git blob sha, stored in the database: each file is read once
+- ``archive``  the submission at a commit as GitHub's tar.gz (bounded; one API request)
+- ``archive_cache`` archives by commit sha, stored in the database: each commit is downloaded once
 - ``quota``    how many requests remain, so an upload can be warned about the hourly limit
 
 README names and manifests are ``tats_core.repo.files``' vocabulary; this package asks for them.

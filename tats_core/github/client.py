@@ -17,7 +17,9 @@ Requests per candidate, counted in ``snapshot.requests_made`` (redirects and 304
 
 ``read_sample`` then reads the text of the files a reviewer would open (``github.blobs``): raw
 downloads without a token (``files_downloaded``, no API request), 1-2 GraphQL queries with one,
-none at all for files whose blob sha was read before.
+none at all for files whose blob sha was read before. ``archive`` gives the whole submission at
+a commit as GitHub's tar.gz (``github.archive``): one API request, none when the commit's
+archive was downloaded before (``github.archive_cache``).
 
 Errors follow ``tats_core.errors``: missing, private, blocked (404/410/451/403) are permanent
 ``GitHubError``; 5xx, timeouts, connection errors and rate limits are transient (``retry_after``
@@ -37,6 +39,8 @@ import httpx
 
 from tats_core.errors import GitHubError
 from tats_core.github import graphql
+from tats_core.github.archive import MAX_ARCHIVE_BYTES, check_commit_sha, download_archive
+from tats_core.github.archive_cache import ArchiveCacheProtocol
 from tats_core.github.blob_cache import BlobCacheProtocol
 from tats_core.github.blobs import BLOB_BACKOFF, BlobReader
 from tats_core.github.cache import HttpCacheProtocol
@@ -76,6 +80,8 @@ class GitHubClient:
         raw_url: str | None = None,
         blob_cache: BlobCacheProtocol | None = None,
         blob_backoff: Backoff = BLOB_BACKOFF,
+        archive_cache: ArchiveCacheProtocol | None = None,
+        max_archive_bytes: int = MAX_ARCHIVE_BYTES,
         backoff: Backoff | None = None,
     ) -> None:
         self._api = GitHubHttp(
@@ -89,6 +95,8 @@ class GitHubClient:
             use_graphql=self._graphql,
             backoff=blob_backoff,
         )
+        self._archives = archive_cache
+        self._max_archive_bytes = max_archive_bytes
 
     @property
     def last_rate_limit(self) -> Quota | None:
@@ -134,6 +142,24 @@ class GitHubClient:
             return CodeSample()
         plan = choose_sample(snapshot.tree, budget)
         return await self._blobs.read(snapshot, plan)
+
+    async def archive(self, full_name: str, commit_sha: str) -> bytes:
+        """The whole repository at ``commit_sha`` (a full sha), as GitHub's tar.gz with one top
+        folder ``{owner}-{repo}-{sha7}/``: from the archive cache when any candidate's commit
+        was downloaded before, else one API request and the download it redirects to.
+        Untrusted bytes, at most ``max_archive_bytes``; a larger archive is a permanent
+        ``GitHubError``."""
+        check_commit_sha(commit_sha)
+        if self._archives is not None:
+            cached = await asyncio.to_thread(self._archives.get, commit_sha)
+            if cached is not None:
+                return cached
+        data = await download_archive(
+            self._api, full_name, commit_sha, max_bytes=self._max_archive_bytes
+        )
+        if self._archives is not None:
+            await asyncio.to_thread(self._archives.put, commit_sha, data)
+        return data
 
     # -- REST --------------------------------------------------------------------------------
 
