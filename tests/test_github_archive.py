@@ -1,6 +1,7 @@
 """The submission at its commit as one archive, against the replay on loopback: the tarball
 redirect followed, one API request, the archive cache by commit sha (memory, SQLite and
-PostgreSQL), the size bound, and every failure classified like any other GitHub answer."""
+PostgreSQL), the size bound, and every failure classified like any other GitHub answer; and
+the client's three database caches, which never fail a candidate when the database is down."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import asyncio
 import io
 import json
 import tarfile
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from starlette.applications import Starlette
@@ -19,27 +19,21 @@ from starlette.routing import Route
 
 from tats_core.errors import GitHubError
 from tats_core.github.archive_cache import DbArchiveCache, MemoryArchiveCache
+from tats_core.github.blob_cache import DbBlobCache
+from tats_core.github.cache import DbHttpCache
 from tats_core.github.client import GitHubClient
+from tats_core.repo.sample import CodeSample
+from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.retry import Backoff
-from tats_dev.github_replay import ReplayApp, create_app
+from tats_core.store.db import make_engine, make_session_factory
+from tests import replay_fixtures
+from tests.replay_fixtures import REPOS, TOKEN
 from tests.servers import serve
 
-REPOS = Path(__file__).parent / "github_repos"
 STRONG = REPOS / "acme__strong-api"
 HEAD = json.loads((STRONG / "commits.json").read_text())[0]["sha"]
-TOKEN = "ghp_test_secret_value_1234"
+replay, url = replay_fixtures.replay, replay_fixtures.url
 QUICK = Backoff(tries=3, base=0.01, max_wait=0.1)  # the product's policy, without the waiting
-
-
-@pytest.fixture
-def replay() -> ReplayApp:
-    return create_app(REPOS, token=TOKEN)
-
-
-@pytest.fixture
-def url(replay: ReplayApp) -> Iterator[str]:
-    with serve(replay) as base:
-        yield base
 
 
 def archive(url: str, name: str = "acme/strong-api", sha: str = HEAD, **kwargs) -> bytes:
@@ -198,3 +192,22 @@ def test_the_token_is_not_sent_to_another_host_and_an_endless_body_is_cut_short(
     ):
         error = fails(api, max_archive_bytes=1_000_000)
     assert not error.transient and "larger than" in str(error)
+
+
+def test_caches_on_a_database_that_is_down_are_misses_and_fail_nothing(url, replay, tmp_path):
+    # A file in a folder that does not exist: every statement fails, as on a database that is down.
+    down = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'gone' / 'tats.db'}"))
+
+    async def run() -> tuple[RepoSnapshot, CodeSample, bytes]:
+        async with GitHubClient(
+            url, cache=DbHttpCache(down), blob_cache=DbBlobCache(down),
+            archive_cache=DbArchiveCache(down), backoff=QUICK,
+        ) as github:  # fmt: skip
+            snap = await github.snapshot("acme/strong-api")
+            return snap, await github.read_sample(snap), await github.archive(snap.full_name, HEAD)
+
+    snap, sample, data = asyncio.run(run())
+    assert snap.commit_count == 18 and len(sample.files) >= 8 and members(data)
+    assert DbArchiveCache(down).get(HEAD) is None
+    assert DbBlobCache(down).get_many([sample.files[0].sha]) == {}
+    assert DbHttpCache(down).get(f"{url}/repos/acme/strong-api") is None

@@ -4,8 +4,6 @@ reads, what it sends, and how its failures are classified (the UI decides what t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,10 +12,11 @@ from tats_core.github.client import GitHubClient
 from tats_core.github.quota import candidates_within, github_quota, requests_needed
 from tats_core.settings import load_settings
 from tats_dev.github_replay import ReplayApp, create_app
-from tests.servers import free_port, serve
+from tests import replay_fixtures
+from tests.replay_fixtures import REPOS, TOKEN
+from tests.servers import free_port
 
-REPOS = Path(__file__).parent / "github_repos"
-TOKEN = "ghp_test_secret_value_1234"
+url = replay_fixtures.url
 
 
 @pytest.fixture
@@ -25,12 +24,6 @@ def replay() -> ReplayApp:
     app = create_app(REPOS, token=TOKEN)
     app.set_rate_limit(remaining=4_321, reset=1_900_000_000, limit=5_000)
     return app
-
-
-@pytest.fixture
-def url(replay: ReplayApp) -> Iterator[str]:
-    with serve(replay) as base:
-        yield base
 
 
 def test_the_quota_reads_the_core_limit_with_the_token(url, replay):

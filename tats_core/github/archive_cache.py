@@ -14,13 +14,15 @@ without another store to run (archives are bounded by ``archive.MAX_ARCHIVE_BYTE
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tats_core.github.cache import failure_as_miss
 from tats_core.store.db import transaction
 from tats_core.store.models import CommitArchive, utcnow
 
@@ -51,25 +53,19 @@ class DbArchiveCache:
         self._factory = session_factory
 
     def get(self, commit_sha: str) -> bytes | None:
-        try:
-            with self._factory() as session:
-                query = select(CommitArchive.data).where(CommitArchive.sha == commit_sha)
-                return session.execute(query).scalar_one_or_none()
-        except SQLAlchemyError as exc:
-            log.warning("archive cache read failed (treated as a miss): %s", type(exc).__name__)
-            return None
+        query = select(CommitArchive.data).where(CommitArchive.sha == commit_sha)
+        with failure_as_miss(log, "archive cache read"), self._factory() as session:
+            return session.execute(query).scalar_one_or_none()
+        return None
 
     def put(self, commit_sha: str, data: bytes) -> None:
-        try:
-            with transaction(self._factory) as session:
-                known = select(CommitArchive.sha).where(CommitArchive.sha == commit_sha)
-                if session.execute(known).first() is None:
-                    session.add(
-                        CommitArchive(
-                            sha=commit_sha, data=data, size=len(data), fetched_at=utcnow()
-                        )
-                    )
-        except IntegrityError:
-            pass  # another worker stored the same commit first; its archive is the same
-        except SQLAlchemyError as exc:
-            log.warning("archive cache write failed (ignored): %s", type(exc).__name__)
+        known = select(CommitArchive.sha).where(CommitArchive.sha == commit_sha)
+        row = CommitArchive(sha=commit_sha, data=data, size=len(data), fetched_at=utcnow())
+        # IntegrityError: another worker stored the same commit first; its archive is the same
+        with (
+            failure_as_miss(log, "archive cache write"),
+            contextlib.suppress(IntegrityError),
+            transaction(self._factory) as session,
+        ):
+            if session.execute(known).first() is None:
+                session.add(row)
