@@ -3,10 +3,10 @@ archive downloads goes through ``GitHubHttp``, which builds the headers, counts 
 reads bodies within a bound, and translates failed answers into the TATS error taxonomy.
 
 A 5xx, a timeout, a dropped connection or a secondary rate limit (403/429 with ``Retry-After``)
-is usually gone a few seconds later, so ``get`` and ``archive`` try again themselves
-(``retrying``: a ``tats_core.retry.Backoff``, honouring ``Retry-After``, a bounded total wait)
-before raising a transient ``GitHubError`` for the queue to retry the candidate (issue #11). An
-exhausted hourly quota (reset far away) is not waited for here.
+is usually gone a few seconds later, so ``get`` and ``archive.download_archive`` try again
+themselves (``retrying``: a ``tats_core.retry.Backoff``, honouring ``Retry-After``, a bounded
+total wait) before raising a transient ``GitHubError`` for the queue to retry the candidate
+(issue #11). An exhausted hourly quota (reset far away) is not waited for here.
 
 Every answer becomes our own type (``Reply``, ``Body``, ``Quota``); callers in this package may
 also read the ``httpx.Response`` of ``send``, but no httpx object leaves the package.
@@ -164,22 +164,22 @@ class GitHubHttp:
 
     @contextlib.asynccontextmanager
     async def _reaching(self, tally: Tally) -> AsyncIterator[None]:
-        """Count a request that got no answer, as a transient ``GitHubError``."""
+        """Count one request, answered or not; no answer (or a body cut off) is a transient
+        ``GitHubError``."""
+        tally.requests += 1
         try:
             yield
         except httpx.TimeoutException as exc:
-            tally.requests += 1
             raise GitHubError(
                 f"GitHub did not answer within {self._timeout:g} s", transient=True
             ) from exc
         except httpx.TransportError as exc:
-            tally.requests += 1
             raise GitHubError(
                 f"could not reach GitHub ({type(exc).__name__})", transient=True
             ) from exc
 
     def _answered(self, tally: Tally, response: httpx.Response) -> None:
-        tally.requests += 1 + len(response.history)
+        tally.requests += len(response.history)  # each redirect followed is a request too
         first = response.history[0] if response.history else response
         self._note_rate_limit(first.headers)
 
