@@ -43,6 +43,7 @@ def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
 
 def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> Judges:
     """The GitHub client and the analyzer the settings ask for (Cohere when a key is set)."""
+    from tats_core.github.archive_cache import DbArchiveCache
     from tats_core.github.blob_cache import DbBlobCache
     from tats_core.github.cache import DbHttpCache
     from tats_core.github.client import GitHubClient
@@ -54,6 +55,7 @@ def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> 
         cache=DbHttpCache(session_factory),
         raw_url=settings.raw_url,
         blob_cache=DbBlobCache(session_factory),
+        archive_cache=DbArchiveCache(session_factory),
     )
     analyzer: Analyzer
     if settings.analyzer_name == "cohere":

@@ -10,7 +10,10 @@ comes from each repository's ``blobs/<sha>`` folder, three ways as GitHub serves
 ``/repos/{o}/{r}/contents/{path}``, ``/repos/{o}/{r}/git/blobs/{sha}``, and raw at
 ``/raw/{owner}/{repo}/{commit sha}/{path}`` — so point ``GITHUB_RAW_URL`` at ``{replay}/raw``.
 Raw downloads are logged like any request (``app.downloads()`` counts them) but, as on GitHub,
-spend none of the API budget.
+spend none of the API budget. Archives as GitHub gives them: ``/repos/{o}/{r}/tarball/{ref}``
+(one API request) answers 302 to ``/codeload/{o}/{r}/legacy.tar.gz/{ref}``, a tar.gz built from
+the repository's files with one top folder ``{owner}-{repo}-{sha7}/`` (``replay_archive``),
+logged but not counted against the budget.
 
 It serves the offline demo (``tats dev --demo``) and the tests and benchmarks, which script it:
 
@@ -125,8 +128,8 @@ class ReplayApp(Starlette):
         return self.requests_to("/raw/")
 
     def api_requests(self) -> int:
-        """How many logged requests were API requests (not raw downloads)."""
-        return len(self.log) - self.downloads()
+        """How many logged requests were API requests (not raw or archive downloads)."""
+        return len(self.log) - self.downloads() - self.requests_to("/codeload/")
 
     def requests_to(self, fragment: str = "") -> int:
         """How many logged requests have ``fragment`` in their path."""
@@ -178,6 +181,8 @@ class ReplayApp(Starlette):
             return self._rate_limit()
         if path.startswith("/raw/"):
             return replay_api.raw(self.store, request)  # not counted against the API limit
+        if path.startswith("/codeload/"):
+            return replay_api.codeload(self.store, request)  # nor are archive downloads
         if graphql and not self.graphql_enabled:
             return error(404, "Not Found", {})
         with self._lock:

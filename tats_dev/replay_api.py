@@ -1,4 +1,5 @@
-"""The replay server's endpoints: GitHub REST shapes and the TATS snapshot GraphQL query.
+"""The replay server's endpoints: GitHub REST shapes, raw file text, archives (the tarball
+redirect and the codeload download) and the TATS snapshot GraphQL query.
 
 Rate limits, ETags, scripted failures and the request log live in ``github_replay``; this module
 only turns a request and the repositories on disk into GitHub's answer.
@@ -9,18 +10,25 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
+from tats_core.repo.files import is_readme
+from tats_dev.replay_archive import tarball, top_folder
 from tats_dev.replay_data import RefData, RepoData, RepoStore
 
 RAW_PATH = re.compile(r"^/raw/(?P<owner>[^/]+)/(?P<name>[^/]+)/(?P<rev>[^/]+)/(?P<path>.+)$")
+CODELOAD_PATH = re.compile(
+    r"^/codeload/(?P<owner>[^/]+)/(?P<name>[^/]+)/legacy\.tar\.gz/(?:refs/heads/)?(?P<rev>.+)$"
+)
 REPO_PATH = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
 ID_PATH = re.compile(r"^/repositories/(?P<id>\d+)(?P<rest>/.*)?$")
 EXPRESSION = re.compile(r"^(?P<rev>[^:]*):(?P<path>.*)$")
+CHUNK_BYTES = 64 * 1024
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -66,11 +74,42 @@ def raw(store: RepoStore, request: Request) -> Response:
     return Response(content, 200, media_type="text/plain; charset=utf-8")
 
 
+def codeload(store: RepoStore, request: Request) -> Response:
+    """``/codeload/{owner}/{repo}/legacy.tar.gz/{ref}``: the archive, generated on the fly and
+    sent without a length, as codeload.github.com does (``replay_archive``)."""
+    match = CODELOAD_PATH.match(unquote(request.url.path))
+    repo = store.get(f"{match['owner']}/{match['name']}") if match else None
+    data = repo.ref(match["rev"]) if repo and match and not repo.empty else None
+    if repo is None or data is None or data.head is None:
+        return Response("404: Not Found", 404, media_type="text/plain; charset=utf-8")
+    body = tarball(repo, data)
+    name = f"{top_folder(repo, data.head)}.tar.gz"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), CHUNK_BYTES):
+            yield body[start : start + CHUNK_BYTES]
+
+    headers = {"content-disposition": f"attachment; filename={name}"}
+    return StreamingResponse(chunks(), 200, headers, media_type="application/x-gzip")
+
+
+def _tarball(repo: RepoData, rev: str, request: Request) -> Response:
+    """``/repos/{o}/{r}/tarball/{ref}``: a 302 to the codeload download."""
+    data = None if repo.empty else repo.ref(rev or None)
+    if data is None or data.head is None:
+        return _error(404, "Not Found")
+    ref = rev or str(repo.repo.get("default_branch") or data.head)
+    location = f"{request.base_url}codeload/{repo.full_name}/legacy.tar.gz/{ref}"
+    return Response(status_code=302, headers={"location": location})
+
+
 def _repo_endpoint(repo: RepoData, rest: str, request: Request) -> Response:
     query = request.query_params
     raw = "raw" in request.headers.get("accept", "")
     if rest in ("", "/"):
         return _json(repo.repo)
+    if rest == "/tarball" or rest.startswith("/tarball/"):
+        return _tarball(repo, rest[len("/tarball/") :], request)
     if rest == "/languages":
         return _json(repo.languages)
     if rest == "/branches":
@@ -127,11 +166,11 @@ def _touching(commits: list[dict[str, Any]], path: str | None) -> list[dict[str,
 def _readme(data: RefData, folder: str) -> tuple[str | None, str]:
     if not folder:
         names = [e["path"] for e in (data.tree or {}).get("tree", []) if "/" not in e["path"]]
-        name = next((n for n in names if n.lower().startswith("readme")), "README.md")
+        name = next((n for n in names if is_readme(n)), "README.md")
         return data.readme, name
     directory = data.directory / "contents" / folder
     for candidate in sorted(directory.glob("*")) if directory.is_dir() else ():
-        if candidate.name.lower().startswith("readme"):
+        if is_readme(candidate.name):
             return candidate.read_text(encoding="utf-8", errors="replace"), candidate.name
     return None, ""
 

@@ -27,6 +27,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from tats_core.repo.files import is_readme
+
 
 @dataclass
 class RefData:
@@ -62,13 +64,13 @@ class RefData:
             return candidate.read_text(encoding="utf-8", errors="replace")
         if "/" not in path and self.readme is not None and self.tree is not None:
             names = {e["path"] for e in self.tree.get("tree", []) if e.get("type") == "blob"}
-            if path in names and path.lower().split(".")[0] == "readme":
+            if path in names and is_readme(path):
                 return self.readme
             # A truncated listing may leave the README out; its usual name still finds it.
             if (
                 self.tree.get("truncated")
                 and path == "README.md"
-                and not any(n.lower().startswith("readme") for n in names)
+                and not any(is_readme(n) for n in names)
             ):
                 return self.readme
         sha = self.blob_sha(path) if from_blobs else None

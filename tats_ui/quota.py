@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tats_core.errors import ConfigurationError, GitHubError
 from tats_core.github.quota import Quota, github_quota
 from tats_core.settings import Settings
 from tats_ui.deps import get_deps
@@ -11,7 +12,10 @@ from tats_ui.deps import get_deps
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _quota(api_url: str, _settings: Settings) -> Quota | None:
-    return github_quota(_settings)
+    try:
+        return github_quota(_settings)
+    except (GitHubError, ConfigurationError):
+        return None  # shown as "quota unknown"; a rejected token is the worker's banner
 
 
 def current_quota() -> Quota | None:

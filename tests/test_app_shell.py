@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from tats_core import statuses
-from tats_core.github.quota import candidates_within, github_quota, requests_needed
-from tats_core.settings import load_settings
 from tats_ui.navigation import JOBS_PAGE, TRIAGE_PAGE, UPLOAD_PAGE
 from tats_ui.palette import COLORS
 from tests import app_fixtures
@@ -23,7 +21,7 @@ from tests.app_fixtures import (
     table,
     texts,
 )
-from tests.servers import free_port, serve
+from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,24 +121,6 @@ def test_the_sidebar_shows_the_github_quota(make_app, monkeypatch):
 def test_the_sidebar_says_when_the_quota_is_unknown(make_app):
     at = no_exceptions(make_app().run())
     assert "GitHub quota unknown" in sidebar_text(at)
-
-
-def test_github_quota_reads_the_core_limit_and_sends_the_token():
-    app = fake_github(remaining=4_321, limit=5_000)
-    with serve(app) as github:
-        settings = load_settings(GITHUB_API_URL=github, GITHUB_TOKEN="ghp_secret-for-test")
-        quota = github_quota(settings)
-    assert quota is not None
-    assert (quota.limit, quota.remaining, quota.reset.year) == (5_000, 4_321, 2030)
-    assert app.state.seen[0]["authorization"] == "Bearer ghp_secret-for-test"
-    assert candidates_within(quota) == 4_321 // 6
-    assert requests_needed(100) == 600
-
-
-def test_github_quota_is_none_when_github_does_not_answer():
-    assert github_quota(load_settings(GITHUB_API_URL=f"http://127.0.0.1:{free_port()}")) is None
-    with serve(fake_github(remaining=1, status=500)) as github:
-        assert github_quota(load_settings(GITHUB_API_URL=github)) is None
 
 
 def test_status_labels_and_colours_cover_every_status():

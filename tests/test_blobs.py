@@ -19,6 +19,7 @@ from tats_core.processing.claims import Work
 from tats_core.processing.judgement import Judges, judge
 from tats_core.repo.sample import CodeSample, Why
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.retry import Backoff
 from tats_dev.github_replay import ReplayApp, create_app
 from tats_dev.replay_blobs import add_blobs, git_blob_sha
 from tests.servers import serve
@@ -26,6 +27,7 @@ from tests.servers import serve
 REPOS = Path(__file__).parent / "github_repos"
 STRONG = REPOS / "acme__strong-api"
 TOKEN = "ghp_test_secret_value_1234"
+QUICK = Backoff(tries=3, base=0.01, max_wait=0.1)  # the product's policy, without the waiting
 
 
 @pytest.fixture
@@ -168,7 +170,7 @@ def test_unreadable_files_are_skipped_with_their_reason(repos, url, token):
 
 def test_rate_limited_raw_reads_back_off_a_bounded_time_then_skip(url, replay):
     replay.fail_next(429, times=1000, path_contains="/raw/")
-    (sample,) = read(url, "acme/strong-api", blob_backoff=(0.01, 0.02))
+    (sample,) = read(url, "acme/strong-api", blob_backoff=QUICK)
     assert sample.files == []
     assert {s.reason for s in sample.skipped} == {"rate limited"}
     assert len(sample.skipped) >= 8
@@ -178,7 +180,7 @@ def test_rate_limited_raw_reads_back_off_a_bounded_time_then_skip(url, replay):
 
 def test_a_rate_limit_that_lifts_during_the_backoff_costs_nothing(url, replay):
     replay.fail_next(429, times=2, path_contains="/raw/")
-    (sample,) = read(url, "acme/strong-api", blob_backoff=(0.01, 0.02))
+    (sample,) = read(url, "acme/strong-api", blob_backoff=QUICK)
     assert sample.skipped == [] and len(sample.files) >= 8
 
 
@@ -203,7 +205,7 @@ def test_the_judge_step_hands_the_sample_on_and_unreadable_code_never_fails_a_ca
     recorder = Recorder()
 
     async def run():
-        async with GitHubClient(url, blob_backoff=(0.01,)) as github:
+        async with GitHubClient(url, blob_backoff=Backoff(tries=2, base=0.01)) as github:
             work = Work(1, 1, None, "acme/strong-api", None, None, JobBrief("API"))  # type: ignore[arg-type]
             return await judge(Judges(github, recorder), work)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,22 +12,10 @@ from tats_core.errors import ConfigurationError, GitHubError
 from tats_core.github.cache import DbHttpCache, MemoryHttpCache
 from tats_core.github.client import GitHubClient
 from tats_core.repo.snapshot import RepoSnapshot
-from tats_dev.github_replay import ReplayApp, create_app
-from tests.servers import serve
+from tests import replay_fixtures
+from tests.replay_fixtures import REPOS, TOKEN
 
-REPOS = Path(__file__).parent / "github_repos"
-TOKEN = "ghp_test_secret_value_1234"
-
-
-@pytest.fixture
-def replay() -> ReplayApp:
-    return create_app(REPOS, token=TOKEN)
-
-
-@pytest.fixture
-def url(replay: ReplayApp) -> Iterator[str]:
-    with serve(replay) as base:
-        yield base
+replay, url = replay_fixtures.replay, replay_fixtures.url
 
 
 def snap(url: str, name: str, *, token: str | None = None, **kwargs) -> RepoSnapshot:
@@ -265,7 +251,7 @@ def test_rate_limit_reports_the_remaining_quota(url, replay):
 
     quota = asyncio.run(run())
     assert (quota.limit, quota.remaining) == (60, 42)
-    assert int(quota.reset_at.timestamp()) == 1_900_000_000
+    assert int(quota.reset.timestamp()) == 1_900_000_000
 
 
 def test_one_client_serves_successive_event_loops(url):

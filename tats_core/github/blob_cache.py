@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tats_core.github.cache import failure_as_miss
 from tats_core.store.db import transaction
 from tats_core.store.models import BlobText, utcnow
 
@@ -62,35 +63,34 @@ class DbBlobCache:
         wanted = sorted(set(shas))
         if not wanted:
             return {}
-        try:
-            with self._factory() as session:
-                rows = session.execute(select(BlobText).where(BlobText.sha.in_(wanted))).scalars()
-                return {r.sha: CachedBlob(r.sha, r.text, r.size, r.skipped) for r in rows}
-        except SQLAlchemyError as exc:
-            log.warning("blob cache read failed (treated as misses): %s", type(exc).__name__)
-            return {}
+        with failure_as_miss(log, "blob cache read"), self._factory() as session:
+            rows = session.execute(select(BlobText).where(BlobText.sha.in_(wanted))).scalars()
+            return {r.sha: CachedBlob(r.sha, r.text, r.size, r.skipped) for r in rows}
+        return {}
 
     def put_many(self, blobs: Iterable[CachedBlob]) -> None:
         new = {b.sha: b for b in blobs}
         if not new:
             return
-        try:
-            with transaction(self._factory) as session:
-                have = set(
-                    session.execute(select(BlobText.sha).where(BlobText.sha.in_(sorted(new))))
-                    .scalars()
-                    .all()
-                )
-                session.add_all(
-                    BlobText(sha=b.sha, text=b.text, size=b.size, skipped=b.skipped,
-                             fetched_at=utcnow())
-                    for sha, b in sorted(new.items()) if sha not in have
-                )  # fmt: skip
-        except IntegrityError:
-            # Another worker stored some of them first; theirs are as good as ours. Store the
-            # rest one by one.
-            if len(new) > 1:
-                for blob in new.values():
-                    self.put_many([blob])
-        except SQLAlchemyError as exc:
-            log.warning("blob cache write failed (ignored): %s", type(exc).__name__)
+        with failure_as_miss(log, "blob cache write"):
+            try:
+                self._insert(new)
+            except IntegrityError:
+                # Another worker stored some of them first; theirs are as good as ours. Store
+                # the rest one by one.
+                if len(new) > 1:
+                    for blob in new.values():
+                        self.put_many([blob])
+
+    def _insert(self, new: dict[str, CachedBlob]) -> None:
+        with transaction(self._factory) as session:
+            have = set(
+                session.execute(select(BlobText.sha).where(BlobText.sha.in_(sorted(new))))
+                .scalars()
+                .all()
+            )
+            session.add_all(
+                BlobText(sha=b.sha, text=b.text, size=b.size, skipped=b.skipped,
+                         fetched_at=utcnow())
+                for sha, b in sorted(new.items()) if sha not in have
+            )  # fmt: skip

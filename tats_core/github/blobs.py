@@ -11,22 +11,24 @@ Order of sources, per chosen file: the blob cache (by git blob sha; nothing is r
 
 A file that cannot be read is skipped with its reason (``not found``, ``binary``,
 ``too large``, ``rate limited``, ``server error``, ``unreachable``); it never fails the
-candidate. Rate limits and server errors are retried after a short, bounded backoff; once one
-file has used its backoff up, the others of the same sample give up at once.
+candidate. Rate limits and server errors are retried after a short, bounded backoff
+(``BLOB_BACKOFF``, a ``tats_core.retry.Backoff``); once one file has used its backoff up, the
+others of the same sample give up at once. Every request goes through ``GitHubHttp``; a raw
+file is read no further than ``max_file_bytes``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from tats_core.errors import GitHubError
 from tats_core.github import graphql
 from tats_core.github.blob_cache import BlobCacheProtocol, CachedBlob
-from tats_core.github.http import GitHubHttp, Tally, graphql_url
+from tats_core.github.http import Body, GitHubHttp, Tally
 from tats_core.repo.sample import (
     MAX_FILE_BYTES,
     CodeSample,
@@ -36,10 +38,12 @@ from tats_core.repo.sample import (
     SkippedFile,
 )
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.retry import Backoff, RetryableFault
 
 CONCURRENCY = 8
-BACKOFF_S = (1.0, 3.0)  # waits before the 2nd and 3rd try of a rate-limited or failing file
-MAX_WAIT_S = 5.0  # a longer Retry-After is not waited for: the file is skipped
+# Three tries of a rate-limited or failing file, about 1 s and 2 s apart; a Retry-After longer
+# than 5 s is not waited for (the file is skipped): a sample never holds a worker for long.
+BLOB_BACKOFF = Backoff(tries=3, base=1.0, max_wait=5.0, total_wait=10.0)
 # Reasons that reading again would not change: cached with the blob's sha.
 PERMANENT = {"binary", "too large"}
 
@@ -75,7 +79,7 @@ class BlobReader:
         cache: BlobCacheProtocol | None,
         use_graphql: bool,
         concurrency: int = CONCURRENCY,
-        backoff: Sequence[float] = BACKOFF_S,
+        backoff: Backoff = BLOB_BACKOFF,
         max_file_bytes: int = MAX_FILE_BYTES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -84,7 +88,7 @@ class BlobReader:
         self._cache = cache
         self._graphql = use_graphql
         self._concurrency = max(1, concurrency)
-        self._backoff = tuple(backoff)
+        self._backoff = backoff
         self._max_bytes = max_file_bytes
         self._sleep = sleep
 
@@ -151,31 +155,36 @@ class BlobReader:
     ) -> Read:
         path = f"{snap.path}/{entry.path}" if snap.path else entry.path
         url = f"{self._raw}/{snap.full_name}/{snap.commit_sha}/{quote(path)}"
-        headers = {"User-Agent": "tats", "Accept": "*/*"}
-        for attempt in range(len(self._backoff) + 1):
+
+        async def attempt() -> Read:
             try:
                 async with state.slots:
-                    response = await self._api.send(downloads, "GET", url, headers=headers)
-            except GitHubError:
-                reason, wait = "unreachable", None
-            else:
-                status = response.status_code
-                if status == 200:
-                    return decode(response.content, self._max_bytes)
-                if status in (404, 410, 451):
-                    return Read(None, entry.size, "not found")
-                if status not in (403, 429) and status < 500:
-                    return Read(None, entry.size, f"answered {status}")
-                reason = "rate limited" if status in (403, 429) else "server error"
-                wait = self._api.retry_after(response.headers)
-            if state.gave_up or attempt >= len(self._backoff):
-                break
-            delay = self._backoff[attempt] if wait is None else wait
-            if delay > MAX_WAIT_S:
-                break
-            await self._sleep(delay)
-        state.gave_up = True
-        return Read(None, entry.size, reason)
+                    body = await self._api.download(
+                        downloads, url, max_bytes=self._max_bytes, authorized=False
+                    )
+            except GitHubError as exc:
+                raise state.fault("unreachable", exc.retry_after) from exc
+            return self._outcome(entry, body, state)
+
+        try:
+            return await self._backoff.run(attempt, sleep=self._sleep)
+        except GitHubError as exc:
+            state.gave_up = True
+            return Read(None, entry.size, exc.message)
+
+    def _outcome(self, entry: SampleEntry, body: Body, state: _RawState) -> Read:
+        """A raw answer's ``Read``; a rate limit or server error is raised to try again."""
+        status = body.status
+        if status == 200:
+            if body.too_large:
+                return Read(None, max(body.size, entry.size), "too large")
+            return decode(body.content, self._max_bytes)
+        if status in (404, 410, 451):
+            return Read(None, entry.size, "not found")
+        if status not in (403, 429) and status < 500:
+            return Read(None, entry.size, f"answered {status}")
+        reason = "rate limited" if status in (403, 429) else "server error"
+        raise state.fault(reason, self._api.retry_after(body.headers))
 
     # -- GraphQL -----------------------------------------------------------------------------
 
@@ -209,9 +218,7 @@ class BlobReader:
         )
         payload = {"query": graphql.blob_query(len(batch)), "variables": variables}
         try:
-            response = await self._api.send(
-                api, "POST", graphql_url(self._api.base), json=payload, headers=self._api.headers()
-            )
+            response = await self._api.post_graphql(api, payload)
             body = response.json() if response.status_code == 200 else None
         except (GitHubError, json.JSONDecodeError, ValueError):
             body = None
@@ -240,3 +247,8 @@ class _RawState:
     def __init__(self, slots: asyncio.Semaphore) -> None:
         self.slots = slots
         self.gave_up = False
+
+    def fault(self, reason: str, retry_after: float | None) -> Exception:
+        """Why a file is unreadable for now: worth another try unless one file gave up."""
+        error = GitHubError(reason, transient=True, retry_after=retry_after)
+        return error if self.gave_up else RetryableFault(error, retry_after)

@@ -11,8 +11,9 @@ fails (database down) never fails a snapshot: it behaves as a miss.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple, Protocol
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -39,6 +40,16 @@ class HttpCacheProtocol(Protocol):
     def put(
         self, url: str, etag: str, body: str, headers: Mapping[str, str] | None = None
     ) -> None: ...
+
+
+@contextlib.contextmanager
+def failure_as_miss(log: logging.Logger, action: str) -> Iterator[None]:
+    """A cache in the database that fails (database down) never fails a snapshot or a
+    candidate: the failure is logged and the caller goes on as after a miss."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        log.warning("%s failed (ignored, as a miss): %s", action, type(exc).__name__)
 
 
 def kept_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -69,15 +80,11 @@ class DbHttpCache:
         self._factory = session_factory
 
     def get(self, url: str) -> CachedResponse | None:
-        try:
-            with self._factory() as session:
-                row = session.get(HttpCache, url)
-                if row is None:
-                    return None
+        with failure_as_miss(log, "http cache read"), self._factory() as session:
+            row = session.get(HttpCache, url)
+            if row is not None:
                 return CachedResponse(row.etag, row.body, dict(row.headers or {}))
-        except SQLAlchemyError as exc:
-            log.warning("http cache read failed (treated as a miss): %s", type(exc).__name__)
-            return None
+        return None
 
     def put(self, url: str, etag: str, body: str, headers: Mapping[str, str] | None = None) -> None:
         if len(body) > MAX_BODY_CHARS or len(url) > 1000:
@@ -89,15 +96,15 @@ class DbHttpCache:
             "status_code": 200,
             "fetched_at": utcnow(),
         }
-        try:
-            with transaction(self._factory) as session:
-                row = session.get(HttpCache, url)
-                if row is None:
-                    session.add(HttpCache(url=url, **values))
-                else:
-                    for key, value in values.items():
-                        setattr(row, key, value)
-        except IntegrityError:
-            pass  # another worker stored the same URL first; its entry is as good as ours
-        except SQLAlchemyError as exc:
-            log.warning("http cache write failed (ignored): %s", type(exc).__name__)
+        # IntegrityError: another worker stored the same URL first; its entry is as good as ours
+        with (
+            failure_as_miss(log, "http cache write"),
+            contextlib.suppress(IntegrityError),
+            transaction(self._factory) as session,
+        ):
+            row = session.get(HttpCache, url)
+            if row is None:
+                session.add(HttpCache(url=url, **values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)

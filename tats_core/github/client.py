@@ -17,7 +17,9 @@ Requests per candidate, counted in ``snapshot.requests_made`` (redirects and 304
 
 ``read_sample`` then reads the text of the files a reviewer would open (``github.blobs``): raw
 downloads without a token (``files_downloaded``, no API request), 1-2 GraphQL queries with one,
-none at all for files whose blob sha was read before.
+none at all for files whose blob sha was read before. ``archive`` gives the whole submission at
+a commit as GitHub's tar.gz (``github.archive``): one API request, none when the commit's
+archive was downloaded before (``github.archive_cache``).
 
 Errors follow ``tats_core.errors``: missing, private, blocked (404/410/451/403) are permanent
 ``GitHubError``; 5xx, timeouts, connection errors and rate limits are transient (``retry_after``
@@ -30,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -38,17 +39,13 @@ import httpx
 
 from tats_core.errors import GitHubError
 from tats_core.github import graphql
+from tats_core.github.archive import MAX_ARCHIVE_BYTES, check_commit_sha, download_archive
+from tats_core.github.archive_cache import ArchiveCacheProtocol
 from tats_core.github.blob_cache import BlobCacheProtocol
-from tats_core.github.blobs import BACKOFF_S, BlobReader
+from tats_core.github.blobs import BLOB_BACKOFF, BlobReader
 from tats_core.github.cache import HttpCacheProtocol
-from tats_core.github.http import (
-    RAW,
-    GitHubHttp,
-    RateLimit,
-    Tally,
-    graphql_url,
-    last_page,
-)
+from tats_core.github.http import RAW, GitHubHttp, Quota, Tally, last_page
+from tats_core.github.quota import read_quota
 from tats_core.github.shapes import (
     apply_commits,
     apply_tree,
@@ -58,8 +55,10 @@ from tats_core.github.shapes import (
     switch_branch,
     wanted_files,
 )
+from tats_core.repo import files as repo_files
 from tats_core.repo.sample import CodeSample, SampleBudget, choose_sample
 from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.retry import Backoff
 from tats_core.settings import raw_url_for
 
 PER_PAGE = 100
@@ -80,20 +79,27 @@ class GitHubClient:
         now: Callable[[], float] = time.time,
         raw_url: str | None = None,
         blob_cache: BlobCacheProtocol | None = None,
-        blob_backoff: tuple[float, ...] | None = None,
+        blob_backoff: Backoff = BLOB_BACKOFF,
+        archive_cache: ArchiveCacheProtocol | None = None,
+        max_archive_bytes: int = MAX_ARCHIVE_BYTES,
+        backoff: Backoff | None = None,
     ) -> None:
-        self._api = GitHubHttp(base_url, token, http=http, cache=cache, timeout=timeout, now=now)
+        self._api = GitHubHttp(
+            base_url, token, http=http, cache=cache, timeout=timeout, now=now, backoff=backoff
+        )
         self._graphql = bool(token) if use_graphql is None else use_graphql
         self._blobs = BlobReader(
             self._api,
             raw_url or raw_url_for(base_url),
             cache=blob_cache,
             use_graphql=self._graphql,
-            backoff=BACKOFF_S if blob_backoff is None else blob_backoff,
+            backoff=blob_backoff,
         )
+        self._archives = archive_cache
+        self._max_archive_bytes = max_archive_bytes
 
     @property
-    def last_rate_limit(self) -> RateLimit | None:
+    def last_rate_limit(self) -> Quota | None:
         """The quota GitHub reported on its latest answer (no request spent)."""
         return self._api.last_rate_limit
 
@@ -108,15 +114,9 @@ class GitHubClient:
 
     # -- public API --------------------------------------------------------------------------
 
-    async def rate_limit(self) -> RateLimit:
+    async def rate_limit(self) -> Quota:
         """The core REST quota (``GET /rate_limit`` costs none of it)."""
-        reply = await self._api.get(Tally(), "/rate_limit")
-        core = reply.json().get("resources", {}).get("core") or reply.json()["rate"]
-        return RateLimit(
-            limit=int(core["limit"]),
-            remaining=int(core["remaining"]),
-            reset_at=datetime.fromtimestamp(int(core["reset"]), UTC),
-        )
+        return await read_quota(self._api)
 
     async def snapshot(
         self, full_name: str, ref: str | None = None, path: str | None = None
@@ -142,6 +142,24 @@ class GitHubClient:
             return CodeSample()
         plan = choose_sample(snapshot.tree, budget)
         return await self._blobs.read(snapshot, plan)
+
+    async def archive(self, full_name: str, commit_sha: str) -> bytes:
+        """The whole repository at ``commit_sha`` (a full sha), as GitHub's tar.gz with one top
+        folder ``{owner}-{repo}-{sha7}/``: from the archive cache when any candidate's commit
+        was downloaded before, else one API request and the download it redirects to.
+        Untrusted bytes, at most ``max_archive_bytes``; a larger archive is a permanent
+        ``GitHubError``."""
+        check_commit_sha(commit_sha)
+        if self._archives is not None:
+            cached = await asyncio.to_thread(self._archives.get, commit_sha)
+            if cached is not None:
+                return cached
+        data = await download_archive(
+            self._api, full_name, commit_sha, max_bytes=self._max_archive_bytes
+        )
+        if self._archives is not None:
+            await asyncio.to_thread(self._archives.put, commit_sha, data)
+        return data
 
     # -- REST --------------------------------------------------------------------------------
 
@@ -264,7 +282,7 @@ class GitHubClient:
         readme = snap.readme_path
         if readme is None and snap.tree_truncated:
             # The listing was cut short; a README may exist all the same.
-            readme = next((n for n in graphql.README_NAMES if n in have), None)
+            readme = next((n for n in repo_files.README_SPELLINGS if n in have), None)
             if readme:
                 snap.readme_path, results[readme] = readme, have[readme]
         if readme is None and snap.tree_truncated and not snap.path:
@@ -295,9 +313,7 @@ class GitHubClient:
             "query": graphql.QUERY,
             "variables": graphql.variables(owner, name, rev, path),
         }
-        response = await self._api.send(
-            tally, "POST", graphql_url(self._api.base), json=payload, headers=self._api.headers()
-        )
+        response = await self._api.post_graphql(tally, payload)
         if response.status_code != 200:
             raise self._api.error(response, "repository not found or private")
         try:

@@ -20,9 +20,8 @@ from tats_core.github.shapes import parse_time
 from tats_core.repo import files as repo_files
 from tats_core.repo.snapshot import CommitInfo
 
-README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst",
-                "README.txt", "README.markdown")  # fmt: skip
-FILE_NAMES = README_NAMES + repo_files.MANIFESTS
+# README names (every usual spelling) and root manifests, asked for by exact path.
+FILE_NAMES = repo_files.README_SPELLINGS + repo_files.MANIFESTS
 BLOB = "... on Blob { text isBinary }"
 
 QUERY = (

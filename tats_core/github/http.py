@@ -1,15 +1,17 @@
-"""HTTP to the GitHub API for ``GitHubClient``: headers, ETags, request counting, and the
-translation of failed answers into the TATS error taxonomy, and retries of transient answers.
+"""HTTP to GitHub, in one place: every request TATS sends to the API, to raw file text and to
+archive downloads goes through ``GitHubHttp``, which builds the headers, counts the requests,
+reads bodies within a bound, and translates failed answers into the TATS error taxonomy.
 
 A 5xx, a timeout, a dropped connection or a secondary rate limit (403/429 with ``Retry-After``)
-is usually gone a few seconds later, so ``get`` tries again itself (``tats_core.retry.Backoff``:
-a few tries, honouring ``Retry-After``, a bounded total wait) before raising a transient
-``GitHubError`` for the queue to retry the candidate (issue #11). An exhausted hourly quota
-(reset far away) is not waited for here.
+is usually gone a few seconds later, so ``get`` and ``archive.download_archive`` try again
+themselves (``retrying``: a ``tats_core.retry.Backoff``, honouring ``Retry-After``, a bounded
+total wait) before raising a transient ``GitHubError`` for the queue to retry the candidate
+(issue #11). An exhausted hourly quota (reset far away) is not waited for here.
 
-Every answer becomes a ``Reply`` (our own type; no httpx object leaves this module and
-``github.py``). Conditional requests: the cached ETag goes out as ``If-None-Match``; a ``304``
-returns the cached body and its ``link`` header.
+Every answer becomes our own type (``Reply``, ``Body``, ``Quota``); callers in this package may
+also read the ``httpx.Response`` of ``send``, but no httpx object leaves the package.
+Conditional requests: the cached ETag goes out as ``If-None-Match``; a ``304`` returns the
+cached body and its ``link`` header.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -33,17 +35,21 @@ from tats_core.retry import Backoff, RetryableFault, parse_retry_after
 
 log = logging.getLogger("tats.github")
 
+T = TypeVar("T")
+
 JSON = "application/vnd.github+json"
 RAW = "application/vnd.github.raw+json"
+ANY = "*/*"
 DEFAULT_RETRY_S = 60.0
+ERROR_BODY_BYTES = 64_000  # enough for GitHub's error message; a larger error body is not read
 
 
-@dataclass(frozen=True)
-class RateLimit:
+class Quota(NamedTuple):
+    """A GitHub rate-limit budget: from ``GET /rate_limit`` or from an answer's headers."""
+
     limit: int
     remaining: int
-    reset_at: datetime
-    resource: str = "core"
+    reset: datetime  # when ``remaining`` goes back to ``limit`` (UTC)
 
 
 @dataclass
@@ -54,6 +60,17 @@ class Reply:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Body:
+    """A downloaded body, read no further than the bound it was asked for."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes  # empty when ``too_large``
+    size: int  # bytes announced or read: a lower bound when ``too_large``
+    too_large: bool = False
 
 
 class Tally:
@@ -77,6 +94,20 @@ def graphql_url(base_url: str) -> str:
     """``{base}/graphql``; GitHub Enterprise serves it at ``/api/graphql``, beside ``/api/v3``."""
     base = base_url.rstrip("/")
     return base[: -len("/v3")] + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
+
+async def _read_within(response: httpx.Response, max_bytes: int) -> tuple[bytes, int, bool]:
+    """The body (decoded, as it streams in), its size, and whether it ran past ``max_bytes``:
+    then reading stops, so a huge or endless body never sits in memory."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return b"", int(declared), True
+    content = bytearray()
+    async for chunk in response.aiter_bytes():
+        content += chunk
+        if len(content) > max_bytes:
+            return b"", len(content), True
+    return bytes(content), len(content), False
 
 
 class GitHubHttp:
@@ -104,7 +135,7 @@ class GitHubHttp:
         self._now = now
         self.backoff = backoff or Backoff()
         self._sleep = sleep
-        self.last_rate_limit: RateLimit | None = None  # from the latest answer's headers
+        self.last_rate_limit: Quota | None = None  # from the latest answer's headers
 
     async def aclose(self) -> None:
         if self._own is not None and self._own_loop is asyncio.get_running_loop():
@@ -121,32 +152,74 @@ class GitHubHttp:
             self._own, self._own_loop = httpx.AsyncClient(timeout=self._timeout), loop
         return self._own
 
-    def headers(self, accept: str = JSON) -> dict[str, str]:
+    def headers(self, accept: str = JSON, *, authorized: bool = True) -> dict[str, str]:
+        """The headers of every request to GitHub; ``authorized=False`` leaves the token out
+        (raw file text lives on another host, which needs none for public repositories)."""
         headers = {"Accept": accept, "User-Agent": "tats", "X-GitHub-Api-Version": "2022-11-28"}
-        if self.token:
+        if self.token and authorized:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
     # -- one request -------------------------------------------------------------------------
 
-    async def send(self, tally: Tally, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    @contextlib.asynccontextmanager
+    async def _reaching(self, tally: Tally) -> AsyncIterator[None]:
+        """Count one request, answered or not; no answer (or a body cut off) is a transient
+        ``GitHubError``."""
+        tally.requests += 1
         try:
-            response = await self._client().request(
-                method, url, follow_redirects=True, timeout=self._timeout, **kwargs
-            )
+            yield
         except httpx.TimeoutException as exc:
-            tally.requests += 1
             raise GitHubError(
                 f"GitHub did not answer within {self._timeout:g} s", transient=True
             ) from exc
         except httpx.TransportError as exc:
-            tally.requests += 1
             raise GitHubError(
                 f"could not reach GitHub ({type(exc).__name__})", transient=True
             ) from exc
-        tally.requests += 1 + len(response.history)
-        self._note_rate_limit(response.headers)
+
+    def _answered(self, tally: Tally, response: httpx.Response) -> None:
+        tally.requests += len(response.history)  # each redirect followed is a request too
+        first = response.history[0] if response.history else response
+        self._note_rate_limit(first.headers)
+
+    async def send(self, tally: Tally, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async with self._reaching(tally):
+            response = await self._client().request(
+                method, url, follow_redirects=True, timeout=self._timeout, **kwargs
+            )
+        self._answered(tally, response)
         return response
+
+    async def post_graphql(self, tally: Tally, payload: dict[str, Any]) -> httpx.Response:
+        return await self.send(
+            tally, "POST", graphql_url(self.base), json=payload, headers=self.headers()
+        )
+
+    async def download(
+        self, tally: Tally, url: str, *, max_bytes: int, authorized: bool = True
+    ) -> Body:
+        """``GET url``, following redirects (``Location`` as given; httpx drops the token when
+        it leads to another host), reading at most ``max_bytes`` of a 200's body."""
+        headers = self.headers(ANY, authorized=authorized)
+        async with (
+            self._reaching(tally),
+            self._client().stream(
+                "GET", url, headers=headers, follow_redirects=True, timeout=self._timeout
+            ) as response,
+        ):
+            self._answered(tally, response)
+            bound = max_bytes if response.status_code == 200 else ERROR_BODY_BYTES
+            content, size, too_large = await _read_within(response, bound)
+        return Body(response.status_code, response.headers, content, size, too_large)
+
+    async def retrying(self, label: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt()`` under this client's ``Backoff`` (it raises ``RetryableFault``)."""
+
+        def note(fault: RetryableFault, wait: float) -> None:
+            log.info("GitHub %s: %s; trying again in %.1f s", label, fault, wait)
+
+        return await self.backoff.run(attempt, sleep=self._sleep, on_retry=note)
 
     async def get(
         self,
@@ -180,23 +253,16 @@ class GitHubHttp:
                 return Reply(200, response.text, link)
             if response.status_code in allow:
                 return Reply(response.status_code, response.text)
-            error = self.error(response, not_found)
-            if isinstance(error, GitHubError) and error.transient:
-                raise RetryableFault(error, error.retry_after)
-            raise error
+            raise fault(self.error(response, not_found))
 
-        def note(fault: RetryableFault, wait: float) -> None:
-            log.info("GitHub %s: %s; trying again in %.1f s", path, fault, wait)
-
-        return await self.backoff.run(attempt, sleep=self._sleep, on_retry=note)
+        return await self.retrying(path, attempt)
 
     def _note_rate_limit(self, headers: httpx.Headers) -> None:
         with contextlib.suppress(KeyError, ValueError):
-            self.last_rate_limit = RateLimit(
+            self.last_rate_limit = Quota(
                 limit=int(headers["x-ratelimit-limit"]),
                 remaining=int(headers["x-ratelimit-remaining"]),
-                reset_at=datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), UTC),
-                resource=headers.get("x-ratelimit-resource", "core"),
+                reset=datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), UTC),
             )
 
     def retry_after(self, headers: httpx.Headers) -> float | None:
@@ -210,11 +276,11 @@ class GitHubHttp:
                 return DEFAULT_RETRY_S
         return None
 
-    def error(self, response: httpx.Response, not_found: str) -> Exception:
+    def error(self, response: httpx.Response | Body, not_found: str) -> Exception:
         """Translate a failed answer into the TATS taxonomy (never quoting the token)."""
-        status = response.status_code
+        status = response.status_code if isinstance(response, httpx.Response) else response.status
         try:
-            message = str(response.json().get("message", ""))[:200]
+            message = str(json.loads(response.content).get("message", ""))[:200]
         except (ValueError, AttributeError):
             message = ""
         if status == 401:
@@ -252,3 +318,10 @@ class GitHubHttp:
                 retry_after=self.retry_after(response.headers),
             )
         return GitHubError(f"unexpected answer from GitHub ({status}: {message or 'no message'})")
+
+
+def fault(error: Exception) -> Exception:
+    """What an attempt raises for ``error``: a ``RetryableFault`` when it is transient."""
+    if isinstance(error, GitHubError) and error.transient:
+        return RetryableFault(error, error.retry_after)
+    return error

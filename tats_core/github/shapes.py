@@ -15,8 +15,6 @@ from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 MAX_MANIFESTS = 4
 THIN_COMMITS = 3
 THIN_CODE_FILES = 2
-# Which file wins when several READMEs sit side by side (GitHub's own preference is similar).
-README_PREFERENCE = ("readme.md", "readme.markdown", "readme.rst", "readme.txt", "readme")
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -76,12 +74,7 @@ def apply_tree(snap: RepoSnapshot, entries: list[dict[str, Any]], truncated: boo
 
 
 def readme_path(tree: list[TreeEntry]) -> str | None:
-    names = [e.path for e in tree if e.type == "blob" and repo_files.is_readme(e.path)]
-    for preferred in README_PREFERENCE:
-        for name in names:
-            if name.lower() == preferred:
-                return name
-    return min(names, key=len) if names else None
+    return repo_files.preferred_readme([e.path for e in tree if e.type == "blob"])
 
 
 def wanted_files(snap: RepoSnapshot) -> list[str]:

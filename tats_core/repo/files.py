@@ -33,6 +33,23 @@ LOCKFILES = {
     "packages.lock.json",
 }  # fmt: skip
 
+# The one list of README names: which wins when several sit side by side, most preferred first
+# (lower case; GitHub's own preference is similar). Everything else derives from it.
+README_NAMES = ("readme.md", "readme.markdown", "readme.rst", "readme.txt", "readme")
+
+
+def _spellings(name: str) -> tuple[str, ...]:
+    """``readme.md`` as people write it: ``README.md``, ``readme.md``, ``Readme.md``,
+    ``README.MD``."""
+    extension = name[len("readme") :]
+    upper = ("README" + extension).upper()
+    return ("README" + extension, "readme" + extension, "Readme" + extension, upper)
+
+
+# How they are spelled in git, where case matters: what is asked for by exact path when no tree
+# listing says which one a repository holds (GraphQL), in the same order.
+README_SPELLINGS = tuple(dict.fromkeys(s for name in README_NAMES for s in _spellings(name)))
+
 MANIFESTS = (
     "package.json", "pyproject.toml", "requirements.txt", "go.mod", "pom.xml", "build.gradle",
     "build.gradle.kts", "Cargo.toml", "composer.json", "Gemfile", "build.sbt",
@@ -192,6 +209,17 @@ def library_root(path: str) -> str | None:
 def is_readme(path: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     return "/" not in path and (name == "readme" or name.startswith("readme."))
+
+
+def preferred_readme(paths: list[str]) -> str | None:
+    """The README a reader sees first among the tree's ``paths`` (``README_NAMES``' order, then
+    the shortest other ``README.*``), or None."""
+    names = [p for p in paths if is_readme(p)]
+    for preferred in README_NAMES:
+        for name in names:
+            if name.lower() == preferred:
+                return name
+    return min(names, key=len) if names else None
 
 
 def foreign_areas(

@@ -1,5 +1,5 @@
 """SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
-blob_text, dependency_problem, schema_compat.
+blob_text, commit_archive, dependency_problem, schema_compat.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -221,6 +222,18 @@ class BlobText(Base):
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     size: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommitArchive(Base):
+    """A submission's tar.gz by commit sha, downloaded once for every candidate, re-run and
+    worker: a commit sha names the same tree in every repository that holds it."""
+
+    __tablename__ = "commit_archive"
+
+    sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

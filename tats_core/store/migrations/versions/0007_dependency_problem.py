@@ -10,7 +10,7 @@ from alembic import op
 import tats_core.store.models
 
 revision = "0007_dependency_problem"
-down_revision = "0005_claim_lease"
+down_revision = "0006_commit_archive"
 branch_labels = None
 depends_on = None
 
