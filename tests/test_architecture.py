@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.errors",
         "tats_core.settings",
         "tats_core.retry",
+        "tats_core.wording",
     },
     "tats_core.judging": {
         "tats_core.repo",

@@ -11,6 +11,7 @@ from typing import Any
 from tats_core.errors import GitHubError
 from tats_core.repo import files as repo_files
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
+from tats_core.wording import plural
 
 MAX_MANIFESTS = 4
 THIN_COMMITS = 3
@@ -95,7 +96,7 @@ def is_thin(snap: RepoSnapshot) -> bool:
 def switch_branch(snap: RepoSnapshot, branch: str, others: list[str], default_count: int) -> None:
     snap.branch_note = (
         f"Analysed branch '{branch}': the default branch '{snap.default_branch}' holds little "
-        f"({default_count} commit{'s' if default_count != 1 else ''})."
+        f"({plural(default_count, 'commit')})."
     )
     snap.ref = branch
     snap.other_branches = [b for b in others if b != branch]
