@@ -169,9 +169,8 @@ async def _record(
 ) -> DeliveryOutcome:
     written = await _write(session_factory, work, record_decision, judgement, message_id)
     decision = judgement.result.analysis.decision
-    return DeliveryOutcome(
-        Outcome.PROCESSED if written else Outcome.SUPERSEDED, decision, work.attempt
-    )
+    outcome = Outcome.PROCESSED if written else Outcome.SUPERSEDED
+    return DeliveryOutcome(outcome, decision, work.attempt, costs=judgement.costs)
 
 
 async def _after_failure(

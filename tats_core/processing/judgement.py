@@ -15,6 +15,7 @@ from tats_core.judging.analysis import Analysis, AnalysisResult, Analyzer, apply
 from tats_core.judging.overlap import FileRef, own_files
 from tats_core.judging.signals import Signals, compute_signals
 from tats_core.processing.claims import Work
+from tats_core.processing.outcome import Costs
 from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import RepoSnapshot
 
@@ -50,6 +51,7 @@ class Judgement:
     commit_sha: str | None
     latency_ms: int
     own_files: list[FileRef] = field(default_factory=list)  # for shared-code checks
+    costs: Costs = field(default_factory=Costs)
 
 
 EMPTY_REPOSITORY = Analysis(
@@ -66,16 +68,28 @@ async def judge(judges: Judges, work: Work) -> Judgement:
     if not snapshot.empty and isinstance(judges.github, SampleSource):
         snapshot.sample = await _read_sample(judges.github, snapshot)
     signals = compute_signals(snapshot, work.job.description)
+    analyzing = time.perf_counter()
     if snapshot.empty:
         # Decided in code: nothing to show a model, and no model may say otherwise.
         result = AnalysisResult(analysis=EMPTY_REPOSITORY.model_copy(), analyzer="rules")
     else:
         result = await judges.analyzer.analyze(snapshot, signals, work.job)
+    costs = Costs(
+        github_requests=snapshot.requests_made + snapshot.sample.api_requests,
+        files_read=len(snapshot.sample.files),
+        analyzer=result.analyzer,
+        analyzer_ms=_ms_since(analyzing),
+    )
     result = apply_bounds(result, signals)
     result.flags = sorted(result.flags)
-    latency_ms = int((time.perf_counter() - started) * 1000)
     blobs = [(e.path, e.sha, e.size) for e in snapshot.tree if e.type == "blob"]
-    return Judgement(result, signals, snapshot.head_sha, latency_ms, own_files(blobs))
+    return Judgement(
+        result, signals, snapshot.head_sha, _ms_since(started), own_files(blobs), costs
+    )
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
 
 
 async def _read_sample(source: SampleSource, snapshot: RepoSnapshot) -> CodeSample:

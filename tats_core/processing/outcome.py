@@ -30,6 +30,26 @@ class Outcome(StrEnum):
         return self.http_status < 300
 
 
+@dataclass
+class Costs:
+    """What judging one candidate spent, for the delivery's log line and the metrics."""
+
+    github_requests: int = 0  # API requests (304s included; raw downloads are not API requests)
+    files_read: int = 0  # files of the code sample read (from the cache or downloaded)
+    analyzer: str = ""
+    analyzer_ms: int = 0
+    tests_ms: int = 0  # running the submission's tests in the sandbox, when they ran
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "github_requests": self.github_requests,
+            "files_read": self.files_read,
+            "analyzer": self.analyzer,
+            "analyzer_ms": self.analyzer_ms,
+            "tests_ms": self.tests_ms,
+        }
+
+
 @dataclass(frozen=True)
 class DeliveryOutcome:
     outcome: Outcome
@@ -37,6 +57,7 @@ class DeliveryOutcome:
     attempt: int | None = None
     retry_after: float | None = None
     detail: str = ""
+    costs: Costs | None = None  # when judging ran
 
     @property
     def done(self) -> bool:
