@@ -93,6 +93,17 @@ class Settings(BaseSettings):
         "min(180000, 10000 * pow(2, retried))", validation_alias="TATS_QUEUE_RETRY_DELAY"
     )
 
+    # Running each submission's tests in a sandbox (issue #17): ``auto`` when the engine is
+    # present, ``on`` refuses to start without it, ``off`` never runs them.
+    run_tests: Literal["auto", "on", "off"] = Field("auto", validation_alias="TATS_RUN_TESTS")
+    test_timeout_s: float = Field(120.0, gt=0, le=3600, validation_alias="TATS_TEST_TIMEOUT")
+    # Dependency caches and run folders of the test sandbox (shared by runs on one host).
+    test_cache_dir: str = Field(".tats-cache", validation_alias="TATS_TEST_CACHE_DIR")
+    # Test runs at once on one host, across worker processes (default: the number of cores).
+    test_concurrency: int | None = Field(
+        None, ge=1, le=256, validation_alias="TATS_TEST_CONCURRENCY"
+    )
+
     # Set by ``tats dev --demo`` for the app it starts: offers the sample job's button.
     demo: bool = Field(False, validation_alias="TATS_DEMO")
 

@@ -1,5 +1,5 @@
 """SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
-blob_text, commit_archive, dependency_problem, schema_compat.
+blob_text, commit_archive, dependency_problem, schema_compat, job_acceptance.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -71,6 +72,8 @@ class Job(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # What a good submission looks like, in the recruiter's words; fed to the analyzers.
     rubric: Mapped[str] = mapped_column(Text, default="")
+    # Run each submission's tests in the sandbox (TATS_RUN_TESTS can turn it off for all jobs).
+    run_tests: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -155,6 +158,13 @@ class Evaluation(Base):
     error: Mapped[str | None] = mapped_column(Text)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     message_id: Mapped[str | None] = mapped_column(String(100))
+    # The submission's own tests and the job's acceptance tests, run in the sandbox
+    # (``tats_core.testrun``'s report as JSON; the two statuses copied out for filtering).
+    tests: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # without the output, below
+    tests_output: Mapped[str | None] = mapped_column(Text)  # the runs' kept output, trimmed
+    tests_status: Mapped[str | None] = mapped_column(String(16))
+    acceptance_status: Mapped[str | None] = mapped_column(String(16))
+    acceptance_version: Mapped[int | None] = mapped_column(Integer)
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     candidate: Mapped[Candidate] = relationship(back_populates="evaluations")
@@ -259,3 +269,21 @@ class SchemaCompat(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     min_reader: Mapped[str] = mapped_column(String(100))
+
+
+class JobAcceptance(Base):
+    """One version of a job's acceptance tests: the employer's files as a zip, placed over each
+    submission at the same relative paths and run with its test runner. Versions are kept;
+    the newest is used, and each evaluation names the version it ran."""
+
+    __tablename__ = "job_acceptance"
+    __table_args__ = (UniqueConstraint("job_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    archive: Mapped[bytes] = mapped_column(LargeBinary)  # zip of the files, paths as placed
+    file_count: Mapped[int] = mapped_column(Integer)
+    total_bytes: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

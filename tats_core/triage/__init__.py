@@ -9,6 +9,7 @@
 - ``ingest``      validate every row, then insert the valid ones at once
 - ``export``      the evaluations CSV and the reviewers' labels, safe to open in a spreadsheet
 - ``evidence``    the code an evaluation cites (``path:line``), read back from the files judged
+- ``acceptance``  a job's acceptance tests: the employer's files, stored and versioned
 - ``shared_code`` shared code within a job: stored own files, who shares with whom, the effect
                   on both candidates' verdicts (the detection is ``judging.overlap``)
 """

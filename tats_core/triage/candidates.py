@@ -181,6 +181,7 @@ class CandidateFilter:
     max_score: int | None = None
     search: str = ""
     analyzers: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)  # tests_status values (passed, failed, ...)
 
 
 def candidates_query(
@@ -203,6 +204,9 @@ def candidates_query(
             Evaluation.analyzer,
             Evaluation.evaluated_at,
             Evaluation.flags,
+            Evaluation.tests,
+            Evaluation.tests_status,
+            Evaluation.acceptance_status,
             Candidate.attempt,
             Candidate.updated_at,
         )
@@ -220,6 +224,8 @@ def candidates_query(
         query = query.where(Evaluation.score <= filters.max_score)
     if filters.analyzers:
         query = query.where(Evaluation.analyzer.in_(filters.analyzers))
+    if filters.tests:
+        query = query.where(Evaluation.tests_status.in_(filters.tests))
     if filters.search.strip():
         needle = f"%{filters.search.strip().lower()}%"
         query = query.where(

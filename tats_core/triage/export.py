@@ -19,6 +19,15 @@ from tats_core.triage.ingest import RowProblem
 from tats_core.triage.reviews import Review, current_reviews, job_reviews
 from tats_core.triage.shared_code import shared_with
 
+TEST_COLUMNS = [
+    "tests_status",
+    "tests_passed",
+    "tests_failed",
+    "tests_note",
+    "acceptance_status",
+    "acceptance_passed",
+    "acceptance_failed",
+]
 COLUMNS = [
     "candidate_id",
     "name",
@@ -41,6 +50,8 @@ COLUMNS = [
     "override_by",
     "override_reason",
     "override_at",
+    # The tests run in the sandbox: the submission's own, then the job's acceptance tests.
+    *TEST_COLUMNS,
 ]
 LABEL_COLUMNS = [
     "candidate_id",
@@ -93,11 +104,32 @@ def evaluations_frame(
                     sorted(str(o.other) for o in sharing.get(row.candidate_id, []))
                 ),
                 **_review_columns(row.status, reviews.get(row.candidate_id)),
+                **test_columns(row.tests),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
     frame["score"] = frame["score"].astype("Int64")  # empty while unevaluated, not 0.0
+    for column in ("tests_passed", "tests_failed", "acceptance_passed", "acceptance_failed"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return frame
+
+
+def test_columns(tests: dict[str, Any] | None) -> dict[str, Any]:
+    """The export's test columns from a stored report: empty while unevaluated (or judged before
+    tests ran), the acceptance columns empty when the job has none."""
+    own = (tests or {}).get("tests") or {}
+    acceptance = (tests or {}).get("acceptance") or {}
+    return {
+        "tests_status": own.get("status", ""),
+        "tests_passed": own.get("passed", "") if own else "",
+        "tests_failed": (own.get("failed", 0) + own.get("errors", 0)) if own else "",
+        "tests_note": own.get("note", ""),
+        "acceptance_status": acceptance.get("status", ""),
+        "acceptance_passed": acceptance.get("passed", "") if acceptance else "",
+        "acceptance_failed": (
+            acceptance.get("failed", 0) + acceptance.get("errors", 0) if acceptance else ""
+        ),
+    }
 
 
 def _review_columns(status: str, review: Review | None) -> dict[str, str]:

@@ -66,6 +66,13 @@ def update_job(session: Session, job_id: int, *, title: str, description: str, r
     return job
 
 
+def set_run_tests(session: Session, job_id: int, run_tests: bool) -> Job:
+    """The job's switch for running submissions' tests in the sandbox."""
+    job = get_job(session, job_id)
+    job.run_tests = run_tests
+    return job
+
+
 def set_archived(session: Session, job_id: int, archived: bool) -> Job:
     job = get_job(session, job_id)
     job.archived_at = utcnow() if archived else None
