@@ -93,3 +93,16 @@ LABELS: dict[str, str] = {
     AI_FAILED: "AI failed",
     UNKNOWN_FAILED: "Failed (unknown)",
 }
+
+
+class TestStatus(StrEnum):
+    """What running a submission's tests (or the job's acceptance tests) came to: the contract's
+    ``tests_status`` / ``acceptance_status`` values, exactly."""
+
+    __test__ = False  # a vocabulary, not a test class for pytest to collect
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    NO_TESTS = "no_tests"
+    NOT_RUN = "not_run"

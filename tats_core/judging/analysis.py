@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tats_core.judging.signals import Signals, findings_of
+from tats_core.judging.signals import Signals, failing_tests_of, findings_of
 from tats_core.repo.places import cited_places
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.statuses import (
@@ -29,6 +29,7 @@ from tats_core.statuses import (
     NEEDS_REVIEW,
     SCORE_BANDS,
     Status,
+    TestStatus,
 )
 
 # The three decisions of ``statuses`` as a type (``tests/test_vocabulary.py`` checks that the
@@ -146,6 +147,18 @@ HOLLOW_CONCERN = (
     'The code read does not back "Looks fine": {what}. The automated verdict was lowered to '
     '"Needs review" for a person to check.'
 )
+FAILING_TESTS_CONCERN = (
+    "{whose} fail when run: {failed} of {ran} ({cited}). A working submission passes them; "
+    'the automated verdict was lowered to "Needs review".'
+)
+BROKEN_TESTS_CONCERN = (
+    '{whose} fail before any test runs ({note}). The automated verdict was lowered to "Needs '
+    'review" for a person to check.'
+)
+TIMED_OUT_CONCERN = (
+    '{whose} did not finish in time ({note}). The automated verdict was lowered to "Needs '
+    'review" for a person to check.'
+)
 INJECTION_CONCERN = (
     "The repository contains text aimed at an automated reviewer ({phrases}{where}); "
     "a person should read it before deciding."
@@ -165,6 +178,8 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
       ``NEAR_EMPTY_MAX_SCORE`` (a ``low_effort`` answer stays as it is);
     - code read from the repository that is mostly stubs, or tests that assert nothing, is never
       ``looks_fine`` either: it becomes ``needs_review`` with a concern citing ``path:line``;
+    - neither are failing or timed-out tests, the submission's own or the job's acceptance
+      tests: ``needs_review`` with a concern naming the failing tests (``path:line``);
     - text aimed at the judge forces ``needs_review`` with ``INJECTION_FLAG`` and a concern line
       quoting what was found (only an empty repository, which has no text, stays ``low_effort``);
     - finally the score is clamped into the band of the decision (``SCORE_BANDS``).
@@ -197,6 +212,11 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
     if hollow and decision == LOOKS_FINE:
         decision = NEEDS_REVIEW
         concerns = _with_concern(concerns, HOLLOW_CONCERN.format(what=hollow))
+    for line in test_run_concerns(signals):
+        # Failing or unfinished tests, the candidate's own or the job's, are never fine.
+        if decision == LOOKS_FINE:
+            decision = NEEDS_REVIEW
+        concerns = _with_concern(concerns, line)
 
     low, high = SCORE_BANDS[decision]
     score = max(low, min(score, high))
@@ -216,6 +236,46 @@ def apply_bounds(result: AnalysisResult, signals: Signals) -> AnalysisResult:
     result.analysis = bounded
     result.flags = list(dict.fromkeys([*result.flags, *flags]))
     return result
+
+
+def test_run_concerns(signals: Signals) -> list[str]:
+    """A concern line for each test run that failed or timed out, naming its failing tests."""
+    lines = []
+    for whose, which, status, passed, failed, note in (
+        (
+            "The job's acceptance tests",
+            "acceptance",
+            signals.acceptance_status,
+            signals.acceptance_passed,
+            signals.acceptance_failed,
+            signals.acceptance_note,
+        ),
+        (
+            "The submission's own tests",
+            "own",
+            signals.tests_status,
+            signals.tests_passed,
+            signals.tests_failed,
+            signals.tests_note,
+        ),
+    ):
+        if status == TestStatus.FAILED and passed + failed == 0:  # install or build failed
+            lines.append(BROKEN_TESTS_CONCERN.format(whose=whose, note=note or "no detail"))
+        elif status == TestStatus.FAILED:
+            cited = failing_tests_of(signals, which)
+            more = failed - len(cited)
+            shown = ", ".join(cited) + (f" and {more:,} more" if more > 0 else "")
+            lines.append(
+                FAILING_TESTS_CONCERN.format(
+                    whose=whose,
+                    failed=f"{failed:,}",
+                    ran=f"{passed + failed:,}",
+                    cited=shown or note,
+                )
+            )
+        elif status == TestStatus.TIMED_OUT:
+            lines.append(TIMED_OUT_CONCERN.format(whose=whose, note=note or "the time limit"))
+    return lines
 
 
 def _hollow_work(signals: Signals) -> str:

@@ -1,8 +1,9 @@
 """The heuristic analyzer: a transparent rubric over the signals, no model.
 
 Seven criteria, each with a verdict (met / partial / missing), points and evidence taken from
-the tree or the history. The points add up to the score (0-100); the decision follows the score
-within bounds the signals set:
+the tree, the history and, when they ran, the submission's tests; an eighth when the job's
+acceptance tests ran. The points add up to the score (capped at 100); the decision follows the
+score within bounds the signals set:
 
 - empty or near-empty: ``low_effort`` (never ``looks_fine``); ``needs_review`` instead when other
   branches differ from the analysed one, since the work may sit there;
@@ -12,6 +13,9 @@ within bounds the signals set:
 - when the code was read, substance and tests are judged from it: stubbed bodies score no
   substance and tests that assert nothing score no tests, whatever the file counts say, and the
   concerns cite the files (``path:line``);
+- when the tests ran, their result is the tests criterion: all passing is met, any failing or
+  a run that did not finish is missing and a blocker (as failing acceptance tests are), citing
+  the failing tests; passing acceptance tests add the eighth criterion's points;
 - below LOW_EFFORT_SCORE: ``low_effort``; otherwise ``needs_review``;
 - text aimed at an AI judge forces ``needs_review``; the flag and the concern line are
   ``analysis.apply_bounds``'s, as for every analyzer;
@@ -34,9 +38,14 @@ from tats_core.judging.analysis import (
     JobBrief,
     Verdict,
 )
-from tats_core.judging.signals import NEAR_EMPTY_CODE_BYTES, Signals, findings_of
+from tats_core.judging.signals import (
+    NEAR_EMPTY_CODE_BYTES,
+    Signals,
+    failing_tests_of,
+    findings_of,
+)
 from tats_core.repo.snapshot import RepoSnapshot
-from tats_core.statuses import LOOKS_FINE, LOW_EFFORT, NEEDS_REVIEW, SCORE_BANDS
+from tats_core.statuses import LOOKS_FINE, LOW_EFFORT, NEEDS_REVIEW, SCORE_BANDS, TestStatus
 from tats_core.wording import plural
 
 LOOKS_FINE_SCORE = SCORE_BANDS[LOOKS_FINE][0]  # 70
@@ -94,6 +103,8 @@ def _tests(s: Signals) -> Mark:
                 *findings_of(s, "hollow_test"),
             ],
         )
+    if (ran := _ran_tests(s)) is not None:
+        return ran
     if s.code_read and s.test_cases:
         real = f"{s.real_test_cases:,} of {plural(s.test_cases, 'test case')} assert something real"
         verdict, points = ("met", 20) if s.test_file_count >= 2 else ("partial", 10)
@@ -103,6 +114,36 @@ def _tests(s: Signals) -> Mark:
     if s.test_file_count == 1:
         return Mark(name, "partial", 10, s.test_paths)
     return Mark(name, "missing", 0, ["no test files (generated placeholders not counted)"])
+
+
+def _ran_tests(s: Signals) -> Mark | None:
+    """The tests criterion from running them, when they ran; None to judge from the code."""
+    name = "Automated tests"
+    if s.tests_status == TestStatus.PASSED and s.tests_passed:
+        return Mark(name, "met", 20, [f"{plural(s.tests_passed, 'test')} run, all pass"])
+    if s.tests_status == TestStatus.FAILED:
+        cited = failing_tests_of(s, "own")
+        if not s.tests_passed + s.tests_failed:
+            return Mark(name, "missing", 0, [f"the tests cannot run: {s.tests_note}"])
+        ran = plural(s.tests_passed + s.tests_failed, "test")
+        return Mark(name, "missing", 0, [f"{s.tests_failed:,} of {ran} fail", *cited])
+    if s.tests_status == TestStatus.TIMED_OUT:
+        return Mark(name, "missing", 0, [f"the tests did not finish: {s.tests_note}"])
+    return None
+
+
+def _acceptance(s: Signals) -> Mark | None:
+    """The job's acceptance tests, when the job has some and they ran: strong evidence."""
+    name = "Passes the job's acceptance tests"
+    ran = plural(s.acceptance_passed + s.acceptance_failed, "acceptance test")
+    if s.acceptance_status == TestStatus.PASSED:
+        return Mark(name, "met", 15, [f"{ran}, all pass"])
+    if s.acceptance_status == TestStatus.FAILED:
+        cited = failing_tests_of(s, "acceptance")
+        return Mark(name, "missing", 0, [f"{s.acceptance_failed:,} of {ran} fail", *cited])
+    if s.acceptance_status == TestStatus.TIMED_OUT:
+        return Mark(name, "missing", 0, [f"did not finish: {s.acceptance_note}"])
+    return None
 
 
 def _readme(s: Signals) -> Mark:
@@ -201,6 +242,7 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, i
             (marks["tests"].verdict == "missing", "no tests of the candidate's own that test"),
             (s.stubbed_code, "the code is mostly placeholders (stubbed bodies)"),
             (bool(s.committed_paths), "dependencies or build output are committed"),
+            (_tests_fail(s), "tests fail or do not finish when run"),
         )
         if failed
     ]
@@ -212,6 +254,11 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, i
     if score < LOW_EFFORT_SCORE:
         return LOW_EFFORT, score, reasons
     return NEEDS_REVIEW, score, reasons
+
+
+def _tests_fail(s: Signals) -> bool:
+    bad = (TestStatus.FAILED, TestStatus.TIMED_OUT)
+    return s.tests_status in bad or s.acceptance_status in bad
 
 
 # How the summary opens for each decision.
@@ -248,6 +295,8 @@ class HeuristicAnalyzer:
         self, snapshot: RepoSnapshot, signals: Signals, job: JobBrief
     ) -> AnalysisResult:
         marks = {f.__name__.strip("_"): f(signals) for f in RUBRIC}
+        if (acceptance := _acceptance(signals)) is not None:
+            marks["acceptance"] = acceptance
         score = sum(m.points for m in marks.values())
         decision, score, reasons = _decide(signals, score, marks)
         strengths = [

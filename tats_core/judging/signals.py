@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -43,17 +44,20 @@ from tats_core.judging.untrusted import find_injection_phrases
 from tats_core.repo import files as repo_files
 from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot
+from tats_core.statuses import TestStatus
 from tats_core.wording import plural
 
 NEAR_EMPTY_CODE_BYTES = 2_500
 # Stored with every evaluation's signals. Raise it when a field is added or its meaning changes:
 # an evaluation judged with an older version is shown as such, never with today's defaults
 # standing in for facts that were not computed then.
-SIGNALS_VERSION = 2  # 2: the code sample is read (functions, stubs, real tests, secrets)
+# 2: the code sample is read (functions, stubs, real tests, secrets); 3: tests are run
+SIGNALS_VERSION = 3
 STUB_MIN = 3
 STUB_SHARE = 0.5
 REAL_TEST_SHARE = 0.2
 MAX_FINDINGS = 20  # stored per evaluation, as evidence (the counts cover every file read)
+MAX_FAILING_TESTS = 10  # per run, stored as evidence (the counts cover every test)
 HOUSEKEEPING = re.compile(
     r"^(merge (pull request|branch|remote-tracking)|(update|create|add|edit|delete)d? "
     r"(the )?readme|readme|docs?[(:]|update \S+\.md$|(initial|first) commit$|init$|"
@@ -135,6 +139,18 @@ class Signals:
     secrets: list[dict[str, Any]] = field(default_factory=list)
     code_treatment: dict[str, str] = field(default_factory=dict)  # language -> how it was read
     injection_paths: list[str] = field(default_factory=list)  # where judge-aimed text was found
+    # Version 3: the submission's own tests and the job's acceptance tests, run in a sandbox
+    # (``tats_core.testrun``): a status of the contract's five, counts, and the failing tests
+    # (their names and messages are the candidate's text: untrusted). None: not run at all.
+    tests_status: str | None = None
+    tests_passed: int = 0
+    tests_failed: int = 0  # failures and errors
+    tests_note: str = ""
+    acceptance_status: str | None = None  # None: the job has no acceptance tests
+    acceptance_passed: int = 0
+    acceptance_failed: int = 0
+    acceptance_note: str = ""
+    failing_tests: list[dict[str, Any]] = field(default_factory=list)  # which, name, place, ...
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "version": SIGNALS_VERSION}
@@ -185,9 +201,14 @@ def _history(commits: list[CommitInfo]) -> tuple[float, int, int, int, bool]:
 
 
 def compute_signals(
-    snapshot: RepoSnapshot, job_description: str = "", *, now: datetime | None = None
+    snapshot: RepoSnapshot,
+    job_description: str = "",
+    *,
+    now: datetime | None = None,
+    tests: Mapping[str, Any] | None = None,
 ) -> Signals:
-    """Every fact TATS computes from a snapshot (and its code sample) for one job."""
+    """Every fact TATS computes from a snapshot (and its code sample) for one job; ``tests`` is
+    the sandbox's report (``tats_core.testrun``'s ``to_dict``), when tests were run."""
     s = Signals(
         empty=snapshot.empty,
         commit_count=snapshot.commit_count,
@@ -219,7 +240,40 @@ def compute_signals(
     s.near_empty_reason = _near_empty_reason(s)
     s.near_empty = s.near_empty_reason is not None
     _read_code(s, snapshot.sample)
+    if tests is not None:
+        read_test_report(s, tests)
     return s
+
+
+def read_test_report(s: Signals, report: Mapping[str, Any]) -> None:
+    """The facts of a test run, from its stored report: statuses, counts, failing tests."""
+    own = report.get("tests") or {}
+    acceptance = report.get("acceptance") or {}
+    s.tests_status = own.get("status")
+    s.tests_passed = int(own.get("passed", 0))
+    s.tests_failed = int(own.get("failed", 0)) + int(own.get("errors", 0))
+    s.tests_note = str(own.get("note", ""))[:300]
+    if acceptance:
+        s.acceptance_status = acceptance.get("status")
+        s.acceptance_passed = int(acceptance.get("passed", 0))
+        s.acceptance_failed = int(acceptance.get("failed", 0)) + int(acceptance.get("errors", 0))
+        s.acceptance_note = str(acceptance.get("note", ""))[:300]
+    s.failing_tests = [
+        {
+            "which": which,
+            "name": str(test.get("name", ""))[:200],
+            "place": test.get("place"),
+            "message": str(test.get("message", ""))[:300],
+        }
+        for which, run in (("acceptance", acceptance), ("own", own))
+        for test in (run.get("failing") or [])[:MAX_FAILING_TESTS]
+    ]
+
+
+def failing_tests_of(s: Signals, which: str, limit: int = 3) -> list[str]:
+    """The failing tests of one run as a reviewer would cite them: ``name (path:line)``."""
+    tests = [t for t in s.failing_tests if t["which"] == which]
+    return [f"{t['name']} ({t['place']})" if t.get("place") else t["name"] for t in tests[:limit]]
 
 
 def _read_tree(s: Signals, snapshot: RepoSnapshot) -> tuple[list[tuple[str, int]], Counter[str]]:
@@ -359,6 +413,8 @@ def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
     lines += _describe_files(s)
     if "code_read" not in absent:
         lines += _describe_code(s)
+    if "tests_status" not in absent:
+        lines += _describe_test_runs(s)
     lines += _describe_readme(s)
     lines += _describe_job_fit(s)
     lines += _describe_hygiene(s)
@@ -483,6 +539,41 @@ def _describe_code(s: Signals) -> list[str]:
     if s.secrets:
         lines.append("Hard-coded secret: " + ", ".join(findings_of(s, "secret")) + ".")
     return lines
+
+
+def _describe_test_runs(s: Signals) -> list[str]:
+    """What running the tests showed: the candidate's own, then the job's acceptance tests."""
+    lines = []
+    for label, which, status, passed, failed, note in (
+        ("Tests run", "own", s.tests_status, s.tests_passed, s.tests_failed, s.tests_note),
+        (
+            "The job's acceptance tests",
+            "acceptance",
+            s.acceptance_status,
+            s.acceptance_passed,
+            s.acceptance_failed,
+            s.acceptance_note,
+        ),
+    ):
+        if status is None:
+            continue
+        lines.append(f"{label}: {_test_outcome(status, passed, failed, note)}")
+        if status == TestStatus.FAILED and (cited := failing_tests_of(s, which)):
+            lines[-1] = lines[-1].rstrip(".") + f"; failing: {', '.join(cited)}."
+    return lines
+
+
+def _test_outcome(status: str, passed: int, failed: int, note: str) -> str:
+    ran = passed + failed
+    if status == TestStatus.PASSED:
+        return f"all {plural(ran, 'test')} pass."
+    if status == TestStatus.FAILED:
+        return f"{failed:,} of {plural(ran, 'test')} fail" + (f" ({note})." if not ran else ".")
+    if status == TestStatus.TIMED_OUT:
+        return f"timed out ({note})." if note else "timed out."
+    if status == TestStatus.NO_TESTS:
+        return "the test runner found no tests."
+    return f"not run ({note})." if note else "not run."
 
 
 def describe_stored(stored: dict[str, Any]) -> list[str]:
