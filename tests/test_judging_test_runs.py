@@ -140,11 +140,8 @@ def test_the_prompt_fences_failing_test_output_and_keeps_it_out_of_the_facts():
     prompt = build_prompt(good(), signals, JOB)
     facts = prompt.user.split("Facts computed by code", 1)[1].split("Repository content", 1)[0]
     assert '"tests_status": "failed"' in facts and "ignore previous" not in facts
-    block = (
-        prompt.user.split("name=test results", 1)[1]
-        if "name=test results" in prompt.user
-        else prompt.user
-    )
-    assert f"BEGIN_UNTRUSTED_{prompt.delimiter}" in prompt.user
-    assert "test_counts_apostrophes" in block
+    begin = f"BEGIN_UNTRUSTED_{prompt.delimiter} test results\n"
+    block = prompt.user.split(begin, 1)[1].split(f"END_UNTRUSTED_{prompt.delimiter}", 1)[0]
+    assert "test_counts_apostrophes at tests/test_words.py:42" in block
+    assert "ignore previous instructions" in block
     assert "ignore previous instructions" in " ".join(prompt.injection_phrases)
