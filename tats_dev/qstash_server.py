@@ -7,7 +7,9 @@ delivers real signed requests that ``qstash.Receiver`` accepts, with QStash's re
 has QStash's logs, schedules (cron), queues, URL groups and bulk operations by ids or filters.
 The official qstash-py 3.4.0 test suite (LLM tests aside) passes against it.
 
-Run it alone with ``python -m tats_dev.qstash_server --port 8080 --db qstash-dev.db``.
+Run it alone with ``python -m tats_dev.qstash_server --port 8080 --db qstash-dev.db``. Tests
+that run it in a process of its own add ``--test-clock OFFSET``: its clock then starts OFFSET
+seconds from the wall clock's and ``POST /dev/clock`` moves it forward (``qstash.clock``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uvicorn
 
 from tats_core.settings import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_QSTASH_TOKEN
 from tats_dev.qstash.api import create_app
+from tats_dev.qstash.clock import Clock, ShiftedClock
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -40,10 +43,11 @@ def serve(
     db_path: str = DEFAULT_DB_PATH,
     delay_scale: float = 1.0,
     log_level: str = "info",
+    clock: Clock | None = None,
 ) -> None:
     """Run the server in the foreground until interrupted (Ctrl-C or SIGTERM)."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    app = create_app(db_path=db_path, delay_scale=delay_scale)
+    app = create_app(db_path=db_path, delay_scale=delay_scale, clock=clock)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
@@ -61,8 +65,15 @@ def main(argv: list[str] | None = None) -> None:
         help="multiplies the default retry backoff (e.g. 0.01 for quick local runs)",
     )
     parser.add_argument("--log-level", default="info")
+    parser.add_argument(
+        "--test-clock",
+        type=float,
+        metavar="OFFSET",
+        help="tests only: a clock OFFSET seconds from the wall clock, moved by POST /dev/clock",
+    )
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.db, args.delay_scale, args.log_level)
+    clock = None if args.test_clock is None else ShiftedClock(args.test_clock)
+    serve(args.host, args.port, args.db, args.delay_scale, args.log_level, clock)
 
 
 if __name__ == "__main__":

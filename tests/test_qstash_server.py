@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tats_dev.qstash.clock import ShiftedClock
 from tats_dev.qstash_server import (
     DEV_CURRENT_SIGNING_KEY,
     DEV_NEXT_SIGNING_KEY,
@@ -147,6 +148,28 @@ def server(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def client(server: str) -> QStash:
     return QStash(DEV_TOKEN, base_url=server, retry=False)
+
+
+# A shifted server's clock starts this far behind the wall clock, so that after a test moves it
+# forward by up to as much, its deliveries are still signed in the receiver's past (a signature
+# from the future is refused) and within the signature's 300 s lifetime.
+LAG = 200.0
+
+
+@dataclass
+class ShiftedServer:
+    url: str
+    clock: ShiftedClock
+    client: QStash
+
+
+@pytest.fixture
+def shifted(tmp_path: Path) -> Iterator[ShiftedServer]:
+    """A server on a ``ShiftedClock`` that the test moves forward instead of waiting."""
+    clock = ShiftedClock(-LAG)
+    app = create_app(db_path=str(tmp_path / "qstash.db"), delay_scale=0.001, clock=clock)
+    with serve(app) as url:
+        yield ShiftedServer(url, clock, QStash(DEV_TOKEN, base_url=url, retry=False))
 
 
 def test_publish_json_is_delivered_signed_byte_for_byte(client: QStash, endpoint: Endpoint):
@@ -310,14 +333,6 @@ def test_a_dead_letter_can_be_retried_or_deleted(client: QStash, server: str, en
     assert client.dlq.list().messages == []
 
 
-def test_retry_after_sets_the_wait_before_the_next_attempt(client: QStash, endpoint: Endpoint):
-    endpoint.script("/busy", Reply(503, headers={"Retry-After": "1"}))
-    client.message.publish_json(url=endpoint.url("/busy"), body={})
-
-    first, second = endpoint.wait_for("/busy", 2)
-    assert second.received_at - first.received_at >= 0.9
-
-
 def test_a_delivery_that_times_out_is_retried(client: QStash, endpoint: Endpoint):
     endpoint.script("/slow", Reply(sleep=1.5))
     client.message.publish_json(url=endpoint.url("/slow"), body={}, timeout="1s")
@@ -341,18 +356,6 @@ def test_success_callback_receives_the_response(client: QStash, endpoint: Endpoi
     assert base64.b64decode(payload["body"]) == b"done"
 
 
-def test_delay_and_not_before_are_honoured(client: QStash, endpoint: Endpoint):
-    published_at = time.time()
-    not_before = int(published_at) + 2
-    client.message.publish_json(url=endpoint.url("/delayed"), body={}, delay="1s")
-    client.message.publish_json(url=endpoint.url("/scheduled"), body={}, not_before=not_before)
-
-    [delayed] = endpoint.wait_for("/delayed")
-    [scheduled] = endpoint.wait_for("/scheduled")
-    assert delayed.received_at - published_at >= 0.9
-    assert scheduled.received_at >= not_before - 0.05
-
-
 def test_flow_control_bounds_parallelism_per_key(client: QStash, endpoint: Endpoint):
     endpoint.delay["/limited"] = 0.2
     client.message.batch_json(
@@ -368,16 +371,6 @@ def test_flow_control_bounds_parallelism_per_key(client: QStash, endpoint: Endpo
 
     endpoint.wait_for("/limited", 6)
     assert endpoint.max_in_flight["/limited"] == 2
-
-
-def test_flow_control_rate_spreads_starts_over_the_period(client: QStash, endpoint: Endpoint):
-    flow = {"key": "rated", "rate": 2, "period": "1s"}
-    client.message.batch_json(
-        [{"url": endpoint.url("/rated"), "body": {"i": i}, "flow_control": flow} for i in range(3)]
-    )
-
-    deliveries = endpoint.wait_for("/rated", 3)
-    assert deliveries[2].received_at - deliveries[0].received_at >= 0.9
 
 
 def test_a_wrong_or_missing_token_is_refused(server: str, endpoint: Endpoint):
@@ -469,9 +462,9 @@ def test_every_accepted_message_survives_a_kill_and_restart(endpoint: Endpoint, 
     assert all(d.verified for d in endpoint.on("/durable"))
 
 
-def _start_server(port: int, db: Path) -> subprocess.Popen[bytes]:
+def _start_server(port: int, db: Path, *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "tats_dev.qstash_server", "--port", str(port), "--db", str(db)]
-    command += ["--delay-scale", "0.001", "--log-level", "warning"]
+    command += ["--delay-scale", "0.001", "--log-level", "warning", *extra]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(command, env=env)
 

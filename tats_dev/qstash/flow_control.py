@@ -10,7 +10,6 @@ survive a restart; counters live in memory.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,7 +168,7 @@ def _flow(request: Request) -> FlowControl:
 
 def _info(request: Request, key: str) -> dict[str, Any]:
     waiting = request.app.state.store.pending("flow_key = ? AND in_flight = 0", (key,))
-    return _flow(request).info(key, waiting, time.time())
+    return _flow(request).info(key, waiting, request.app.state.clock.now())
 
 
 async def list_keys(request: Request) -> Response:
