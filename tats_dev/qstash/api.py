@@ -69,38 +69,19 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = Store(db_path)
-        app.state.clock = clock
-        app.state.queues = queue_book = Queues(store, clock)
-        app.state.topics = topic_book = Topics(store, clock)
-        transport = Transport(connections=max_deliveries_in_flight)
-        dispatcher = Dispatcher(
+        app.state.keys = {"current": current_signing_key, "next": next_signing_key}
+        transport, dispatcher, schedules = _build(
+            app,
             store,
-            transport,
-            queues=queue_book,
-            clock=clock,
+            clock,
             signing_key=current_signing_key,
             delay_scale=delay_scale,
             max_in_flight=max_deliveries_in_flight,
         )
-        app.state.schedules = schedules = Schedules(store, topic_book, queue_book, clock)
-        schedules.on_fired.append(dispatcher.notify)
-        app.state.store, app.state.dispatcher = store, dispatcher
-        app.state.keys = {"current": current_signing_key, "next": next_signing_key}
-        loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(schedules.run())]
-        event_loop = asyncio.get_running_loop()
-
-        def wake() -> None:
-            # A jump may come from another thread (a test's): wake both loops on their own.
-            event_loop.call_soon_threadsafe(_wake, dispatcher, schedules)
-
-        stop_listening = clock.on_jump(wake)
         try:
-            yield
+            async with _loops(clock, dispatcher, schedules):
+                yield
         finally:
-            stop_listening()
-            for loop in loops:
-                loop.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
             await dispatcher.aclose()
             await transport.aclose()
             store.close()
@@ -112,6 +93,56 @@ def create_app(
         exception_handlers={HTTPException: _http_error, BadRequest: _bad_request},
     )
     return _TokenAuth(app, token)
+
+
+def _build(
+    app: Starlette,
+    store: Store,
+    clock: Clock,
+    *,
+    signing_key: str,
+    delay_scale: float,
+    max_in_flight: int,
+) -> tuple[Transport, Dispatcher, Schedules]:
+    """The server's parts over ``store``, all on ``clock``; the routes find them in
+    ``app.state``."""
+    app.state.clock, app.state.store = clock, store
+    app.state.queues = queue_book = Queues(store, clock)
+    app.state.topics = topic_book = Topics(store, clock)
+    transport = Transport(connections=max_in_flight)
+    app.state.dispatcher = dispatcher = Dispatcher(
+        store,
+        transport,
+        queues=queue_book,
+        clock=clock,
+        signing_key=signing_key,
+        delay_scale=delay_scale,
+        max_in_flight=max_in_flight,
+    )
+    app.state.schedules = schedules = Schedules(store, topic_book, queue_book, clock)
+    schedules.on_fired.append(dispatcher.notify)
+    return transport, dispatcher, schedules
+
+
+@contextlib.asynccontextmanager
+async def _loops(clock: Clock, dispatcher: Dispatcher, schedules: Schedules) -> AsyncIterator[None]:
+    """Run the delivery and schedule loops until the block ends; a jump of the clock wakes
+    them."""
+    loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(schedules.run())]
+    event_loop = asyncio.get_running_loop()
+
+    def wake() -> None:
+        # A jump may come from another thread (a test's): wake both loops on their own.
+        event_loop.call_soon_threadsafe(_wake, dispatcher, schedules)
+
+    stop_listening = clock.on_jump(wake)
+    try:
+        yield
+    finally:
+        stop_listening()
+        for loop in loops:
+            loop.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
 
 
 def _wake(dispatcher: Dispatcher, schedules: Schedules) -> None:
