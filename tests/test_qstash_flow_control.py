@@ -70,6 +70,18 @@ def test_a_rate_holds_further_starts_until_its_period_has_passed(
     assert deliveries[:2] == first_two and deliveries[2].verified
 
 
+def test_a_reset_rate_counts_every_start_published_before_it(client: QStash, endpoint: Endpoint):
+    flow = {"key": "reset-key", "rate": 2, "period": "1m"}
+    for n in range(2):
+        client.message.publish_json(url=endpoint.url("/reset"), body={"n": n}, flow_control=flow)
+    client.flow_control.reset_rate("reset-key")  # at once: the starts may not have happened
+
+    endpoint.wait_for("/reset", 2)
+    assert client.flow_control.get("reset-key").rate_count == 0
+    client.message.publish_json(url=endpoint.url("/reset"), body={"n": 2}, flow_control=flow)
+    endpoint.wait_for("/reset", 3)  # the rate's budget is whole again, not a minute later
+
+
 def test_global_parallelism_reports_the_server_limit(client: QStash):
     info = client.flow_control.get_global_parallelism()
     assert (info.parallelism_max, info.parallelism_count) == (256, 0)

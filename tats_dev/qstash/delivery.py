@@ -101,6 +101,11 @@ class Dispatcher:
         """Something changed (a publish, a finished delivery): look for due messages now."""
         self._wake.set()
 
+    def start_due(self) -> None:
+        """Start what may start now, without waiting for the loop's next turn (a request
+        handler that must see every delivery published before it started)."""
+        self._start_due(self._clock.now())
+
     async def run(self) -> None:
         purged_at = 0.0
         while True:
