@@ -25,12 +25,14 @@ import httpx
 import pytest
 from qstash import QStash, Receiver
 from qstash.errors import QStashError, SignatureError
+from qstash.log import LogState
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from tats_dev.qstash.clock import ShiftedClock
+from tats_dev.qstash.store import DELIVERED_RETENTION
 from tats_dev.qstash_server import (
     DEV_CURRENT_SIGNING_KEY,
     DEV_NEXT_SIGNING_KEY,
@@ -231,7 +233,10 @@ def test_duplicate_publish_is_answered_202_and_delivered_once(
     assert len(endpoint.on("/same")) == 1
 
 
-def test_a_message_can_be_read_and_cancelled_before_delivery(client: QStash, endpoint: Endpoint):
+def test_a_message_can_be_read_and_cancelled_before_delivery(
+    shifted: ShiftedServer, endpoint: Endpoint
+):
+    client = shifted.client
     sent = client.message.publish_json(url=endpoint.url("/cancelled"), body={"x": 1}, delay=1)
     sentinel_sent = client.message.publish_json(url=endpoint.url("/kept"), body={}, delay=1)
 
@@ -245,6 +250,7 @@ def test_a_message_can_be_read_and_cancelled_before_delivery(client: QStash, end
         client.message.get(sent.message_id)
     with pytest.raises(QStashError, match="404"):
         client.message.cancel(sent.message_id)
+    shifted.clock.advance(1)
     [kept] = endpoint.wait_for("/kept")
     assert kept.headers["upstash-message-id"] == sentinel_sent.message_id
     assert endpoint.on("/cancelled") == []
@@ -265,7 +271,10 @@ def test_signature_does_not_verify_a_changed_body_or_url(client: QStash, endpoin
         Receiver("sig_" + "a" * 28, "sig_" + "b" * 28).verify(signature=signature, body=body)
 
 
-def test_failed_deliveries_are_retried_until_one_succeeds(client: QStash, endpoint: Endpoint):
+def test_failed_deliveries_are_retried_until_one_succeeds(
+    shifted: ShiftedServer, endpoint: Endpoint
+):
+    client = shifted.client
     endpoint.script("/flaky", Reply(500), Reply(503))
     sent = client.message.publish_json(url=endpoint.url("/flaky"), body={"n": 1})
 
@@ -273,7 +282,9 @@ def test_failed_deliveries_are_retried_until_one_succeeds(client: QStash, endpoi
     assert [d.headers["upstash-retried"] for d in deliveries] == ["0", "1", "2"]
     assert {d.headers["upstash-message-id"] for d in deliveries} == {sent.message_id}
     assert all(d.verified and d.body == b'{"n": 1}' for d in deliveries)
-    wait_until(lambda: _get_status(client, sent.message_id) == 404, 5, "message to be done")
+    wait_until(lambda: _logged(client, sent.message_id, LogState.DELIVERED), 5, "the delivery")
+    shifted.clock.advance(DELIVERED_RETENTION)  # a delivered message stays readable this long
+    assert _get_status(client, sent.message_id) == 404
 
 
 def test_exhausted_retries_dead_letter_and_call_the_failure_callback(
@@ -481,6 +492,11 @@ def _start_server(port: int, db: Path, *extra: str) -> subprocess.Popen[bytes]:
 
 def _delivered_ids(endpoint: Endpoint) -> set[str]:
     return {d.headers["upstash-message-id"] for d in endpoint.on("/durable")}
+
+
+def _logged(client: QStash, message_id: str, state: LogState) -> bool:
+    logs = client.log.list(filter={"message_id": message_id, "state": state}).logs
+    return bool(logs)
 
 
 def _get_status(client: QStash, message_id: str) -> int:
