@@ -1,11 +1,11 @@
 """Queue + worker together: deliveries signed by the local QStash-compatible server, a worker
 that is killed mid-run, retries that run out, a queue that was down.
 
-The kill test runs the queue and the worker as processes of their own, as in production
-(``kill -9`` needs one); the others serve the same two apps on loopback in this process, which
-spares each of them two process starts. Either way the queue's clock starts behind the wall
-clock, and a test that would wait for a queued retry moves that clock instead
-(``tats_dev.qstash.clock``); leases and the GitHub client's own backoff keep real time.
+The kill test runs the worker as a process of its own, as in production (``kill -9`` needs
+one); the queue, and both apps in the other tests, are served on loopback in this process,
+which spares a process start each. The queue's clock starts behind the wall clock, and a test
+that would wait for a queued retry moves that clock instead (``tats_dev.qstash.clock``); leases
+and the GitHub client's own backoff keep real time.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -69,92 +70,41 @@ def wait_http(url: str, proc: subprocess.Popen) -> None:
     wait_until(up, 180, url)  # a loaded shared machine took over 90 s to start a worker
 
 
-class Stack:
-    """The queue server and the worker as child processes, the fake GitHub in this one."""
+class WorkerProcess:
+    """``tats worker`` as a child process, started and killed by the test."""
 
-    def __init__(
-        self,
-        tmp_path: Path,
-        database_url: str,
-        github_url: str,
-        *,
-        lease_s: float = 60.0,
-        retry_delay: str = "500",
-        **settings,
-    ):
-        self.tmp = tmp_path
-        self.queue_port, self.worker_port = free_port(), free_port()
-        self.queue_url = f"http://127.0.0.1:{self.queue_port}"
+    def __init__(self, tmp_path: Path, settings: Settings, github_url: str):
+        self.tmp, self.settings = tmp_path, settings
+        self.port = urlsplit(settings.worker_url).port
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url,
-            "QSTASH_URL": self.queue_url,
-            "TATS_WORKER_URL": f"http://127.0.0.1:{self.worker_port}",
+            "DATABASE_URL": settings.database_url,
+            "QSTASH_URL": settings.qstash_url,
+            "TATS_WORKER_URL": settings.worker_url,
             "GITHUB_API_URL": github_url,
             "TATS_ANALYZER": "heuristic",
-            "TATS_CLAIM_LEASE": str(lease_s),
-            "TATS_QUEUE_RETRY_DELAY": retry_delay,  # ms; the dev queue does not scale it
+            "TATS_CLAIM_LEASE": str(settings.claim_lease_s),
         }
-        self.settings = load_settings(
-            database_url=database_url,
-            qstash_url=self.env["QSTASH_URL"],
-            worker_url=self.env["TATS_WORKER_URL"],
-            claim_lease_s=lease_s,
-            queue_retry_delay=retry_delay,
-            **settings,
-        )
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.logs: list = []
+        self.proc: subprocess.Popen | None = None
+        self.log = (tmp_path / "worker.log").open("ab")  # read it when a test fails
 
-    def start(self, name: str) -> None:
-        command = {
-            "queue": [
-                "tats_dev.qstash_server",
-                "--port",
-                str(self.queue_port),
-                "--db",
-                str(self.tmp / "queue.db"),
-                "--delay-scale",
-                "0.01",
-                "--log-level",
-                "warning",
-                "--test-clock",
-                str(-LAG),
-            ],
-            "worker": ["tats_core", "worker", "--port", str(self.worker_port)],
-        }[name]
-        log = (self.tmp / f"{name}.log").open("ab")  # read it when a test fails
-        self.logs.append(log)
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", *command],
-            env=self.env,
-            cwd=self.tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
+    def start(self) -> None:
+        command = [sys.executable, "-m", "tats_core", "worker", "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            command, env=self.env, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=self.log
         )
-        port = self.queue_port if name == "queue" else self.worker_port
-        path = "/v2/keys" if name == "queue" else "/healthz"
-        wait_http(f"http://127.0.0.1:{port}{path}", self.procs[name])
+        wait_http(f"{self.settings.worker_url}/healthz", self.proc)
 
-    def advance_queue_clock(self, seconds: float) -> None:
-        moved = httpx.post(
-            f"{self.queue_url}/dev/clock",
-            json={"advance": seconds},
-            headers={"Authorization": f"Bearer {DEV_TOKEN}"},
-        )
-        assert moved.status_code == 200, moved.text
-
-    def kill(self, name: str) -> None:
-        self.procs[name].send_signal(signal.SIGKILL)
-        self.procs[name].wait()
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=10)
-        for log in self.logs:
-            log.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.log.close()
 
 
 @dataclass
@@ -238,34 +188,37 @@ def test_worker_killed_mid_run_and_restarted_finishes_every_candidate_once(
     candidates over."""
     seed(session_factory, [f"https://github.com/load/repo{i:03d}" for i in range(KILL_RUN)])
     github.set_latency(0.02)  # long enough for deliveries to be in flight at the kill
-    stack = Stack(
-        tmp_path,
-        database_url,
-        github.url,
-        lease_s=5,
-        retry_delay="2000 * pow(2, retried)",  # 2, 4, 8, 16, 32 s: outlasts a restart
-        queue_retries=5,
-        flow_control_parallelism=8,
-    )
-    try:
-        stack.start("queue")
-        stack.start("worker")
-        queue = CandidateQueue.from_settings(stack.settings)
-        assert enqueue_pending(session_factory, queue).enqueued == KILL_RUN
-        wait_until(lambda: final_count(session_factory) >= 8, 120, "the first results")
-        stack.kill("worker")  # mid-run: some candidates are claimed, deliveries in flight
-        killed_at = final_count(session_factory)
-        assert killed_at < KILL_RUN, "the run finished before the kill; make the run longer"
-        with session_factory() as s:
-            held = s.scalar(select(func.count()).where(Candidate.status == statuses.PROCESSING))
-        assert held, "no candidate was in flight at the kill"
-        stack.start("worker")
-        # The deliveries that failed while it was down are due again now, not after their
-        # backoff; the held candidates still wait for their leases to lapse, in real time.
-        stack.advance_queue_clock(60)
-        wait_until(lambda: final_count(session_factory) == KILL_RUN, 120, "every candidate final")
-    finally:
-        stack.stop()
+    clock = ShiftedClock(-LAG)
+    queue_app = create_queue(db_path=str(tmp_path / "queue.db"), delay_scale=0.01, clock=clock)
+    with serve(queue_app) as queue_url:
+        settings = load_settings(
+            database_url=database_url,
+            qstash_url=queue_url,
+            worker_url=f"http://127.0.0.1:{free_port()}",
+            claim_lease_s=5,
+            queue_retry_delay="2000 * pow(2, retried)",  # 2, 4, 8, 16, 32 s: outlasts a restart
+            queue_retries=5,
+            flow_control_parallelism=8,
+        )
+        worker = WorkerProcess(tmp_path, settings, github.url)
+        try:
+            worker.start()
+            queue = CandidateQueue.from_settings(settings)
+            assert enqueue_pending(session_factory, queue).enqueued == KILL_RUN
+            wait_until(lambda: final_count(session_factory) >= 8, 120, "the first results")
+            worker.kill()  # mid-run: some candidates are claimed, deliveries in flight
+            killed_at = final_count(session_factory)
+            assert killed_at < KILL_RUN, "the run finished before the kill; make the run longer"
+            with session_factory() as s:
+                held = s.scalar(select(func.count()).where(Candidate.status == statuses.PROCESSING))
+            assert held, "no candidate was in flight at the kill"
+            worker.start()
+            # The deliveries that failed while it was down are due again now, not after their
+            # backoff; the held candidates still wait for their leases to lapse, in real time.
+            clock.advance(60)
+            wait_until(lambda: final_count(session_factory) == KILL_RUN, 120, "all final")
+        finally:
+            worker.stop()
     with session_factory() as s:
         per_candidate = s.execute(
             select(Evaluation.candidate_id, func.count()).group_by(Evaluation.candidate_id)
