@@ -4,7 +4,6 @@ keeps the local queue's database (and its reconcile schedule) from an earlier ru
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from tats_core.settings import load_settings
 from tats_dev.qstash.api import create_app as create_queue
 from tats_dev.qstash.clock import ShiftedClock
 from tats_dev.qstash_server import DEV_TOKEN
-from tests.servers import free_port, serve
+from tests.servers import free_port, process_group, serve
 from tests.test_qstash_server import LAG, wait_until
 
 pytestmark = pytest.mark.slow
@@ -47,24 +46,12 @@ def test_a_restarted_stack_fires_the_kept_schedule_only_at_a_worker_that_answers
     }
     log_path = tmp_path / "dev-stack.log"
     command = [sys.executable, "-m", "tats_core", "dev", "--app-port", str(app_port)]
-    with log_path.open("wb") as log:
-        # Its own process group, so that a stack that hangs can be stopped with its children.
-        stack = subprocess.Popen(
-            command,
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_until(lambda: _running(stack, log_path), 120, "`tats dev` to start")
-            client = QStash(DEV_TOKEN, base_url=settings.qstash_url, retry=False)
-            wait_until(lambda: _fired(client) is not None, 10, "the kept schedule's firing")
-            assert _fired(client) == LogState.DELIVERED, log_path.read_text()[-2000:]
-            assert client.dlq.list().messages == []
-        finally:
-            _stop(stack)
+    with process_group(command, cwd=tmp_path, env=env, log=log_path) as stack:
+        wait_until(lambda: _running(stack, log_path), 120, "`tats dev` to start")
+        client = QStash(DEV_TOKEN, base_url=settings.qstash_url, retry=False)
+        wait_until(lambda: _fired(client) is not None, 10, "the kept schedule's firing")
+        assert _fired(client) == LogState.DELIVERED, log_path.read_text()[-2000:]
+        assert client.dlq.list().messages == []
 
 
 def _running(stack: subprocess.Popen[bytes], log_path: Path) -> bool:
@@ -77,13 +64,3 @@ def _fired(client: QStash) -> LogState | None:
     logs = client.log.list(filter={"schedule_id": RECONCILE_SCHEDULE_ID}).logs
     ended = [log.state for log in logs if log.state in (LogState.DELIVERED, LogState.FAILED)]
     return ended[-1] if ended else None
-
-
-def _stop(stack: subprocess.Popen[bytes]) -> None:
-    if stack.poll() is None:
-        stack.send_signal(signal.SIGINT)  # Ctrl-C: the stack stops its children itself
-        try:
-            stack.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            stack.wait()
