@@ -25,6 +25,7 @@ from tats_dev.qstash.clock import Clock, ShiftedClock
 
 __all__ = [
     "DEFAULT_DB_PATH",
+    "DEFAULT_PORT",
     "DEV_CURRENT_SIGNING_KEY",
     "DEV_NEXT_SIGNING_KEY",
     "DEV_TOKEN",
@@ -35,11 +36,12 @@ __all__ = [
 
 DEV_TOKEN = DEV_QSTASH_TOKEN
 DEFAULT_DB_PATH = "qstash-dev.db"
+DEFAULT_PORT = 8080  # the official QStash dev server's
 
 
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8080,
+    port: int = DEFAULT_PORT,
     db_path: str = DEFAULT_DB_PATH,
     delay_scale: float = 1.0,
     log_level: str = "info",
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m tats_dev.qstash_server", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--db", default=DEFAULT_DB_PATH, help="SQLite file for messages")
     parser.add_argument(
         "--delay-scale",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tats_core import statuses
 from tats_core.processing.pipeline import Judges
 from tats_core.processing.queue import CandidateQueue, enqueue_pending
-from tats_core.processing.queue_admin import QueueAdmin
+from tats_core.processing.queue_admin import RECONCILE_PATH, QueueAdmin
 from tats_core.settings import load_settings
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate
@@ -22,8 +22,6 @@ from tests.servers import free_port, serve
 from tests.signing import qstash_signature
 from tests.test_qstash_server import LAG, wait_until
 from tests.worker_fixtures import FixedAnalyzer, SlowSource, running_worker, seed_candidates
-
-RECONCILE = "/api/reconcile"
 
 
 @pytest.fixture
@@ -65,7 +63,7 @@ def test_a_signed_call_runs_reconcile_and_publishes_what_was_left_pending(worker
     ids = seed_candidates(session_factory, 3)
     assert unpublished(session_factory) == set(ids)
 
-    response = worker.deliver(b"{}", path=RECONCILE)
+    response = worker.deliver(b"{}", path=RECONCILE_PATH)
 
     assert response.status_code == 200, response.text
     assert response.json() == {"requeued_stale": 0, "enqueued": 3, "remaining": 0, "error": None}
@@ -80,12 +78,12 @@ def test_an_unsigned_or_forged_call_is_refused_and_changes_nothing(
     signature = {
         "missing": None,
         "wrong_key": qstash_signature(
-            b"{}", worker.settings.worker_url + RECONCILE, key="sig_attackerKeyxxxxxxxxxxxxxxx"
+            b"{}", worker.settings.worker_url + RECONCILE_PATH, key="sig_attackerKeyxxxxxxxxxxxxxxx"
         ),
         "signed_for_another_path": qstash_signature(b"{}", worker.settings.process_url),
     }[forgery]
 
-    response = worker.deliver(b"{}", path=RECONCILE, signature=signature)
+    response = worker.deliver(b"{}", path=RECONCILE_PATH, signature=signature)
 
     assert response.status_code == 401
     assert unpublished(session_factory) == set(ids)

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from tests.servers import free_port
 from tests.signing import qstash_signature
+from worker_service.app import PROCESS_PATH
 
 pytestmark = pytest.mark.slow
 
@@ -87,9 +88,9 @@ def test_a_multi_process_worker_logs_one_line_per_delivery(launcher, processes, 
     sent = []
     for candidate_id in range(101, 107):  # no such candidates: each delivery is acknowledged
         body = json.dumps({"candidateId": candidate_id}).encode()
-        signature = qstash_signature(body, f"{url}/api/process-candidate")
+        signature = qstash_signature(body, url + PROCESS_PATH)
         reply = httpx.post(
-            f"{url}/api/process-candidate",
+            url + PROCESS_PATH,
             content=body,
             headers={"Upstash-Signature": signature, "Content-Type": "application/json"},
         )
