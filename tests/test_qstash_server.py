@@ -440,7 +440,7 @@ def test_each_attempt_is_logged_once_without_secrets(
 
 def test_every_accepted_message_survives_a_kill_and_restart(endpoint: Endpoint, tmp_path: Path):
     port, db = free_port(), tmp_path / "qstash.db"
-    endpoint.delay["/durable"] = 0.05  # with parallelism 4: about 80 deliveries per second
+    endpoint.delay["/durable"] = 0.02  # with parallelism 4: at most 200 deliveries a second
     flow = {"key": "durable", "parallelism": 4}
     process = _start_server(port, db)
     try:

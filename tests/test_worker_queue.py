@@ -229,6 +229,7 @@ def test_worker_killed_mid_run_and_restarted_finishes_every_candidate_once(
         assert set(final) <= set(statuses.DECISIONS), set(final)
 
 
+@pytest.mark.slow  # the GitHub client's own backoff, in real time
 def test_retries_running_out_end_in_a_final_failure_status(
     tmp_path, database_url, session_factory, github
 ):
@@ -256,6 +257,7 @@ def test_retries_running_out_end_in_a_final_failure_status(
 LEASE_S = 1.5
 
 
+@pytest.mark.slow  # a candidate that outlasts its lease, in real time
 def test_a_slow_candidate_with_a_live_worker_is_never_taken_over(
     tmp_path, database_url, session_factory, github
 ):
