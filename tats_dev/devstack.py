@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tats_core.routes import HEALTH_PATH
 from tats_core.settings import Settings, is_local_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,11 +38,12 @@ STOP_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class Service:
-    """A child process of the stack, and the URL that answers 200 once it serves."""
+    """A child process of the stack, and the URL that answers one of ``ready`` once it serves."""
 
     name: str
     command: list[str]
     health_url: str
+    ready: frozenset[int] = frozenset({200})
 
 
 def run_dev_stack(settings: Settings, *, app_port: int, demo: bool = False) -> int:
@@ -79,7 +81,7 @@ def run_dev_stack(settings: Settings, *, app_port: int, demo: bool = False) -> i
 def _banner(settings: Settings, app_port: int, reconcile_url: str, data: str, demo: bool) -> str:
     lines = [
         f"app     http://127.0.0.1:{app_port}",
-        f"worker  {settings.worker_url}  (health: {settings.worker_url}/healthz)",
+        f"worker  {settings.worker_url}  (health: {settings.worker_url}{HEALTH_PATH})",
         f"queue   {settings.qstash_url}  (local QStash-compatible server)",
         f"sched   reconcile every minute -> {reconcile_url}",
         f"data    {data}",
@@ -118,12 +120,15 @@ def _services(settings: Settings, app_port: int) -> list[Service]:
         Service(
             "worker",
             [python, "-m", "tats_core", "worker", "--port", str(worker_port)],
-            f"http://127.0.0.1:{worker_port}/healthz",
+            f"http://127.0.0.1:{worker_port}{HEALTH_PATH}",
+            # 503 is a worker that listens but reports a problem (the pages show it): the
+            # queue may start, and the person sees what to fix.
+            frozenset({200, 503}),
         ),
         Service(
             "queue",
             [*queue, "--db", str(STATE_DIR / "qstash-dev.db")],
-            f"http://127.0.0.1:{queue_port}/healthz",
+            f"http://127.0.0.1:{queue_port}{HEALTH_PATH}",
         ),
         Service("app", app, f"http://127.0.0.1:{app_port}/_stcore/health"),
     ]
@@ -155,7 +160,7 @@ def _wait_until_healthy(
                     f"error: {service.name} exited with code {proc.returncode} while starting"
                 )
             try:
-                if client.get(service.health_url).status_code == 200:
+                if client.get(service.health_url).status_code in service.ready:
                     return
             except httpx.HTTPError:
                 pass

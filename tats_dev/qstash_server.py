@@ -19,13 +19,13 @@ import logging
 
 import uvicorn
 
+from tats_core.routes import QSTASH_PORT
 from tats_core.settings import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_QSTASH_TOKEN
 from tats_dev.qstash.api import create_app
 from tats_dev.qstash.clock import Clock, ShiftedClock
 
 __all__ = [
     "DEFAULT_DB_PATH",
-    "DEFAULT_PORT",
     "DEV_CURRENT_SIGNING_KEY",
     "DEV_NEXT_SIGNING_KEY",
     "DEV_TOKEN",
@@ -36,12 +36,11 @@ __all__ = [
 
 DEV_TOKEN = DEV_QSTASH_TOKEN
 DEFAULT_DB_PATH = "qstash-dev.db"
-DEFAULT_PORT = 8080  # the official QStash dev server's
 
 
 def serve(
     host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
+    port: int = QSTASH_PORT,
     db_path: str = DEFAULT_DB_PATH,
     delay_scale: float = 1.0,
     log_level: str = "info",
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m tats_dev.qstash_server", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=QSTASH_PORT)
     parser.add_argument("--db", default=DEFAULT_DB_PATH, help="SQLite file for messages")
     parser.add_argument(
         "--delay-scale",

@@ -21,6 +21,7 @@ MODULE_STRING = re.compile(r"^(?:tats_core|tats_dev|tats_ui|worker_service)(?:\.
 EVERYTHING = {"tats_core"}
 ALLOWED: dict[str, set[str]] = {
     "tats_core.statuses": set(),
+    "tats_core.routes": set(),
     "tats_core.errors": set(),
     "tats_core.wording": set(),
     "tats_core.retry": set(),  # one Retry-After parser and backoff policy (issue #11)

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tats_core.routes import HEALTH_PATH
 from tats_dev.qstash.clock import ShiftedClock
 from tats_dev.qstash.store import DELIVERED_RETENTION
 from tats_dev.qstash_server import (
@@ -482,7 +483,7 @@ def _start_server(port: int, db: Path, *extra: str) -> subprocess.Popen[bytes]:
     def ready() -> bool:
         assert process.poll() is None, "the server process exited"
         try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            return httpx.get(f"http://127.0.0.1:{port}{HEALTH_PATH}").status_code == 200
         except httpx.TransportError:
             return False
 

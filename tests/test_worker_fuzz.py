@@ -11,10 +11,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tats_core.processing.pipeline import Judges
+from tats_core.routes import HEALTH_PATH, PROCESS_PATH
 from tests.servers import free_port
 from tests.signing import qstash_signature
 from tests.worker_fixtures import FixedAnalyzer, SlowSource, running_worker, seed_candidates
-from worker_service.app import PROCESS_PATH
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_no_input_makes_the_worker_fail(fuzzed_worker):
     # schemathesis's pytest plugin does not work with pytest 9 yet; drive hypothesis directly.
     schema = schemathesis.openapi.from_url(fuzzed_worker.url + "/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} >= {PROCESS_PATH, "/healthz"}
+    assert {op.path for op in operations} >= {PROCESS_PATH, HEALTH_PATH}
     # One connection pool each for the whole run: a client per request would spend more time
     # loading TLS certificates than the worker spends answering.
     with requests.Session() as session, httpx.Client() as client:

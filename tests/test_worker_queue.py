@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from tats_core import statuses
 from tats_core.deps import build_judges
 from tats_core.processing.queue import CandidateQueue, OutboxItem, enqueue_pending, reconcile
+from tats_core.routes import HEALTH_PATH
 from tats_core.settings import Settings, load_settings
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
@@ -93,7 +94,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             command, env=self.env, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=self.log
         )
-        wait_http(f"{self.settings.worker_url}/healthz", self.proc)
+        wait_http(self.settings.worker_url + HEALTH_PATH, self.proc)
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from tats_core import statuses
 from tats_core.processing.pipeline import Judges
 from tats_core.processing.queue import CandidateQueue, enqueue_pending
-from tats_core.processing.queue_admin import RECONCILE_PATH, QueueAdmin
+from tats_core.processing.queue_admin import QueueAdmin
+from tats_core.routes import RECONCILE_PATH
 from tats_core.settings import load_settings
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tats_core.routes import HEALTH_PATH
 from tats_core.settings import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_QSTASH_TOKEN
 from tats_dev.qstash import clock as clocks
 from tats_dev.qstash import events, flow_control, queues, schedule, topics
@@ -373,7 +374,7 @@ async def health(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/healthz", health),
+    Route(HEALTH_PATH, health),
     Route("/v2/publish/{destination:path}", publish, methods=["POST"]),
     Route("/v2/enqueue/{destination:path}", enqueue, methods=["POST"]),
     Route("/v2/batch", batch, methods=["POST"]),
