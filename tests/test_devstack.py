@@ -18,7 +18,7 @@ from tats_dev.qstash.api import create_app as create_queue
 from tats_dev.qstash.clock import ShiftedClock
 from tats_dev.qstash_server import DEV_TOKEN
 from tests.servers import free_port, process_group, serve
-from tests.test_qstash_server import LAG, wait_until
+from tests.test_qstash_server import LAG, REPO_ROOT, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +43,7 @@ def test_a_restarted_stack_fires_the_kept_schedule_only_at_a_worker_that_answers
         "QSTASH_URL": settings.qstash_url,
         "TATS_WORKER_URL": settings.worker_url,
         "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(REPO_ROOT),  # this checkout's code, whatever the venv points at
     }
     log_path = tmp_path / "dev-stack.log"
     command = [sys.executable, "-m", "tats_core", "dev", "--app-port", str(app_port)]

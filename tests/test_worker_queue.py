@@ -43,7 +43,7 @@ from tats_dev.qstash.api import create_app as create_queue
 from tats_dev.qstash.clock import ShiftedClock
 from tats_dev.qstash_server import DEV_TOKEN
 from tests.servers import free_port, serve
-from tests.test_qstash_server import LAG
+from tests.test_qstash_server import LAG, REPO_ROOT
 from tests.worker_fixtures import running_worker
 
 STRONG = Path(__file__).with_name("github_repos") / "acme__strong-api"
@@ -85,6 +85,7 @@ class WorkerProcess:
             "GITHUB_API_URL": github_url,
             "TATS_ANALYZER": "heuristic",
             "TATS_CLAIM_LEASE": str(settings.claim_lease_s),
+            "PYTHONPATH": str(REPO_ROOT),  # this checkout's code, whatever the venv points at
         }
         self.proc: subprocess.Popen | None = None
         self.log = (tmp_path / "worker.log").open("ab")  # read it when a test fails
