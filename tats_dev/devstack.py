@@ -10,6 +10,8 @@ The worker starts first and the queue only once the worker answers its health ch
 fires a schedule kept from an earlier run as soon as it starts, and the reconcile schedule has
 no retries, so a firing at a worker not yet listening would be a dead letter on the Queue page.
 For the same reason the queue stops first.
+
+``child_stack`` runs ``tats dev`` as a child of another tool (the tests, the screenshots).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -218,3 +222,25 @@ def _free_port() -> int:
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # a SIGTERM (container stop, `timeout`) stops the stack like Ctrl-C
+
+
+@contextmanager
+def child_stack(
+    command: list[str], *, cwd: Path, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (``tats dev``) in a process group of its own, its output in ``log``; at
+    the end, Ctrl-C it (it stops its own children) and kill the whole group if it hangs."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()

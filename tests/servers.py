@@ -2,21 +2,15 @@
 
 with serve(app) as url:
     httpx.get(url + "/healthz")
-
-and ``tats dev`` as a child process of its own (``process_group``).
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -51,25 +45,3 @@ def serve(app: Any, *, port: int | None = None, **config: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@contextmanager
-def process_group(
-    command: list[str], *, cwd: Path, env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``command`` (``tats dev``) in a process group of its own, its output in ``log``; at
-    the end, Ctrl-C it (it stops its own children) and kill the whole group if it hangs."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()

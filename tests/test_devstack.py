@@ -14,10 +14,11 @@ from qstash.log import LogState
 
 from tats_core.processing.queue_admin import RECONCILE_SCHEDULE_ID, QueueAdmin
 from tats_core.settings import load_settings
+from tats_dev.devstack import child_stack
 from tats_dev.qstash.api import create_app as create_queue
 from tats_dev.qstash.clock import ShiftedClock
 from tats_dev.qstash_server import DEV_TOKEN
-from tests.servers import free_port, process_group, serve
+from tests.servers import free_port, serve
 from tests.test_qstash_server import LAG, REPO_ROOT, wait_until
 
 pytestmark = pytest.mark.slow
@@ -47,7 +48,7 @@ def test_a_restarted_stack_fires_the_kept_schedule_only_at_a_worker_that_answers
     }
     log_path = tmp_path / "dev-stack.log"
     command = [sys.executable, "-m", "tats_core", "dev", "--app-port", str(app_port)]
-    with process_group(command, cwd=tmp_path, env=env, log=log_path) as stack:
+    with child_stack(command, cwd=tmp_path, env=env, log=log_path) as stack:
         wait_until(lambda: _running(stack, log_path), 120, "`tats dev` to start")
         client = QStash(DEV_TOKEN, base_url=settings.qstash_url, retry=False)
         wait_until(lambda: _fired(client) is not None, 10, "the kept schedule's firing")

@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from tats_dev.demo import DEMO_OWNER, MISSING_REPO
-from tests.servers import free_port, process_group
+from tats_dev.devstack import child_stack
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -66,7 +67,7 @@ def dev_stack(tmp_path: Path) -> Iterator[str]:
     command = [sys.executable, "-m", "tats_core", "dev", "--demo", "--app-port", str(app_port)]
     url = f"http://127.0.0.1:{app_port}"
     try:
-        with process_group(command, cwd=tmp_path, env=env, log=log) as stack:
+        with child_stack(command, cwd=tmp_path, env=env, log=log) as stack:
             _wait_for(lambda: _answers(f"{url}/_stcore/health"), stack, timeout=90)
             _wait_for(lambda: b"TATS is running" in log.read_bytes(), stack)
             yield url
