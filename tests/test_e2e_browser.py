@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from tats_dev.demo import DEMO_OWNER, MISSING_REPO
+from tats_dev.devstack import child_stack
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,28 +63,17 @@ def dev_stack(tmp_path: Path) -> Iterator[str]:
         "TATS_ANALYZER": "heuristic",
         "PYTHONUNBUFFERED": "1",
     }
-    log = (tmp_path / "dev-stack.log").open("wb")
+    log = tmp_path / "dev-stack.log"
     command = [sys.executable, "-m", "tats_core", "dev", "--demo", "--app-port", str(app_port)]
-    # Its own process group, so the queue, worker and app it starts stop with it.
-    stack = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
     url = f"http://127.0.0.1:{app_port}"
     try:
-        _wait_for(lambda: _answers(f"{url}/_stcore/health"), stack, timeout=90)
-        _wait_for(lambda: b"TATS is running" in (tmp_path / "dev-stack.log").read_bytes(), stack)
-        yield url
+        with child_stack(command, cwd=tmp_path, env=env, log=log) as stack:
+            _wait_for(lambda: _answers(f"{url}/_stcore/health"), stack, timeout=90)
+            _wait_for(lambda: b"TATS is running" in log.read_bytes(), stack)
+            yield url
     finally:
-        if stack.poll() is None:
-            stack.send_signal(signal.SIGINT)  # Ctrl-C: the stack stops its children itself
-            try:
-                stack.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(stack.pid, signal.SIGKILL)
-                stack.wait()
-        log.close()
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "dev-stack.log").write_bytes((tmp_path / "dev-stack.log").read_bytes())
+        (ARTIFACTS / "dev-stack.log").write_bytes(log.read_bytes())
 
 
 def _answers(url: str) -> bool:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from qstash import QStash
 
 from tats_dev.qstash_server import DEV_TOKEN, create_app
 from tests import test_qstash_server
 from tests.servers import serve
-from tests.test_qstash_server import Endpoint
+from tests.test_qstash_server import Endpoint, ShiftedServer
 
-server, client, endpoint = (  # fixtures
+server, client, endpoint, shifted = (  # fixtures
     test_qstash_server.server,
     test_qstash_server.client,
     test_qstash_server.endpoint,
+    test_qstash_server.shifted,
 )
 
 
@@ -46,6 +48,38 @@ def test_a_pinned_parallelism_overrides_the_messages_own(client: QStash, endpoin
     assert endpoint.max_in_flight["/pinned"] == 1
     info = client.flow_control.get("pinned-key")
     assert info.is_pinned_parallelism and info.parallelism_max == 1 and not info.is_pinned_rate
+
+
+def test_a_rate_holds_further_starts_until_its_period_has_passed(
+    shifted: ShiftedServer, endpoint: Endpoint
+):
+    flow = {"key": "rated", "rate": 2, "period": "1m"}
+    shifted.client.message.batch_json(
+        [{"url": endpoint.url("/rated"), "body": {"i": i}, "flow_control": flow} for i in range(3)]
+    )
+
+    first_two = endpoint.wait_for("/rated", 2)
+    info = shifted.client.flow_control.get("rated")
+    assert (info.rate_count, info.rate_max, info.wait_list_size) == (2, 2, 1)
+    shifted.clock.advance(info.rate_period - 5)
+    with pytest.raises(AssertionError):  # the period has not passed yet
+        endpoint.wait_for("/rated", 3, timeout=0.5)
+
+    shifted.clock.advance(5)
+    deliveries = endpoint.wait_for("/rated", 3)
+    assert deliveries[:2] == first_two and deliveries[2].verified
+
+
+def test_a_reset_rate_counts_every_start_published_before_it(client: QStash, endpoint: Endpoint):
+    flow = {"key": "reset-key", "rate": 2, "period": "1m"}
+    for n in range(2):
+        client.message.publish_json(url=endpoint.url("/reset"), body={"n": n}, flow_control=flow)
+    client.flow_control.reset_rate("reset-key")  # at once: the starts may not have happened
+
+    endpoint.wait_for("/reset", 2)
+    assert client.flow_control.get("reset-key").rate_count == 0
+    client.message.publish_json(url=endpoint.url("/reset"), body={"n": 2}, flow_control=flow)
+    endpoint.wait_for("/reset", 3)  # the rate's budget is whole again, not a minute later
 
 
 def test_global_parallelism_reports_the_server_limit(client: QStash):

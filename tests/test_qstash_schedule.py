@@ -1,7 +1,7 @@
 """Schedules of the local QStash server: cron times, upserts, and firing across a ``kill -9``.
 
-The firing test waits for a real cron minute (up to a minute): schedules fire on whole minutes,
-as on QStash, and the server has no clock to fake.
+Schedules fire on whole minutes, as on QStash; the tests move the server's clock to the next
+firing time rather than wait for it (``tats_dev.qstash.clock``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from qstash import QStash
 from qstash.errors import QStashError
@@ -19,12 +20,13 @@ from tats_dev.qstash.cron import CronError, parse_cron
 from tats_dev.qstash_server import DEV_TOKEN
 from tests import test_qstash_server
 from tests.servers import free_port
-from tests.test_qstash_server import Endpoint, _start_server, wait_until
+from tests.test_qstash_server import LAG, Endpoint, ShiftedServer, _start_server, wait_until
 
-server, client, endpoint = (  # fixtures
+server, client, endpoint, shifted = (  # fixtures
     test_qstash_server.server,
     test_qstash_server.client,
     test_qstash_server.endpoint,
+    test_qstash_server.shifted,
 )
 
 
@@ -112,10 +114,37 @@ def test_schedule_id_upserts_and_the_schedule_reads_back(client: QStash, endpoin
     assert not any(s.schedule_id == "nightly" for s in client.schedule.list())
 
 
+def test_a_schedule_fires_on_its_minute_and_once_for_the_minutes_it_missed(
+    shifted: ShiftedServer, endpoint: Endpoint
+):
+    schedule_id = shifted.client.schedule.create_json(
+        destination=endpoint.url("/minutely"), cron="* * * * *", body={"n": 1}
+    )
+    first_at = _next_firing(shifted.client, schedule_id)
+    assert first_at % 60 == 0 and 0 < first_at - shifted.clock.now() <= 60
+
+    shifted.clock.advance_to(first_at)
+    [tick] = endpoint.wait_for("/minutely")
+    assert tick.verified and tick.headers["upstash-schedule-id"] == schedule_id
+    wait_until(lambda: _next_firing(shifted.client, schedule_id) > first_at, 5, "the next time")
+    assert _next_firing(shifted.client, schedule_id) == first_at + 60
+
+    shifted.clock.advance(3 * 60)  # the server was away for three firings
+    wait_until(lambda: len(endpoint.on("/minutely")) > 1, 5, "the late firing")
+    wait_until(lambda: _next_firing(shifted.client, schedule_id) > first_at + 60, 5, "next time")
+    # Once, not once per missed minute (a firing logs its messages as it advances the schedule).
+    created = shifted.client.log.list(
+        filter={"schedule_id": schedule_id, "state": LogState.CREATED}
+    )
+    assert len(created.logs) == 2
+    assert _next_firing(shifted.client, schedule_id) == first_at + 240  # the minute after now
+
+
 def test_a_schedule_survives_kill_9_and_fires_signed(endpoint: Endpoint, tmp_path: Path):
     port, db = free_port(), tmp_path / "qstash.db"
     base_url = f"http://127.0.0.1:{port}"
-    process = _start_server(port, db)
+    clock = ("--test-clock", str(-LAG))  # each start begins LAG s behind the wall clock
+    process = _start_server(port, db, *clock)
     try:
         client = QStash(DEV_TOKEN, base_url=base_url, retry=False)
         schedule_id = client.schedule.create_json(
@@ -131,8 +160,15 @@ def test_a_schedule_survives_kill_9_and_fires_signed(endpoint: Endpoint, tmp_pat
         process.send_signal(signal.SIGKILL)
         process.wait()
 
-        process = _start_server(port, db)
-        [tick] = endpoint.wait_for("/tick", 1, timeout=75)
+        process = _start_server(port, db, *clock)
+        due_at = _next_firing(client, schedule_id)
+        moved = httpx.post(
+            f"{base_url}/dev/clock",
+            json={"to": due_at},
+            headers={"Authorization": f"Bearer {DEV_TOKEN}"},
+        )
+        assert moved.status_code == 200 and moved.json()["now"] >= due_at
+        [tick] = endpoint.wait_for("/tick", 1)
         assert tick.verified and tick.json == {"tick": True}
         assert tick.headers["upstash-schedule-id"] == schedule_id
         assert tick.headers["x-job"] == "minutely"
@@ -154,3 +190,10 @@ def test_a_schedule_survives_kill_9_and_fires_signed(endpoint: Endpoint, tmp_pat
     finally:
         process.kill()
         process.wait()
+
+
+def _next_firing(client: QStash, schedule_id: str) -> float:
+    """The schedule's next firing time, unix seconds on the server's clock."""
+    next_ms = client.schedule.get(schedule_id).next_schedule_time
+    assert next_ms is not None
+    return next_ms / 1000

@@ -25,11 +25,15 @@ import httpx
 import pytest
 from qstash import QStash, Receiver
 from qstash.errors import QStashError, SignatureError
+from qstash.log import LogState
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tats_core.routes import HEALTH_PATH
+from tats_dev.qstash.clock import ShiftedClock
+from tats_dev.qstash.store import DELIVERED_RETENTION
 from tats_dev.qstash_server import (
     DEV_CURRENT_SIGNING_KEY,
     DEV_NEXT_SIGNING_KEY,
@@ -149,6 +153,28 @@ def client(server: str) -> QStash:
     return QStash(DEV_TOKEN, base_url=server, retry=False)
 
 
+# A shifted server's clock starts this far behind the wall clock, so that after a test moves it
+# forward by up to as much, its deliveries are still signed in the receiver's past (a signature
+# from the future is refused) and within the signature's 300 s lifetime.
+LAG = 200.0
+
+
+@dataclass
+class ShiftedServer:
+    url: str
+    clock: ShiftedClock
+    client: QStash
+
+
+@pytest.fixture
+def shifted(tmp_path: Path) -> Iterator[ShiftedServer]:
+    """A server on a ``ShiftedClock`` that the test moves forward instead of waiting."""
+    clock = ShiftedClock(-LAG)
+    app = create_app(db_path=str(tmp_path / "qstash.db"), delay_scale=0.001, clock=clock)
+    with serve(app) as url:
+        yield ShiftedServer(url, clock, QStash(DEV_TOKEN, base_url=url, retry=False))
+
+
 def test_publish_json_is_delivered_signed_byte_for_byte(client: QStash, endpoint: Endpoint):
     url = endpoint.url("/api/process?job=7")
     sent = client.message.publish_json(
@@ -208,7 +234,10 @@ def test_duplicate_publish_is_answered_202_and_delivered_once(
     assert len(endpoint.on("/same")) == 1
 
 
-def test_a_message_can_be_read_and_cancelled_before_delivery(client: QStash, endpoint: Endpoint):
+def test_a_message_can_be_read_and_cancelled_before_delivery(
+    shifted: ShiftedServer, endpoint: Endpoint
+):
+    client = shifted.client
     sent = client.message.publish_json(url=endpoint.url("/cancelled"), body={"x": 1}, delay=1)
     sentinel_sent = client.message.publish_json(url=endpoint.url("/kept"), body={}, delay=1)
 
@@ -222,6 +251,7 @@ def test_a_message_can_be_read_and_cancelled_before_delivery(client: QStash, end
         client.message.get(sent.message_id)
     with pytest.raises(QStashError, match="404"):
         client.message.cancel(sent.message_id)
+    shifted.clock.advance(1)
     [kept] = endpoint.wait_for("/kept")
     assert kept.headers["upstash-message-id"] == sentinel_sent.message_id
     assert endpoint.on("/cancelled") == []
@@ -242,7 +272,10 @@ def test_signature_does_not_verify_a_changed_body_or_url(client: QStash, endpoin
         Receiver("sig_" + "a" * 28, "sig_" + "b" * 28).verify(signature=signature, body=body)
 
 
-def test_failed_deliveries_are_retried_until_one_succeeds(client: QStash, endpoint: Endpoint):
+def test_failed_deliveries_are_retried_until_one_succeeds(
+    shifted: ShiftedServer, endpoint: Endpoint
+):
+    client = shifted.client
     endpoint.script("/flaky", Reply(500), Reply(503))
     sent = client.message.publish_json(url=endpoint.url("/flaky"), body={"n": 1})
 
@@ -250,7 +283,9 @@ def test_failed_deliveries_are_retried_until_one_succeeds(client: QStash, endpoi
     assert [d.headers["upstash-retried"] for d in deliveries] == ["0", "1", "2"]
     assert {d.headers["upstash-message-id"] for d in deliveries} == {sent.message_id}
     assert all(d.verified and d.body == b'{"n": 1}' for d in deliveries)
-    wait_until(lambda: _get_status(client, sent.message_id) == 404, 5, "message to be done")
+    wait_until(lambda: _logged(client, sent.message_id, LogState.DELIVERED), 5, "the delivery")
+    shifted.clock.advance(DELIVERED_RETENTION)  # a delivered message stays readable this long
+    assert _get_status(client, sent.message_id) == 404
 
 
 def test_exhausted_retries_dead_letter_and_call_the_failure_callback(
@@ -310,14 +345,6 @@ def test_a_dead_letter_can_be_retried_or_deleted(client: QStash, server: str, en
     assert client.dlq.list().messages == []
 
 
-def test_retry_after_sets_the_wait_before_the_next_attempt(client: QStash, endpoint: Endpoint):
-    endpoint.script("/busy", Reply(503, headers={"Retry-After": "1"}))
-    client.message.publish_json(url=endpoint.url("/busy"), body={})
-
-    first, second = endpoint.wait_for("/busy", 2)
-    assert second.received_at - first.received_at >= 0.9
-
-
 def test_a_delivery_that_times_out_is_retried(client: QStash, endpoint: Endpoint):
     endpoint.script("/slow", Reply(sleep=1.5))
     client.message.publish_json(url=endpoint.url("/slow"), body={}, timeout="1s")
@@ -341,18 +368,6 @@ def test_success_callback_receives_the_response(client: QStash, endpoint: Endpoi
     assert base64.b64decode(payload["body"]) == b"done"
 
 
-def test_delay_and_not_before_are_honoured(client: QStash, endpoint: Endpoint):
-    published_at = time.time()
-    not_before = int(published_at) + 2
-    client.message.publish_json(url=endpoint.url("/delayed"), body={}, delay="1s")
-    client.message.publish_json(url=endpoint.url("/scheduled"), body={}, not_before=not_before)
-
-    [delayed] = endpoint.wait_for("/delayed")
-    [scheduled] = endpoint.wait_for("/scheduled")
-    assert delayed.received_at - published_at >= 0.9
-    assert scheduled.received_at >= not_before - 0.05
-
-
 def test_flow_control_bounds_parallelism_per_key(client: QStash, endpoint: Endpoint):
     endpoint.delay["/limited"] = 0.2
     client.message.batch_json(
@@ -368,16 +383,6 @@ def test_flow_control_bounds_parallelism_per_key(client: QStash, endpoint: Endpo
 
     endpoint.wait_for("/limited", 6)
     assert endpoint.max_in_flight["/limited"] == 2
-
-
-def test_flow_control_rate_spreads_starts_over_the_period(client: QStash, endpoint: Endpoint):
-    flow = {"key": "rated", "rate": 2, "period": "1s"}
-    client.message.batch_json(
-        [{"url": endpoint.url("/rated"), "body": {"i": i}, "flow_control": flow} for i in range(3)]
-    )
-
-    deliveries = endpoint.wait_for("/rated", 3)
-    assert deliveries[2].received_at - deliveries[0].received_at >= 0.9
 
 
 def test_a_wrong_or_missing_token_is_refused(server: str, endpoint: Endpoint):
@@ -436,7 +441,7 @@ def test_each_attempt_is_logged_once_without_secrets(
 
 def test_every_accepted_message_survives_a_kill_and_restart(endpoint: Endpoint, tmp_path: Path):
     port, db = free_port(), tmp_path / "qstash.db"
-    endpoint.delay["/durable"] = 0.05  # with parallelism 4: about 80 deliveries per second
+    endpoint.delay["/durable"] = 0.02  # with parallelism 4: at most 200 deliveries a second
     flow = {"key": "durable", "parallelism": 4}
     process = _start_server(port, db)
     try:
@@ -469,16 +474,16 @@ def test_every_accepted_message_survives_a_kill_and_restart(endpoint: Endpoint, 
     assert all(d.verified for d in endpoint.on("/durable"))
 
 
-def _start_server(port: int, db: Path) -> subprocess.Popen[bytes]:
+def _start_server(port: int, db: Path, *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "tats_dev.qstash_server", "--port", str(port), "--db", str(db)]
-    command += ["--delay-scale", "0.001", "--log-level", "warning"]
+    command += ["--delay-scale", "0.001", "--log-level", "warning", *extra]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(command, env=env)
 
     def ready() -> bool:
         assert process.poll() is None, "the server process exited"
         try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            return httpx.get(f"http://127.0.0.1:{port}{HEALTH_PATH}").status_code == 200
         except httpx.TransportError:
             return False
 
@@ -488,6 +493,11 @@ def _start_server(port: int, db: Path) -> subprocess.Popen[bytes]:
 
 def _delivered_ids(endpoint: Endpoint) -> set[str]:
     return {d.headers["upstash-message-id"] for d in endpoint.on("/durable")}
+
+
+def _logged(client: QStash, message_id: str, state: LogState) -> bool:
+    logs = client.log.list(filter={"message_id": message_id, "state": state}).logs
+    return bool(logs)
 
 
 def _get_status(client: QStash, message_id: str) -> int:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tats_core.routes import HEALTH_PATH, PROCESS_PATH
 from tests.servers import free_port
 from tests.signing import qstash_signature
 
@@ -33,12 +34,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
         if proc.poll() is not None:
             pytest.fail(f"worker exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).json() == {"status": "ok"}:
+            if httpx.get(url + HEALTH_PATH, timeout=2).json() == {"status": "ok"}:
                 return
         except (httpx.HTTPError, ValueError):
             pass
         time.sleep(0.2)
-    pytest.fail(f"{url} never answered /healthz:\n{log.read_text()[-2000:]}")
+    pytest.fail(f"{url} never answered {HEALTH_PATH}:\n{log.read_text()[-2000:]}")
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -87,9 +88,9 @@ def test_a_multi_process_worker_logs_one_line_per_delivery(launcher, processes, 
     sent = []
     for candidate_id in range(101, 107):  # no such candidates: each delivery is acknowledged
         body = json.dumps({"candidateId": candidate_id}).encode()
-        signature = qstash_signature(body, f"{url}/api/process-candidate")
+        signature = qstash_signature(body, url + PROCESS_PATH)
         reply = httpx.post(
-            f"{url}/api/process-candidate",
+            url + PROCESS_PATH,
             content=body,
             headers={"Upstash-Signature": signature, "Content-Type": "application/json"},
         )

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -142,16 +140,10 @@ def main() -> None:
             "TATS_ANALYZER": "heuristic",
             "PYTHONPATH": str(ROOT),
         }
-        log = (Path(work) / "dev.log").open("wb")
-        stack = subprocess.Popen(
-            [sys.executable, "-m", "tats_core", "dev", "--demo", "--app-port", str(app_port)],
-            cwd=work,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
+        from tats_dev.devstack import child_stack
+
+        command = [sys.executable, "-m", "tats_core", "dev", "--demo", "--app-port", str(app_port)]
+        with child_stack(command, cwd=Path(work), env=env, log=Path(work) / "dev.log"):
             wait(lambda: demo_judged(database), "the demo job to be judged")
             job_id, candidate_id = record_a_decision(database_url)
             url = f"http://127.0.0.1:{app_port}/triage?job={job_id}&candidate={candidate_id}"
@@ -160,13 +152,6 @@ def main() -> None:
             shots += shoot(queue_url, args.out, args.chromium, name="queue")
             for path in shots:
                 print(f"{path}  {path.stat().st_size // 1024} KiB")
-        finally:
-            stack.send_signal(signal.SIGINT)
-            try:
-                stack.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(stack.pid, signal.SIGKILL)
-            log.close()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The local QStash-compatible server, in parts; ``tats_dev.qstash_server`` is its front door.
 
+- ``clock``        the one clock every part reads; a ``ShiftedClock`` that tests move forward
+                   (``create_app(clock=...)``, or ``--test-clock`` and ``POST /dev/clock``,
+                   a route only a server started that way has, behind the token)
 - ``message``      the message dataclass and the parsing of ``Upstash-*`` publish headers
 - ``backoff``      durations, ``Retry-After``, the default backoff and the retry-delay expression
 - ``signing``      the ``Upstash-Signature`` JWT

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import hmac
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,8 +24,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tats_core.routes import HEALTH_PATH
 from tats_core.settings import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_QSTASH_TOKEN
+from tats_dev.qstash import clock as clocks
 from tats_dev.qstash import events, flow_control, queues, schedule, topics
+from tats_dev.qstash.clock import Clock, ShiftedClock
 from tats_dev.qstash.delivery import Dispatcher, Transport
 from tats_dev.qstash.filters import Filter, parse_filter
 from tats_dev.qstash.message import (
@@ -55,51 +57,103 @@ def create_app(
     next_signing_key: str = DEV_NEXT_SIGNING_KEY,
     delay_scale: float = 1.0,
     max_deliveries_in_flight: int = 256,
+    clock: Clock | None = None,
 ) -> ASGIApp:
     """The local QStash server; its lifespan opens ``db_path`` and runs the delivery loop.
 
-    ``delay_scale`` multiplies the default retry backoff (e.g. 0.001 in tests).
+    ``delay_scale`` multiplies the default retry backoff (e.g. 0.001 in tests). ``clock`` is
+    the one clock of every part (the wall clock by default); a ``ShiftedClock`` also gets the
+    test-only ``/dev/clock`` route that moves it.
     """
+    clock = Clock() if clock is None else clock
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = Store(db_path)
-        app.state.queues = queue_book = Queues(store)
-        app.state.topics = topic_book = Topics(store)
-        transport = Transport(connections=max_deliveries_in_flight)
-        dispatcher = Dispatcher(
+        app.state.keys = {"current": current_signing_key, "next": next_signing_key}
+        transport, dispatcher, schedules = _build(
+            app,
             store,
-            transport,
-            queues=queue_book,
+            clock,
             signing_key=current_signing_key,
             delay_scale=delay_scale,
             max_in_flight=max_deliveries_in_flight,
         )
-        app.state.schedules = schedules = Schedules(store, topic_book, queue_book)
-        schedules.on_fired.append(dispatcher.notify)
-        app.state.store, app.state.dispatcher = store, dispatcher
-        app.state.keys = {"current": current_signing_key, "next": next_signing_key}
-        loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(schedules.run())]
         try:
-            yield
+            async with _loops(clock, dispatcher, schedules):
+                yield
         finally:
-            for loop in loops:
-                loop.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
             await dispatcher.aclose()
             await transport.aclose()
             store.close()
 
+    test_routes = clocks.ROUTES if isinstance(clock, ShiftedClock) else []
     app = Starlette(
-        routes=ROUTES,
+        routes=[*ROUTES, *test_routes],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, BadRequest: _bad_request},
     )
     return _TokenAuth(app, token)
 
 
+def _build(
+    app: Starlette,
+    store: Store,
+    clock: Clock,
+    *,
+    signing_key: str,
+    delay_scale: float,
+    max_in_flight: int,
+) -> tuple[Transport, Dispatcher, Schedules]:
+    """The server's parts over ``store``, all on ``clock``; the routes find them in
+    ``app.state``."""
+    app.state.clock, app.state.store = clock, store
+    app.state.queues = queue_book = Queues(store, clock)
+    app.state.topics = topic_book = Topics(store, clock)
+    transport = Transport(connections=max_in_flight)
+    app.state.dispatcher = dispatcher = Dispatcher(
+        store,
+        transport,
+        queues=queue_book,
+        clock=clock,
+        signing_key=signing_key,
+        delay_scale=delay_scale,
+        max_in_flight=max_in_flight,
+    )
+    app.state.schedules = schedules = Schedules(store, topic_book, queue_book, clock)
+    schedules.on_fired.append(dispatcher.notify)
+    return transport, dispatcher, schedules
+
+
+@contextlib.asynccontextmanager
+async def _loops(clock: Clock, dispatcher: Dispatcher, schedules: Schedules) -> AsyncIterator[None]:
+    """Run the delivery and schedule loops until the block ends; a jump of the clock wakes
+    them."""
+    loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(schedules.run())]
+    event_loop = asyncio.get_running_loop()
+
+    def wake() -> None:
+        # A jump may come from another thread (a test's): wake both loops on their own.
+        event_loop.call_soon_threadsafe(_wake, dispatcher, schedules)
+
+    stop_listening = clock.on_jump(wake)
+    try:
+        yield
+    finally:
+        stop_listening()
+        for loop in loops:
+            loop.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+
+
+def _wake(dispatcher: Dispatcher, schedules: Schedules) -> None:
+    dispatcher.notify()
+    schedules.notify()
+
+
 class _TokenAuth:
-    """401 for any ``/v2/`` request without the token (``Authorization: Bearer`` or query)."""
+    """401 for any ``/v2/`` or ``/dev/`` request without the token (``Authorization: Bearer``
+    or query)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -107,7 +161,7 @@ class _TokenAuth:
         self._token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        protected = scope["type"] == "http" and scope["path"].startswith("/v2/")
+        protected = scope["type"] == "http" and scope["path"].startswith(("/v2/", "/dev/"))
         if protected and not self._authorized(scope):
             error = {"error": "Unauthorized: missing or wrong QStash token"}
             await JSONResponse(error, status_code=401)(scope, receive, send)
@@ -135,7 +189,7 @@ async def enqueue(request: Request) -> Response:
 
 async def _publish(request: Request, destination: str, *, queue: str | None) -> Response:
     body = await _body(request, MAX_BODY_BYTES)
-    now = time.time()
+    now = _now(request)
     message = parse_message(
         destination, body, request.headers, now=now, url_group=not is_url(destination)
     )
@@ -188,7 +242,7 @@ async def batch(request: Request) -> Response:
         raise BadRequest("the batch body must be a JSON array") from None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise BadRequest("the batch body must be a JSON array of objects")
-    now, groups = time.time(), []
+    now, groups = _now(request), []
     for index, item in enumerate(items):
         try:
             body = item.get("body") or ""
@@ -217,7 +271,7 @@ async def batch(request: Request) -> Response:
 
 
 async def get_message(request: Request) -> Response:
-    message = _store(request).get(request.path_params["message_id"], now=time.time())
+    message = _store(request).get(request.path_params["message_id"], now=_now(request))
     if message is None:
         raise HTTPException(404, "message not found (delivered, cancelled or unknown)")
     return JSONResponse(_message_json(message))
@@ -225,7 +279,7 @@ async def get_message(request: Request) -> Response:
 
 async def cancel_message(request: Request) -> Response:
     only = Filter(ids=(request.path_params["message_id"],), ids_given=True)
-    if not _store(request).cancel(only, now=time.time()):
+    if not _store(request).cancel(only, now=_now(request)):
         raise HTTPException(404, "message not found (delivered, cancelled or unknown)")
     return JSONResponse({"cancelled": 1})
 
@@ -233,7 +287,7 @@ async def cancel_message(request: Request) -> Response:
 async def cancel_messages(request: Request) -> Response:
     """By ids, by filters (AND of ORs), or everything when neither is given."""
     selection = await _filter(request, ids_name="messageIds", known=MESSAGE_COLUMNS)
-    return JSONResponse({"cancelled": _store(request).cancel(selection, now=time.time())})
+    return JSONResponse({"cancelled": _store(request).cancel(selection, now=_now(request))})
 
 
 async def list_dead_letters(request: Request) -> Response:
@@ -274,7 +328,7 @@ async def delete_dead_letters(request: Request) -> Response:
 
 async def retry_dead_letter(request: Request) -> Response:
     only = Filter(ids=(request.path_params["dlq_id"],), ids_given=True)
-    new_ids = _store(request).retry_dead_letters(only, now=time.time())
+    new_ids = _store(request).retry_dead_letters(only, now=_now(request))
     if not new_ids:
         raise HTTPException(404, "DLQ message not found")
     request.app.state.dispatcher.notify()
@@ -283,7 +337,7 @@ async def retry_dead_letter(request: Request) -> Response:
 
 async def retry_dead_letters(request: Request) -> Response:
     selection = await _filter(request, ids_name="dlqIds", known=DEAD_LETTER_COLUMNS)
-    new_ids = _store(request).retry_dead_letters(selection, now=time.time())
+    new_ids = _store(request).retry_dead_letters(selection, now=_now(request))
     request.app.state.dispatcher.notify()
     return JSONResponse({"responses": [{"messageId": i} for i in new_ids]})
 
@@ -320,7 +374,7 @@ async def health(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/healthz", health),
+    Route(HEALTH_PATH, health),
     Route("/v2/publish/{destination:path}", publish, methods=["POST"]),
     Route("/v2/enqueue/{destination:path}", enqueue, methods=["POST"]),
     Route("/v2/batch", batch, methods=["POST"]),
@@ -345,6 +399,11 @@ ROUTES = [
 def _store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
+
+
+def _now(request: Request) -> float:
+    clock: Clock = request.app.state.clock
+    return clock.now()
 
 
 async def _body(request: Request, limit: int) -> bytes:

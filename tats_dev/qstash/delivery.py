@@ -18,6 +18,7 @@ import uuid
 import httpx
 
 from tats_dev.qstash.backoff import next_retry_delay
+from tats_dev.qstash.clock import Clock
 from tats_dev.qstash.flow_control import FlowControl
 from tats_dev.qstash.message import Message, Response, callback_message
 from tats_dev.qstash.queues import Queues
@@ -79,11 +80,13 @@ class Dispatcher:
         transport: Transport,
         *,
         queues: Queues,
+        clock: Clock,
         signing_key: str,
         delay_scale: float = 1.0,
         max_in_flight: int = 256,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._transport = transport
         self._signing_key = signing_key
         self._delay_scale = delay_scale
@@ -98,11 +101,16 @@ class Dispatcher:
         """Something changed (a publish, a finished delivery): look for due messages now."""
         self._wake.set()
 
+    def start_due(self) -> None:
+        """Start what may start now, without waiting for the loop's next turn (a request
+        handler that must see every delivery published before it started)."""
+        self._start_due(self._clock.now())
+
     async def run(self) -> None:
         purged_at = 0.0
         while True:
             self._wake.clear()
-            now = time.time()
+            now = self._clock.now()
             try:
                 if now - purged_at > DEDUP_PURGE_INTERVAL:
                     self._store.purge(now)
@@ -184,7 +192,9 @@ class Dispatcher:
         headers = {
             **m.headers,
             "User-Agent": "Upstash-QStash",
-            "Upstash-Signature": sign(key=self._signing_key, url=m.destination, body=m.body),
+            "Upstash-Signature": sign(
+                key=self._signing_key, url=m.destination, body=m.body, now=self._clock.now()
+            ),
             "Upstash-Message-Id": m.id,
             "Upstash-Retried": str(m.retried),
         }
@@ -218,7 +228,7 @@ class Dispatcher:
         return response
 
     def _settle(self, m: Message, response: Response) -> None:
-        now = time.time()
+        now = self._clock.now()
         if 200 <= response.status < 300:
             callback = callback_message(m, response, now=now) if m.callback else None
             self._store.complete(m, response, now=now, callback=callback)

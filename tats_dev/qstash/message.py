@@ -117,51 +117,66 @@ def parse_message(
         _require_url(destination, "destination")
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"message body is larger than {MAX_BODY_BYTES} bytes")
-    method = h.get("upstash-method", "POST").upper()
-    if method not in METHODS:
-        raise BadRequest(f"Upstash-Method must be one of {sorted(METHODS)}")
-
-    forwarded = {"Content-Type": h["content-type"]} if "content-type" in h else {}
-    for name, value in h.items():
-        if name.startswith("upstash-forward-"):
-            forwarded[canonical_header(name.removeprefix("upstash-forward-"))] = value
-
-    retry_delay = h.get("upstash-retry-delay")
-    if retry_delay is not None:
-        try:
-            compile_retry_delay(retry_delay)
-        except ExpressionError as exc:
-            raise BadRequest(f"Upstash-Retry-Delay: {exc}") from None
     for name in ("upstash-callback", "upstash-failure-callback"):
         if name in h:
             _require_url(h[name], canonical_header(name))
-
-    delay = _duration(h, "upstash-delay", 0.0)
-    not_before = _integer(h, "upstash-not-before", 0)
-    flow_key = h.get("upstash-flow-control-key")
-    flow = _flow_control(h.get("upstash-flow-control-value", "")) if flow_key else {}
+    forwarded = _forwarded(h)
+    flow_key, parallelism, rate, period = _flow_control(h)
     return Message(
         id=new_message_id(),
         destination=destination,
-        method=method,
+        method=_method(h),
         headers=forwarded,
         body=body,
         max_retries=_integer(h, "upstash-retries", DEFAULT_RETRIES),
-        retry_delay=retry_delay,
+        retry_delay=_retry_delay(h),
         callback=h.get("upstash-callback"),
         failure_callback=h.get("upstash-failure-callback"),
         callback_headers=_prefixed(h, "upstash-callback-"),
         failure_callback_headers=_prefixed(h, "upstash-failure-callback-"),
         timeout=_duration(h, "upstash-timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT,
         flow_key=flow_key,
-        parallelism=_optional_int(flow.get("parallelism")),
-        rate=_optional_int(flow.get("rate")),
-        period=flow.get("period", 1.0) if flow_key else None,
+        parallelism=parallelism,
+        rate=rate,
+        period=period,
         label=h.get("upstash-label"),
         created_at=now,
-        due_at=max(now + delay, float(not_before)),
+        due_at=_due_at(h, now),
         dedup_key=_dedup_key(h, destination, body, forwarded),
     )
+
+
+def _method(h: Mapping[str, str]) -> str:
+    method = h.get("upstash-method", "POST").upper()
+    if method not in METHODS:
+        raise BadRequest(f"Upstash-Method must be one of {sorted(METHODS)}")
+    return method
+
+
+def _forwarded(h: Mapping[str, str]) -> dict[str, str]:
+    """The headers every delivery carries: Content-Type and each ``Upstash-Forward-*``."""
+    forwarded = {"Content-Type": h["content-type"]} if "content-type" in h else {}
+    for name, value in h.items():
+        if name.startswith("upstash-forward-"):
+            forwarded[canonical_header(name.removeprefix("upstash-forward-"))] = value
+    return forwarded
+
+
+def _retry_delay(h: Mapping[str, str]) -> str | None:
+    """``Upstash-Retry-Delay``, checked now so that a bad expression is refused at publish."""
+    retry_delay = h.get("upstash-retry-delay")
+    if retry_delay is not None:
+        try:
+            compile_retry_delay(retry_delay)
+        except ExpressionError as exc:
+            raise BadRequest(f"Upstash-Retry-Delay: {exc}") from None
+    return retry_delay
+
+
+def _due_at(h: Mapping[str, str], now: float) -> float:
+    """The first attempt's time: after ``Upstash-Delay`` and not before ``Upstash-Not-Before``."""
+    delay = _duration(h, "upstash-delay", 0.0)
+    return max(now + delay, float(_integer(h, "upstash-not-before", 0)))
 
 
 def callback_message(
@@ -247,7 +262,23 @@ def _duration(h: Mapping[str, str], name: str, default: float) -> float:
         raise BadRequest(f"{canonical_header(name)}: {exc}") from None
 
 
-def _flow_control(value: str) -> dict[str, float | int]:
+def _flow_control(
+    h: Mapping[str, str],
+) -> tuple[str | None, int | None, int | None, float | None]:
+    """The flow-control key and its parallelism, rate and period (all None without a key)."""
+    flow_key = h.get("upstash-flow-control-key")
+    if not flow_key:
+        return flow_key, None, None, None
+    flow = _flow_settings(h.get("upstash-flow-control-value", ""))
+    return (
+        flow_key,
+        _optional_int(flow.get("parallelism")),
+        _optional_int(flow.get("rate")),
+        flow.get("period", 1.0),
+    )
+
+
+def _flow_settings(value: str) -> dict[str, float | int]:
     """``"parallelism=2, rate=5, period=60s"`` -> ``{"parallelism": 2, "rate": 5, ...}``."""
     settings: dict[str, float | int] = {}
     for part in filter(None, (p.strip() for p in value.split(","))):

@@ -11,7 +11,6 @@ cancels the messages waiting in it.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tats_dev.qstash.clock import Clock
 from tats_dev.qstash.filters import Filter
 from tats_dev.qstash.message import BadRequest, Message
 from tats_dev.qstash.store import Store
@@ -40,8 +40,8 @@ class Queue:
 class Queues:
     """The queues (kept in memory, written through to SQLite) and their delivery gate."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store, self._clock = store, clock
         self._queues = {
             row[0]: Queue(row[0], row[1], bool(row[2]), row[3], row[4])
             for row in store.db.execute("SELECT * FROM queue")
@@ -58,7 +58,7 @@ class Queues:
         self, name: str, *, parallelism: int | None = None, paused: bool | None = None
     ) -> Queue:
         _check_name(name)
-        now = time.time()
+        now = self._clock.now()
         old = self._queues.get(name)
         queue = Queue(
             name,
@@ -82,7 +82,7 @@ class Queues:
         if self._queues.pop(name, None) is None:
             return False
         self._store.db.execute("DELETE FROM queue WHERE name = ?", (name,))
-        self._store.cancel(Filter(values={"queueName": (name,)}), now=time.time())
+        self._store.cancel(Filter(values={"queueName": (name,)}), now=self._clock.now())
         return True
 
     def lag(self, name: str) -> int:

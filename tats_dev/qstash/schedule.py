@@ -18,7 +18,6 @@ import dataclasses
 import json
 import logging
 import sqlite3
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tats_dev.qstash.clock import Clock
 from tats_dev.qstash.cron import CronError, parse_cron
 from tats_dev.qstash.message import BadRequest, Message, is_url, parse_message
 from tats_dev.qstash.queues import Queues
@@ -81,12 +81,17 @@ class Schedule:
 class Schedules:
     """The schedules' rows, and the loop that fires them."""
 
-    def __init__(self, store: Store, topics: Topics, queues: Queues) -> None:
+    def __init__(self, store: Store, topics: Topics, queues: Queues, clock: Clock) -> None:
         self._store, self._topics, self._queues = store, topics, queues
+        self.clock = clock
         self._db = store.db
         self._db.executescript(SCHEMA)
         self._wake = asyncio.Event()
         self.on_fired: list[Any] = []  # callables run after a firing (the dispatcher's notify)
+
+    def notify(self) -> None:
+        """The schedules or the time changed: look for due schedules now."""
+        self._wake.set()
 
     def upsert(self, schedule: Schedule) -> None:
         self._db.execute(
@@ -112,7 +117,7 @@ class Schedules:
             return False
         next_at = schedule.next_at
         if not paused and schedule.paused:  # resuming: the next time from now on
-            next_at = parse_cron(schedule.cron).next_after(time.time())
+            next_at = parse_cron(schedule.cron).next_after(self.clock.now())
         self._db.execute(
             "UPDATE schedule SET paused = ?, next_at = ? WHERE id = ?",
             (int(paused), next_at, schedule_id),
@@ -123,7 +128,7 @@ class Schedules:
     async def run(self) -> None:
         while True:
             self._wake.clear()
-            now = time.time()
+            now = self.clock.now()
             try:
                 fired = self.fire_due(now)
                 if fired:
@@ -263,7 +268,7 @@ async def create_schedule(request: Request) -> Response:
         raise BadRequest(f"Upstash-Cron: {exc}") from None
     schedule_id = headers.pop("upstash-schedule-id", None) or f"scd_{uuid.uuid4().hex}"
     queue = headers.pop("upstash-queue-name", None)
-    now = time.time()
+    now = _schedules(request).clock.now()
     client = request.client
     schedule = Schedule(
         id=schedule_id,

@@ -9,16 +9,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 
 import jwt
 
 SIGNATURE_LIFETIME = 300
 
 
-def sign(*, key: str, url: str, body: bytes, now: float | None = None) -> str:
-    """A signature for delivering ``body`` to ``url``, signed with ``key`` (used as UTF-8)."""
-    issued_at = int(time.time() if now is None else now)
+def sign(*, key: str, url: str, body: bytes, now: float) -> str:
+    """A signature for delivering ``body`` to ``url`` at unix time ``now``, signed with ``key``
+    (used as UTF-8)."""
+    issued_at = int(now)
     claims = {
         "iss": "Upstash",
         "sub": url,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -17,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tats_dev.qstash.clock import Clock
 from tats_dev.qstash.message import BadRequest, Message, is_url, new_message_id
 from tats_dev.qstash.store import Store
 
@@ -32,13 +32,13 @@ CREATE TABLE IF NOT EXISTS topic_endpoint (
 
 
 class Topics:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._db = store.db
         self._db.executescript(SCHEMA)
-        self._store = store
+        self._store, self._clock = store, clock
 
     def upsert_endpoints(self, name: str, endpoints: list[dict[str, str]]) -> None:
-        now = time.time()
+        now = self._clock.now()
         with self._store.transaction():
             self._db.execute(
                 "INSERT INTO topic VALUES (?, ?, ?)"
@@ -62,7 +62,9 @@ class Topics:
                         "DELETE FROM topic_endpoint WHERE topic = ? AND name = ?",
                         (name, e["name"]),
                     )
-            self._db.execute("UPDATE topic SET updated_at = ? WHERE name = ?", (time.time(), name))
+            self._db.execute(
+                "UPDATE topic SET updated_at = ? WHERE name = ?", (self._clock.now(), name)
+            )
 
     def delete(self, name: str) -> None:
         with self._store.transaction():
