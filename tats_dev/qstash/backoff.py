@@ -12,11 +12,11 @@ import math
 import operator
 from collections.abc import Callable
 
-from tats_core.retry import parse_duration, parse_retry_after
+from tats_core.retry import ONE_DAY, parse_duration, parse_retry_after
+from tats_core.wording import plural
 
 __all__ = ["default_backoff", "next_retry_delay", "parse_duration", "parse_retry_after"]
 
-ONE_DAY = 86_400.0
 MAX_EXPRESSION_LENGTH = 500
 
 
@@ -85,7 +85,9 @@ def _evaluate(node: ast.expr, retried: float) -> float:
             try:
                 return float(_FUNCTIONS[name](*values))
             except TypeError as exc:
-                raise ExpressionError(f"{name}() called with {len(values)} argument(s)") from exc
+                raise ExpressionError(
+                    f"{name}() called with {plural(len(values), 'argument')}"
+                ) from exc
     raise ExpressionError(f"not allowed in a retry delay expression: {ast.unparse(node)!r}")
 
 
