@@ -1,0 +1,328 @@
+"""One submission, start to end: ``run_submission(archive, acceptance=..., config=...)``.
+
+    slot (at most ``concurrency`` runs on this host) -> unpack safely -> detect the project
+    -> install (registries only) -> the acceptance tests, on a fresh copy of the tree with the
+    employer's files over it -> the candidate's own tests -> folder removed, slot freed
+
+The acceptance run comes before any of the candidate's code has run, on its own copy, so the
+candidate's tests cannot prepare the ground for it. Nothing the candidate did can make this
+function raise: every problem of the submission ends as one of the five statuses with a note.
+It raises only ``TestRunError`` (transient) when every slot stays busy for ``slot_wait``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tats_core.errors import ArchiveError
+from tats_core.testrun.archive import ArchiveLimits, extract_archive, place_files
+from tats_core.testrun.bubblewrap import BubblewrapEngine
+from tats_core.testrun.detection import Unrunnable, detect
+from tats_core.testrun.engine import (
+    Limits,
+    Mount,
+    RegistryAccess,
+    SandboxEngine,
+    SandboxJob,
+    SandboxOutcome,
+)
+from tats_core.testrun.output import last_lines
+from tats_core.testrun.project import (
+    BOX_HOME,
+    BOX_OUT,
+    BOX_SRC,
+    BOX_VENV,
+    CACHE,
+    STEP_FILES,
+    UV,
+    Project,
+    Registries,
+    Skip,
+    Step,
+    describe,
+)
+from tats_core.testrun.results import SubmissionTestReport, TestRunResult
+from tats_core.testrun.slots import hold_slot
+from tats_core.testrun.verdict import verdict
+
+INSTALL_LIMITS = Limits(memory_bytes=2 * 1024**3, processes=1024, file_bytes=2 * 1024**3)
+MAX_PINNED_FILES = 200  # acceptance files bound read-only one by one, up to this many
+
+
+def _uv_binary() -> str | None:
+    try:
+        import uv
+    except ImportError:
+        return None
+    return uv.find_uv_bin()
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How submissions are tested on this host. ``cache_dir`` is TATS's own, shared by runs."""
+
+    cache_dir: Path
+    engine: SandboxEngine = field(default_factory=BubblewrapEngine)
+    work_dir: Path | None = None  # where run folders go; default {cache_dir}/runs
+    test_timeout: float = 120.0  # TATS_TEST_TIMEOUT
+    install_timeout: float = 300.0
+    concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
+    slot_wait: float = 600.0
+    test_limits: Limits = field(default_factory=Limits)
+    install_limits: Limits = INSTALL_LIMITS
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    registries: Registries = field(default_factory=Registries)
+    python: str = "/usr/bin/python3"
+    uv: str | None = field(default_factory=_uv_binary)
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.work_dir or self.cache_dir / "runs"
+
+
+def engine_available(config: RunConfig) -> str | None:
+    """None when submissions' tests can run here, else why not (and how to fix it)."""
+    return config.engine.unavailable_reason()
+
+
+def run_submission(
+    archive: bytes, *, acceptance: Mapping[str, bytes] | None = None, config: RunConfig
+) -> SubmissionTestReport:
+    reason = engine_available(config)
+    if reason is not None:
+        return _not_run(reason, acceptance)
+    with (
+        hold_slot(config.cache_dir / "slots", config.concurrency, wait=config.slot_wait) as slot,
+        _run_folder(config) as folder,
+    ):
+        return _Run(config, slot, folder, dict(acceptance or {})).execute(archive)
+
+
+def _not_run(
+    reason: str, acceptance: Mapping[str, bytes] | None, **extra: object
+) -> SubmissionTestReport:
+    result = TestRunResult.not_run(reason, **extra)  # type: ignore[arg-type]
+    return SubmissionTestReport(tests=result, acceptance=result if acceptance else None)
+
+
+@contextmanager
+def _run_folder(config: RunConfig) -> Iterator[Path]:
+    for shared in (config.cache_dir, config.runs_dir):
+        shared.mkdir(parents=True, exist_ok=True)
+        shared.chmod(0o711)  # the sandbox's user passes through, lists nothing
+    deps = config.cache_dir / "deps"
+    deps.mkdir(exist_ok=True)
+    config.engine.share(deps)
+    folder = config.runs_dir / uuid.uuid4().hex
+    folder.mkdir(mode=0o711)
+    try:
+        yield folder
+    finally:
+        remove_tree(folder)
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a run's folder, even where the tests took away their own permissions."""
+
+    def allow_and_retry(function, path, _exc_info) -> None:  # type: ignore[no-untyped-def]
+        os.chmod(os.path.dirname(path), stat.S_IRWXU)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, stat.S_IRWXU)
+        function(path)
+
+    shutil.rmtree(folder, onerror=allow_and_retry)
+
+
+@dataclass
+class _Run:
+    config: RunConfig
+    slot: int
+    folder: Path
+    acceptance: dict[str, bytes]
+    durations: dict[str, float] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def tree(self) -> Path:
+        return self.folder / "src"
+
+    def execute(self, archive: bytes) -> SubmissionTestReport:
+        started = time.monotonic()
+        try:
+            extract_archive(archive, self.tree, self.config.archive_limits)
+        except ArchiveError as exc:
+            return _not_run(f"archive refused: {exc}", self.acceptance)
+        found = detect(self.tree, self.config.registries, self.config.python)
+        self.durations["extract"] = round(time.monotonic() - started, 3)
+        if isinstance(found, Unrunnable):
+            return self._report(found.reason, notices=found.notices)
+        self.notices += found.notices
+        if found.refused:
+            return self._report(f"not installed: {found.refused}", project=found)
+        own = found.own_tests()
+        checks = found.acceptance_tests(self.acceptance) if self.acceptance else None
+        if isinstance(own, Skip) and not isinstance(checks, Step):
+            return self._skipped(found, own, checks)
+        acceptance_tree = self._acceptance_tree(found) if isinstance(checks, Step) else None
+        installed, install_output = self._install(found)
+        if installed is not None:
+            return self._report(installed, project=found, output=install_output)
+        return self._test_both(found, own, checks, acceptance_tree, install_output)
+
+    def _test_both(
+        self,
+        project: Project,
+        own: Step | Skip,
+        checks: Step | Skip | None,
+        acceptance_tree: Path | None,
+        install_output: str,
+    ) -> SubmissionTestReport:
+        acceptance_result = None
+        if isinstance(checks, Step) and acceptance_tree is not None:
+            acceptance_result = self._test(project, checks, acceptance_tree, "acceptance")
+        elif isinstance(checks, Skip):
+            acceptance_result = TestRunResult(checks.status, checks.reason)
+        if isinstance(own, Skip):
+            own_result = TestRunResult(own.status, own.reason, durations=dict(self.durations))
+        else:
+            own_result = self._test(project, own, self.tree, "test", prefix=install_output)
+        return SubmissionTestReport(
+            own_result, acceptance_result, describe(project), tuple(self.notices)
+        )
+
+    def _skipped(self, project: Project, own: Skip, checks: Skip | None) -> SubmissionTestReport:
+        acceptance_result = TestRunResult(checks.status, checks.reason) if checks else None
+        own_result = TestRunResult(own.status, own.reason, durations=dict(self.durations))
+        return SubmissionTestReport(
+            own_result, acceptance_result, describe(project), tuple(self.notices)
+        )
+
+    def _report(
+        self,
+        reason: str,
+        *,
+        project: Project | None = None,
+        output: str = "",
+        notices: list[str] | None = None,
+    ) -> SubmissionTestReport:
+        result = TestRunResult.not_run(reason, output=output, durations=dict(self.durations))
+        return SubmissionTestReport(
+            tests=result,
+            acceptance=result if self.acceptance else None,
+            project=describe(project) if project else "",
+            notices=tuple(self.notices + (notices or [])),
+        )
+
+    def _acceptance_tree(self, project: Project) -> Path:
+        tree = self.folder / "acceptance"
+        shutil.copytree(self.tree, tree, symlinks=True)
+        place_files(self.acceptance, tree)
+        project.prepare_acceptance_tree(tree, list(self.acceptance))
+        return tree
+
+    def _install(self, project: Project) -> tuple[str | None, str]:
+        """(why the install failed, or None; its output)."""
+        step = project.install(self.config.registries)
+        venv = self._own_folder("venv")
+        if step is None:
+            self.durations["install"] = 0.0
+            return None, ""
+        mounts = [Mount(self.tree, BOX_SRC, True), Mount(venv, BOX_VENV, True)]
+        mounts += [Mount(self._own_folder("home-install"), BOX_HOME, True)]
+        mounts += [Mount(self.config.cache_dir / "deps", CACHE, True)]
+        if project.kind == "python":
+            if self.config.uv is None:
+                return "uv is not installed on this host (pip install uv)", ""
+            mounts.append(Mount(Path(self.config.uv), UV))
+        self.config.engine.hand_over(self.tree, self.slot)
+        outcome = self._sandbox(
+            project, step, mounts, self.config.install_timeout, self.config.install_limits
+        )
+        self.durations["install"] = round(outcome.seconds, 3)
+        return _install_failure(outcome, self.config.install_timeout), outcome.output
+
+    def _test(
+        self, project: Project, step: Step, tree: Path, name: str, prefix: str = ""
+    ) -> TestRunResult:
+        out, home = self._own_folder(f"out-{name}"), self._own_folder(f"home-{name}")
+        mounts = [Mount(tree, BOX_SRC, True), Mount(self.folder / "venv", BOX_VENV)]
+        mounts += [Mount(home, BOX_HOME, True), Mount(out, BOX_OUT, True)]
+        mounts += [Mount(self.config.cache_dir / "deps", CACHE)]
+        if tree != self.tree:
+            mounts += self._shared_install(project, tree)
+        self.config.engine.hand_over(tree, self.slot)
+        outcome = self._sandbox(
+            project, step, mounts, self.config.test_timeout, self.config.test_limits, test=True
+        )
+        durations = dict(self.durations) | {"test": round(outcome.seconds, 3)}
+        result = verdict(
+            outcome,
+            project.counts(out),
+            timeout=self.config.test_timeout,
+            limits=self.config.test_limits,
+            judged_by_exit=not project.reports,
+        )
+        output = f"$ install\n{prefix}\n$ tests\n{outcome.output}" if prefix else outcome.output
+        return replace(result, output=output, durations=durations)
+
+    def _shared_install(self, project: Project, tree: Path) -> list[Mount]:
+        """The acceptance copy sees the install's node_modules; the employer's files stay put."""
+        mounts: list[Mount] = []
+        modules = self.tree / project.folder / "node_modules"
+        if modules.is_dir():
+            mounts.append(
+                Mount(modules, f"{BOX_SRC}/{project.folder}/node_modules".replace("//", "/"), True)
+            )
+        if len(self.acceptance) <= MAX_PINNED_FILES:
+            mounts += [Mount(tree / path, f"{BOX_SRC}/{path}") for path in self.acceptance]
+        return mounts
+
+    def _sandbox(
+        self,
+        project: Project,
+        step: Step,
+        mounts: list[Mount],
+        timeout: float,
+        limits: Limits,
+        *,
+        test: bool = False,
+    ) -> SandboxOutcome:
+        if step.files:
+            files = self.folder / f"step-{uuid.uuid4().hex[:8]}"
+            files.mkdir(mode=0o755)
+            for name, data in step.files.items():
+                (files / name).write_bytes(data)
+                (files / name).chmod(0o644)
+            mounts = [*mounts, Mount(files, STEP_FILES)]
+        cwd = f"{BOX_SRC}/{project.folder}" if project.folder else BOX_SRC
+        network = None if test else RegistryAccess(self.config.registries.hosts)
+        job = SandboxJob(step.command, cwd, mounts, step.env, timeout, limits, network, self.slot)
+        return self.config.engine.run(job)
+
+    def _own_folder(self, name: str) -> Path:
+        path = self.folder / name
+        if not path.exists():
+            path.mkdir(mode=0o755)
+            self.config.engine.hand_over(path, self.slot)
+        return path
+
+
+def _install_failure(outcome: SandboxOutcome, timeout: float) -> str | None:
+    refused = (
+        f" (the registry proxy refused: {', '.join(outcome.refused_hosts)})"
+        if outcome.refused_hosts
+        else ""
+    )
+    if outcome.timed_out:
+        return f"install failed: still running after {timeout:g} s{refused}"
+    if outcome.exit_code != 0:
+        return f"install failed: {last_lines(outcome.output, 6)}{refused}"
+    return None

@@ -1,0 +1,77 @@
+"""Submissions as GitHub serves them (a tar.gz with one top folder), and a sandbox to run them.
+
+Tests that need the sandbox ask for ``sandbox_config``: when bubblewrap is missing they skip
+with the reason, except in CI (``CI`` set), where they fail. Dependency caches are shared by
+the whole session (one folder per xdist worker), as a job's candidates share them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tats_core.testrun import RunConfig, engine_available
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+TOP = "candidate-take-home-0a1b2c3"
+
+
+def submission_files(
+    name: str, changes: Mapping[str, str | bytes | None] | None = None
+) -> dict[str, bytes]:
+    """The files of ``tests/submissions/<name>``, with ``changes`` applied (None deletes)."""
+    root = SUBMISSIONS / name
+    files = {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+    for path, text in (changes or {}).items():
+        if text is None:
+            files = {p: d for p, d in files.items() if p != path and not p.startswith(path + "/")}
+        else:
+            files[path] = text.encode() if isinstance(text, str) else text
+    return files
+
+
+def tarball(files: Mapping[str, bytes], top: str = TOP) -> bytes:
+    """A tar.gz shaped like GitHub's: one top folder ``{owner}-{repo}-{sha7}/``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        folder = tarfile.TarInfo(top)
+        folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+        archive.addfile(folder)
+        for path, data in files.items():
+            info = tarfile.TarInfo(f"{top}/{path}")
+            info.size, info.mode = len(data), 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def submission(name: str, changes: Mapping[str, str | bytes | None] | None = None) -> bytes:
+    return tarball(submission_files(name, changes))
+
+
+@pytest.fixture(scope="session")
+def sandbox_base() -> RunConfig:
+    cache = Path(tempfile.gettempdir()) / "tats-testrun-cache"  # warm across sessions
+    config = RunConfig(cache_dir=cache, test_timeout=60, install_timeout=180)
+    reason = engine_available(config)
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the sandbox is needed in CI: {reason}")
+        pytest.skip(f"no sandbox here: {reason}")
+    return config
+
+
+@pytest.fixture
+def sandbox_config(sandbox_base: RunConfig, tmp_path: Path) -> RunConfig:
+    """The session's caches, this test's own run folders (so it can check they are removed)."""
+    return replace(sandbox_base, work_dir=tmp_path / "runs")
