@@ -11,13 +11,20 @@ import io
 import os
 import tarfile
 import tempfile
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from tats_core.testrun import RunConfig, engine_available
+from tats_core.testrun.submission import remove_tree
+from tests.servers import serve
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 TOP = "candidate-take-home-0a1b2c3"
@@ -72,6 +79,40 @@ def sandbox_base() -> RunConfig:
 
 
 @pytest.fixture
-def sandbox_config(sandbox_base: RunConfig, tmp_path: Path) -> RunConfig:
+def sandbox_folder(sandbox_base: RunConfig) -> Iterator[Path]:
+    """A folder of this test's own that the sandbox's users can reach (pytest's tmp_path is
+    private to root), removed afterwards."""
+    folder = sandbox_base.cache_dir / "tests" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    folder.parent.chmod(0o711)
+    folder.chmod(0o711)
+    yield folder
+    remove_tree(folder)
+
+
+@pytest.fixture
+def sandbox_config(sandbox_base: RunConfig, sandbox_folder: Path) -> RunConfig:
     """The session's caches, this test's own run folders (so it can check they are removed)."""
-    return replace(sandbox_base, work_dir=tmp_path / "runs")
+    return replace(sandbox_base, work_dir=sandbox_folder / "runs")
+
+
+def recording_app() -> Starlette:
+    """An HTTP server on loopback that answers every request and records its path: whatever
+    reaches it from a sandbox is a leak."""
+    seen: list[str] = []
+
+    async def anything(request: Request) -> PlainTextResponse:
+        seen.append(request.url.path)
+        return PlainTextResponse("reached")
+
+    app = Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST", "HEAD"])])
+    app.state.seen = seen
+    return app
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[tuple[str, list[str]]]:
+    """(its URL, the paths it was asked for)."""
+    app = recording_app()
+    with serve(app) as url:
+        yield url, app.state.seen

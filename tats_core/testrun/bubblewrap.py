@@ -195,6 +195,7 @@ class BubblewrapEngine:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=HOST_ENV,
+            cwd="/",  # nothing of the host's working folder, not even its name
             process_group=0,
             umask=0o002,
             user=user.uid if user else None,
@@ -245,7 +246,8 @@ class BubblewrapEngine:
         for name in ("passwd", "group", "hosts", "nsswitch.conf"):
             argv += ["--ro-bind", str(home / "etc" / name), f"/etc/{name}"]
         argv += ["--proc", "/proc", "--dev", "/dev"]
-        argv += ["--size", str(job.limits.tmp_bytes), "--tmpfs", "/tmp"]
+        for tmp in ("/tmp", "/dev/shm"):  # in memory: counted in the memory limit, gone after
+            argv += ["--size", str(job.limits.tmp_bytes), "--tmpfs", tmp]
         if job.network is not None:
             argv += ["--ro-bind", str(home), "/run/tats"]
         for mount in job.mounts:
@@ -255,6 +257,9 @@ class BubblewrapEngine:
         if job.network is not None:
             for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
                 argv += ["--setenv", name, f"http://127.0.0.1:{PROXY_PORT}"]
+        # Last, once every mount point exists: the root and /dev themselves become read-only,
+        # so the mounted folders, /tmp and /dev/shm are the only places a command can write.
+        argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
         return [*argv, "--chdir", job.cwd]
 
 

@@ -64,7 +64,7 @@ class SandboxJob:
     timeout: float
     limits: Limits = field(default_factory=Limits)
     network: RegistryAccess | None = None
-    slot: int = 0  # which concurrency slot runs it (engines may map it to a user id)
+    slot: int = 0  # which concurrency slot runs it (engines may map it to a user id); -1: a probe
 
 
 @dataclass(frozen=True)

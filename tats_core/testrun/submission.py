@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tats_core.errors import ArchiveError
 from tats_core.testrun.archive import ArchiveLimits, extract_archive, place_files
-from tats_core.testrun.bubblewrap import BubblewrapEngine
+from tats_core.testrun.bubblewrap import PROBE_SLOT, BubblewrapEngine
 from tats_core.testrun.detection import Unrunnable, detect
 from tats_core.testrun.engine import (
     Limits,
@@ -89,14 +89,36 @@ class RunConfig:
 
 
 def engine_available(config: RunConfig) -> str | None:
-    """None when submissions' tests can run here, else why not (and how to fix it)."""
-    return config.engine.unavailable_reason()
+    """None when submissions' tests can run here, else why not (and how to fix it).
+
+    Besides the engine itself, checks that its sandboxes can reach TATS's folders (every
+    folder above ``cache_dir`` and ``work_dir`` must let other users pass: ``chmod o+x``).
+    """
+    reason = config.engine.unavailable_reason()
+    if reason is not None:
+        return reason
+    _prepare_folders(config)
+    mounts = [Mount(config.cache_dir, "/cache"), Mount(config.runs_dir, "/runs")]
+    job = SandboxJob(["/bin/true"], "/", mounts, {}, timeout=30, slot=PROBE_SLOT)
+    outcome = config.engine.run(job)
+    if outcome.exit_code != 0:
+        return f"the sandbox cannot reach TATS's folders: {outcome.output.strip()[-300:]}"
+    return None
+
+
+def _prepare_folders(config: RunConfig) -> None:
+    for shared in (config.cache_dir, config.runs_dir):
+        shared.mkdir(parents=True, exist_ok=True)
+        shared.chmod(0o711)  # the sandbox's users pass through, list nothing
+    deps = config.cache_dir / "deps"
+    deps.mkdir(exist_ok=True)
+    config.engine.share(deps)
 
 
 def run_submission(
     archive: bytes, *, acceptance: Mapping[str, bytes] | None = None, config: RunConfig
 ) -> SubmissionTestReport:
-    reason = engine_available(config)
+    reason = config.engine.unavailable_reason()
     if reason is not None:
         return _not_run(reason, acceptance)
     with (
@@ -115,12 +137,7 @@ def _not_run(
 
 @contextmanager
 def _run_folder(config: RunConfig) -> Iterator[Path]:
-    for shared in (config.cache_dir, config.runs_dir):
-        shared.mkdir(parents=True, exist_ok=True)
-        shared.chmod(0o711)  # the sandbox's user passes through, lists nothing
-    deps = config.cache_dir / "deps"
-    deps.mkdir(exist_ok=True)
-    config.engine.share(deps)
+    _prepare_folders(config)
     folder = config.runs_dir / uuid.uuid4().hex
     folder.mkdir(mode=0o711)
     try:
