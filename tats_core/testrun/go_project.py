@@ -24,6 +24,7 @@ from tats_core.testrun.project import (
     BOX_HOME,
     BOX_OUT,
     CACHE,
+    STEP_FILES,
     Registries,
     Skip,
     Step,
@@ -40,6 +41,53 @@ REQUIRE_LINE = re.compile(r"^require\s+(\S+)", re.MULTILINE)
 MODULE_LINE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
 TEST_FUNC = re.compile(r"^func\s+(Test\w*)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.MULTILINE)
 REPORT = "report.json"
+BUILD_LOG = "build.txt"  # go test's stderr: compiler errors
+MAX_BUILD_LOG = 256 * 1024
+SEED = f"{CACHE}/go/seed"
+# Compiling the standard library's test dependencies takes seconds a run; a build cache seeded
+# from this module (TATS's own code, built in an install phase) is copied into each run's own
+# cache, so nothing a candidate's tests do can touch what other candidates build with.
+SEED_FILES = {
+    "seed/go.mod": b"module tats.local/seed\n\ngo 1.19\n",
+    "seed/seed.go": b"""package seed
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+var _ = []any{bytes.NewBuffer, json.Marshal, errors.New, fmt.Sprint, math.Abs, http.Get, os.Getenv,
+	sort.Strings, strconv.Itoa, strings.ToUpper, sync.NewCond, time.Now}
+""",
+    "seed/seed_test.go": b"""package seed
+
+import (
+	"net/http/httptest"
+	"reflect"
+	"testing"
+)
+
+func TestSeed(t *testing.T) { _ = httptest.NewRecorder; _ = reflect.DeepEqual }
+""",
+}
+SEED_SCRIPT = f"""if [ ! -d {SEED} ]; then
+  mkdir -p {CACHE}/go
+  building=$(mktemp -d {CACHE}/go/seed-XXXXXX)
+  cp -r {STEP_FILES}/seed "$HOME/seed"
+  cd "$HOME/seed" && GOCACHE="$building" go test -count=1 -run '^$' ./... >/dev/null
+  chmod -R a+rX "$building"
+  mv -T "$building" {SEED} 2>/dev/null || rm -rf "$building"
+fi"""
 
 
 def go_toolchain() -> str | None:
@@ -86,11 +134,15 @@ class GoProject:
             )
         return project
 
-    def install(self, registries: Registries) -> Step | None:
-        if not self.modules or self.vendored or registries.go_proxy is None:
-            return None
-        env = self._env() | {"GOPROXY": registries.go_proxy, "GOFLAGS": "-mod=mod"}
-        return Step(["go", "mod", "download"], env)
+    def install(self, registries: Registries) -> Step:
+        """Seed the shared build cache from TATS's own module, once per host; download the
+        project's modules where the proxy is reachable. None of the candidate's code runs."""
+        script = SEED_SCRIPT
+        env = self._env() | {"GOPROXY": "off"}
+        if self.modules and not self.vendored and registries.go_proxy is not None:
+            script += "\ngo mod download"
+            env |= {"GOPROXY": registries.go_proxy, "GOFLAGS": "-mod=mod -buildvcs=false"}
+        return Step(["/bin/sh", "-ec", script], env, dict(SEED_FILES))
 
     def own_tests(self) -> Step | Skip:
         if not self.test_files:
@@ -119,7 +171,11 @@ class GoProject:
 
     def _go_test(self, args: list[str]) -> Step:
         quoted = " ".join(shlex.quote(a) for a in args)
-        script = f"exec go test -json {quoted} > {BOX_OUT}/{REPORT}"
+        script = (
+            f'mkdir -p "$GOCACHE" && cp -r {SEED}/. "$GOCACHE" 2>/dev/null || true\n'
+            f"go test -json {quoted} > {BOX_OUT}/{REPORT} 2> {BOX_OUT}/{BUILD_LOG}\n"
+            f"status=$?\ncat {BOX_OUT}/{BUILD_LOG} >&2\nexit $status"
+        )
         return Step(["/bin/sh", "-c", script], self._env() | {"GOPROXY": "off"})
 
     def _env(self) -> dict[str, str]:
@@ -139,10 +195,16 @@ class GoProject:
         return ""
 
     def counts(self, out: Path) -> TestCounts | None:
-        report = out / REPORT
+        report, build = out / REPORT, out / BUILD_LOG
         if not report.is_file() or report.stat().st_size == 0:
             return None
+        log = build.read_bytes()[:MAX_BUILD_LOG] if build.is_file() else b""
         try:
-            return parse_go(report.read_bytes(), Places(self.folder), self.package_folder)
+            return parse_go(
+                report.read_bytes(),
+                log.decode("utf-8", "replace"),
+                Places(self.folder),
+                self.package_folder,
+            )
         except ReportError:
             return None

@@ -58,6 +58,8 @@ REPORT_ARGS = {
     ],
     "mocha": ["--reporter", "xunit", "--reporter-option", f"output={BOX_OUT}/report.xml"],
 }
+# Acceptance runs: exactly the given files, not the project's own test globs.
+ONLY_THESE = {"jest": ["--runTestsByPath"], "mocha": ["--no-config", "--no-package"], "vitest": []}
 NODE_TEST_REPORTERS = (
     "--test-reporter=spec --test-reporter-destination=stdout "
     f"--test-reporter=junit --test-reporter-destination={BOX_OUT}/report.xml"
@@ -151,8 +153,7 @@ class NodeProject:
         runner = self.runner if self.runner in REPORT_ARGS else "node --test"
         if runner == "node --test":
             return self._step(["node", "--test", *tests], node_test=True)
-        by_path = ["--runTestsByPath"] if runner == "jest" else []
-        return self._step([runner, *REPORT_ARGS[runner], *by_path, *tests])
+        return self._step([runner, *REPORT_ARGS[runner], *ONLY_THESE[runner], *tests])
 
     def prepare_acceptance_tree(self, tree: Path, paths: list[str]) -> None:
         return None

@@ -156,8 +156,16 @@ def _jest_case(case: dict, file: str, places: Places) -> tuple[str, FailingTest 
 GO_FRAME = re.compile(r"^\s+([\w./-]+\.go):(\d+): ", re.MULTILINE)
 
 
-def parse_go(data: bytes, places: Places, package_folder: Callable[[str], str]) -> TestCounts:
-    """``go test -json`` events; ``package_folder`` maps an import path to its folder."""
+BUILD_FAILED = re.compile(r"^FAIL\s+(\S+)\s+\[(?:build|setup) failed\]", re.MULTILINE)
+COMPILER_PLACE = re.compile(r"^\.?/?([\w./-]+\.go):(\d+):", re.MULTILINE)
+
+
+def parse_go(
+    data: bytes, build_log: str, places: Places, package_folder: Callable[[str], str]
+) -> TestCounts:
+    """``go test -json`` events (a package that does not compile is only a ``FAIL pkg [build
+    failed]`` line; its errors are in ``build_log``, go's stderr). ``package_folder`` maps an
+    import path to its folder."""
     results: dict[tuple[str, str], str] = {}
     output: dict[tuple[str, str], list[str]] = {}
     for line in _checked(data).splitlines():
@@ -183,6 +191,8 @@ def parse_go(data: bytes, places: Places, package_folder: Callable[[str], str]) 
                 package, test, action, output.get((package, test), []), places, package_folder
             )
         )
+    for package in BUILD_FAILED.findall(data.decode("utf-8", "replace")):
+        outcomes.append(_build_failure(package, build_log, places))
     return _tally(outcomes)
 
 
@@ -204,3 +214,9 @@ def _go_outcome(
     place = places.relative(f"{folder}/{frame[1]}".lstrip("/"), frame[2]) if frame else None
     name = f"{package}.{test}" if test else f"{package} (build)"
     return ("failed" if test else "error"), FailingTest(name, _message(text), place)
+
+
+def _build_failure(package: str, log: str, places: Places) -> tuple[str, FailingTest | None]:
+    frame = COMPILER_PLACE.search(log)  # paths relative to the project's folder
+    place = places.relative(frame[1], frame[2]) if frame else None
+    return "error", FailingTest(f"{package} (build)", _message(log), place)

@@ -316,6 +316,7 @@ class _Run:
             files = self.folder / f"step-{uuid.uuid4().hex[:8]}"
             files.mkdir(mode=0o755)
             for name, data in step.files.items():
+                (files / name).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
                 (files / name).write_bytes(data)
                 (files / name).chmod(0o644)
             mounts = [*mounts, Mount(files, STEP_FILES)]
