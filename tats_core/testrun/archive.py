@@ -52,9 +52,10 @@ def extract_archive(data: bytes, dest: Path, limits: ArchiveLimits = ArchiveLimi
     staging = dest.with_name(dest.name + ".unpacking")
     staging.mkdir(parents=True)
     try:
-        count = _write_tree(_entries(data, limits), staging)
-        top = _single_top_folder(staging)
-        (top or staging).rename(dest)
+        count, links = _write_tree(_entries(data, limits), staging)
+        tree = _single_top_folder(staging) or staging
+        _check_links(staging, links, tree)
+        tree.rename(dest)
         return count
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -226,14 +227,14 @@ def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget)
     return _Entry(path, "file", data=content, executable=bool(mode & 0o111))
 
 
-def _write_tree(entries: Iterator[_Entry], root: Path) -> int:
+def _write_tree(entries: Iterator[_Entry], root: Path) -> tuple[int, list[_Entry]]:
     try:
         return _write_entries(entries, root)
     except OSError as exc:  # a file where a folder must go, and the like
         raise ArchiveError(f"cannot unpack: {exc.strerror}: {exc.filename}") from exc
 
 
-def _write_entries(entries: Iterator[_Entry], root: Path) -> int:
+def _write_entries(entries: Iterator[_Entry], root: Path) -> tuple[int, list[_Entry]]:
     links: list[_Entry] = []
     written: dict[str, Path] = {}
     for entry in entries:
@@ -253,14 +254,18 @@ def _write_entries(entries: Iterator[_Entry], root: Path) -> int:
             links.append(entry)
     for link in links:
         _make_link(root, link)
-    # Links through links (``up -> ..`` then ``x -> sub/up/..``) can leave a tree even when
-    # each target looks inside on paper: once all exist, ask the kernel's resolution.
-    real_root = os.path.realpath(root)
+    return len(written) + len(links), links
+
+
+def _check_links(root: Path, links: list[_Entry], tree: Path) -> None:
+    """Links through links (``up -> ..`` then ``x -> sub/up/..``) can leave a tree even when
+    each target looks inside on paper: once all exist, ask the kernel where they lead, from
+    the tree as it will stand (without the top folder)."""
+    real_tree = os.path.realpath(tree)
     for link in links:
         resolved = os.path.realpath(root.joinpath(*link.path.split("/")))
-        if resolved != real_root and not resolved.startswith(real_root + os.sep):
+        if resolved != real_tree and not resolved.startswith(real_tree + os.sep):
             raise ArchiveError(f"{link.path}: a link out of the tree ({link.link}) is refused")
-    return len(written) + len(links)
 
 
 def _write_file(target: Path, data: bytes, executable: bool) -> None:

@@ -37,7 +37,7 @@ from tats_core.testrun.results import TestCounts, TestStatus
 NO_TESTS, NOT_RUN = TestStatus.NO_TESTS, TestStatus.NOT_RUN
 
 REQUIRE_BLOCK = re.compile(r"^require\s*\((.*?)^\)", re.MULTILINE | re.DOTALL)
-REQUIRE_LINE = re.compile(r"^require\s+(\S+)", re.MULTILINE)
+REQUIRE_LINE = re.compile(r"^require\s+([^\s(]\S*)", re.MULTILINE)
 MODULE_LINE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
 TEST_FUNC = re.compile(r"^func\s+(Test\w*)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.MULTILINE)
 REPORT = "report.json"

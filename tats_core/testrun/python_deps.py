@@ -53,8 +53,9 @@ class PythonDeps:
 
 def python_dependencies(project: Path) -> PythonDeps:
     deps = PythonDeps()
+    seen: set[Path] = set()  # each file once, however many others include it
     for path in _requirement_files(project):
-        _read_requirements(path, project, deps, seen=set())
+        _read_requirements(path, project, deps, seen)
     if (project / "pyproject.toml").is_file():
         _read_pyproject(project / "pyproject.toml", deps)
     if (project / "setup.cfg").is_file():
@@ -95,7 +96,7 @@ def _read_requirements(path: Path, project: Path, deps: PythonDeps, seen: set[Pa
     if resolved in seen or not resolved.is_relative_to(project.resolve()):
         return
     seen.add(resolved)
-    name = path.relative_to(project).as_posix()
+    name = resolved.relative_to(project.resolve()).as_posix()
     for number, line in _logical_lines(path.read_text(encoding="utf-8", errors="replace")):
         origin = f"{name}:{number}"
         option, _, value = line.partition(" ") if line.startswith("-") else ("", "", "")
