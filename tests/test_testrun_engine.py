@@ -20,11 +20,13 @@ from tats_core.testrun.bubblewrap import BubblewrapEngine, processes_of
 from tats_core.testrun.engine import Limits, Mount, RegistryAccess, SandboxJob, SandboxOutcome
 from tats_core.testrun.slots import hold_slot
 from tats_core.testrun.submission import RunConfig
-from tests.testrun_fixtures import (  # noqa: F401  (fixtures)
-    loopback_server,
-    sandbox_base,
-    sandbox_folder,
-)
+from tests import testrun_fixtures
+
+# pytest fixtures, by the names tests ask for
+loopback_server = testrun_fixtures.loopback_server
+sandbox_base = testrun_fixtures.sandbox_base
+sandbox_folder = testrun_fixtures.sandbox_folder
+
 
 SECRET = "tats-fake-secret-" + uuid.uuid4().hex
 
@@ -62,7 +64,7 @@ class Box:
 
 
 @pytest.fixture
-def box(sandbox_base: RunConfig, sandbox_folder: Path) -> Iterator[Box]:  # noqa: F811
+def box(sandbox_base: RunConfig, sandbox_folder: Path) -> Iterator[Box]:
     engine = sandbox_base.engine
     assert isinstance(engine, BubblewrapEngine)
     folder = sandbox_folder / "box"
@@ -181,7 +183,7 @@ def _probe(port: int) -> str:
 
 def test_the_install_phase_reaches_the_registry_and_nothing_on_this_host(
     box: Box,
-    loopback_server: tuple[str, list[str]],  # noqa: F811
+    loopback_server: tuple[str, list[str]],
 ):
     url, seen = loopback_server
     port = int(url.rsplit(":", 1)[1])
@@ -199,7 +201,7 @@ def test_the_install_phase_reaches_the_registry_and_nothing_on_this_host(
     assert set(outcome.refused_hosts) == {f"127.0.0.1:{port}", "localhost:5432", "example.com:443"}
 
 
-def test_the_test_phase_has_no_network_at_all(box: Box, loopback_server):  # noqa: F811
+def test_the_test_phase_has_no_network_at_all(box: Box, loopback_server):
     url, seen = loopback_server
     port = int(url.rsplit(":", 1)[1])
     outcome = box.run(_probe(port))
