@@ -14,7 +14,7 @@ import pytest
 
 from tats_core.testrun import RunConfig, SubmissionTestReport, TestStatus, run_submission
 from tests import testrun_fixtures
-from tests.testrun_fixtures import SUBMISSIONS, submission, tarball
+from tests.testrun_fixtures import SUBMISSIONS, require_tool, submission, tarball
 
 # pytest fixtures, by the names tests ask for
 sandbox_base = testrun_fixtures.sandbox_base
@@ -245,6 +245,7 @@ func TestAcceptanceNeverNegative(t *testing.T) {
 
 @pytest.mark.parametrize("buggy", [False, True], ids=["passing", "failing"])
 def test_go_standard_library_module_with_acceptance_tests(sandbox_config: RunConfig, buggy: bool):
+    require_tool("go", "golang-go")
     changes = {"stock/stock.go": BUGGY_STOCK} if buggy else {}
     report = _run(sandbox_config, submission("go_inventory", changes), STOCK_ACCEPTANCE)
     assert report.project == "go (go test)"
@@ -263,6 +264,7 @@ def test_go_standard_library_module_with_acceptance_tests(sandbox_config: RunCon
 
 
 def test_go_timing_out_not_compiling_needing_modules_and_without_tests(sandbox_config: RunConfig):
+    require_tool("go", "golang-go")
     quick = replace(sandbox_config, test_timeout=2)
     loop = {
         "stock/loop_test.go": 'package stock\n\nimport "testing"\n\nfunc TestLoop(t *testing.T) {\n\tfor {\n\t}\n}\n'
@@ -286,6 +288,7 @@ def test_go_timing_out_not_compiling_needing_modules_and_without_tests(sandbox_c
 
 
 def test_acceptance_files_of_another_language_are_not_run(sandbox_config: RunConfig):
+    require_tool("go", "golang-go")
     report = _run(
         sandbox_config, submission("go_inventory", {"stock/stock_test.go": None}), WORDS_ACCEPTANCE
     )
@@ -295,4 +298,40 @@ def test_acceptance_files_of_another_language_are_not_run(sandbox_config: RunCon
     assert (
         report.acceptance.note
         == "no Go test function (func TestX(t *testing.T)) among the acceptance files"
+    )
+
+
+JEST_MANIFEST = {
+    "name": "ledger",
+    "version": "1.0.0",
+    "scripts": {"test": "jest"},
+    "dependencies": {"big.js": "^6.2.1"},
+    "devDependencies": {"jest": "^29.7.0"},
+}
+
+
+@pytest.mark.slow  # jest is ~270 packages: about 10 s to install from a warm cache, 30 s cold
+def test_node_with_jest_reports_through_its_json(sandbox_config: RunConfig):
+    changes = {
+        "package.json": json.dumps(JEST_MANIFEST),
+        "package-lock.json": None,
+        ".mocharc.json": None,
+        "src/ledger.js": BUGGY_LEDGER,
+    }
+    report = _run(sandbox_config, submission("node_ledger", changes), LEDGER_ACCEPTANCE)
+    assert report.project == "node (jest)"
+    assert (report.tests.status, report.tests.passed, report.tests.failed) == (FAILED, 1, 2)
+    assert {t.name for t in report.tests.failing} == {
+        "balances subtracts debits",
+        "balances keeps accounts apart",
+    }
+    assert {t.place for t in report.tests.failing} == {
+        "test/ledger.test.js:10",
+        "test/ledger.test.js:14",
+    }
+    assert report.acceptance is not None  # jest --runTestsByPath: the acceptance file alone
+    assert (report.acceptance.status, report.acceptance.failed, report.acceptance.passed) == (
+        FAILED,
+        1,
+        0,
     )

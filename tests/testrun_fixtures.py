@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tarfile
 import tempfile
 import uuid
@@ -76,6 +77,15 @@ def sandbox_base() -> RunConfig:
             pytest.fail(f"the sandbox is needed in CI: {reason}")
         pytest.skip(f"no sandbox here: {reason}")
     return config
+
+
+def require_tool(command: str, package: str) -> None:
+    """A test that needs ``command`` fails without it in CI (``.ci/run`` installs it), else skips."""
+    if shutil.which(command) is None:
+        message = f"{command} is not installed here (apt-get install {package})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture
