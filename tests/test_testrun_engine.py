@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -323,3 +325,44 @@ def test_processes_and_file_size_are_limited(box: Box):
     assert refused_after < 64
     assert "write refused: File too large" in outcome.output
     assert (box.folder / "big").stat().st_size <= 10 << 20
+
+
+NOT_ROOT = """
+from pathlib import Path
+from tats_core.testrun.bubblewrap import BubblewrapEngine
+from tats_core.testrun.engine import Mount, RegistryAccess, SandboxJob
+engine = BubblewrapEngine(cgroups=False)
+print("unavailable:", engine.unavailable_reason())
+box = [Mount(Path({folder!r}), "/box", writable=True)]
+job = SandboxJob(["/bin/sh", "-c", "id -u > /box/uid; touch /usr/x"], "/box", box, {{}}, timeout=30)
+print("exit", engine.run(job).exit_code)
+fetch = "import urllib.request, ssl; print(urllib.request.urlopen('https://pypi.org/simple/pip/', context=ssl.create_default_context(cafile='/etc/ssl/certs/ca-certificates.crt')).status)"
+job = SandboxJob(["python3", "-c", fetch], "/box", box, {{"PATH": "/usr/bin"}}, timeout=60, network=RegistryAccess(frozenset({{"pypi.org"}})))
+print("registry", engine.run(job).output.strip())
+"""
+
+
+def test_the_engine_runs_as_an_unprivileged_user_too(sandbox_folder: Path):
+    """Production may run TATS as a user, in a container: no slot users, no cgroups, still a
+    sandbox (bwrap makes an unprivileged user namespace)."""
+    if os.geteuid() != 0:
+        pytest.skip("TATS already runs unprivileged here: every other test covers it")
+    folder = sandbox_folder / "unprivileged"
+    folder.mkdir()
+    os.chown(folder, 65534, 65534)
+    site = next(Path(sys.prefix, "lib").glob("python3*/site-packages"))  # packaging, for imports
+    result = subprocess.run(
+        ["/usr/bin/python3", "-c", NOT_ROOT.format(folder=str(folder))],
+        user=65534,
+        group=65534,
+        extra_groups=[],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{Path(__file__).parent.parent}:{site}"},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.splitlines() == ["unavailable: None", "exit 1", "registry 200"], (
+        result.stderr
+    )
+    assert (folder / "uid").read_text().strip() == "65534"

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tats_core.testrun.cgroup import CgroupLayout, RunCgroup
-from tats_core.testrun.engine import Limits, Mount, SandboxJob, SandboxOutcome
+from tats_core.testrun.engine import Limits, Mount, SandboxJob, SandboxOutcome, sandbox_python
 from tats_core.testrun.output import KeptOutput
 from tats_core.testrun.proxy import RegistryProxy
 
@@ -60,12 +60,12 @@ class BubblewrapEngine:
         self,
         *,
         bwrap: str = "bwrap",
-        python: str = "/usr/bin/python3",
+        python: str | None = None,  # runs the install phase's relay; default: the system's
         uid_base: int = 61000,
         cgroups: CgroupLayout | bool | None = True,
     ) -> None:
         self.bwrap = shutil.which(bwrap)
-        self.python = python
+        self.python = python or sandbox_python()
         self.uid_base = uid_base
         self.cgroups = CgroupLayout.find() if cgroups is True else (cgroups or None)
         self._reason: str | None = None

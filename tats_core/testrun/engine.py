@@ -19,16 +19,17 @@ Every engine guarantees, for every job:
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 
-class Phase(StrEnum):
-    INSTALL = "install"  # dependencies from the registries; no candidate code runs
-    TEST = "test"  # the candidate's code; no network
+def sandbox_python() -> str:
+    """The system's python3, as a sandbox that sees only /usr finds it (Debian's, or a Python
+    image's /usr/local)."""
+    return shutil.which("python3", path="/usr/bin:/usr/local/bin") or "/usr/bin/python3"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from tats_core.testrun.engine import (
     SandboxEngine,
     SandboxJob,
     SandboxOutcome,
+    sandbox_python,
 )
 from tats_core.testrun.output import last_lines
 from tats_core.testrun.project import (
@@ -80,7 +81,7 @@ class RunConfig:
     install_limits: Limits = INSTALL_LIMITS
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     registries: Registries = field(default_factory=Registries)
-    python: str = "/usr/bin/python3"
+    python: str = field(default_factory=sandbox_python)  # the candidates' Python
     uv: str | None = field(default_factory=_uv_binary)
 
     @property
