@@ -9,19 +9,13 @@ import pytest
 
 from tats_core.testrun.node_deps import node_dependencies
 from tats_core.testrun.python_deps import python_dependencies
+from tests.testrun_fixtures import write_tree
 
 REGISTRY = "https://registry.npmjs.org/"
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def test_requirement_files_keep_packages_and_drop_every_option(tmp_path: Path):
-    project = _write(
+    project = write_tree(
         tmp_path,
         {
             "requirements.txt": (
@@ -81,13 +75,13 @@ def test_requirement_files_keep_packages_and_drop_every_option(tmp_path: Path):
     ],
 )
 def test_dependencies_named_by_url_vcs_or_path_are_refused(tmp_path: Path, line: str, refusal: str):
-    deps = python_dependencies(_write(tmp_path, {"requirements.txt": line + "\n"}))
+    deps = python_dependencies(write_tree(tmp_path, {"requirements.txt": line + "\n"}))
     assert deps.refused == [refusal]
     assert deps.requirements == []
 
 
 def test_pyproject_poetry_setup_and_pipfile_are_read_without_running_anything(tmp_path: Path):
-    project = _write(
+    project = write_tree(
         tmp_path,
         {
             "pyproject.toml": """
@@ -152,7 +146,7 @@ def test_npm_dependencies_off_the_registry_are_refused(tmp_path: Path):
         "devDependencies": {"git": "git+ssh://git@github.com/x/y.git"},
         "overrides": {"foo": {"bar": "https://evil.example/bar.tgz"}, "baz": "$left-pad"},
     }
-    _write(
+    write_tree(
         tmp_path,
         {
             "package.json": json.dumps(package),
@@ -181,7 +175,7 @@ def test_npmrc_and_lockfiles_off_the_registry_are_neutralised(tmp_path: Path):
             "node_modules/bad": {"resolved": "http://127.0.0.1:9/bad-1.0.0.tgz"},
         },
     }
-    _write(
+    write_tree(
         tmp_path,
         {
             "package.json": '{"name": "x"}',

@@ -11,16 +11,10 @@ from tats_core.testrun.detection import Unrunnable, detect
 from tats_core.testrun.node_project import NodeProject, runner_of
 from tats_core.testrun.project import Registries, Skip, Step, describe
 from tats_core.testrun.results import TestStatus
+from tests.testrun_fixtures import write_tree
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "repos"
 PYTHON = "/usr/bin/python3"
-
-
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
 
 
 def _detect(root: Path, registries: Registries | None = None):
@@ -28,7 +22,7 @@ def _detect(root: Path, registries: Registries | None = None):
 
 
 def test_the_shallowest_project_with_tests_wins_and_the_others_are_named(tmp_path: Path):
-    tree = _tree(
+    tree = write_tree(
         tmp_path,
         {
             "README.md": "# app",
@@ -72,7 +66,7 @@ def test_the_shallowest_project_with_tests_wins_and_the_others_are_named(tmp_pat
     ids=["nothing", "maven", "ruby", "dotnet", "php"],
 )
 def test_projects_tats_cannot_run_say_why(tmp_path: Path, files: dict[str, str], reason: str):
-    result = _detect(_tree(tmp_path, files))
+    result = _detect(write_tree(tmp_path, files))
     assert isinstance(result, Unrunnable)
     assert result.reason == reason
 
@@ -95,7 +89,7 @@ def test_the_runner_is_read_from_the_test_script(script: str, runner: str | None
 
 
 def test_node_projects_without_a_script_use_a_runner_they_depend_on(tmp_path: Path):
-    _tree(tmp_path, {"package.json": '{"devDependencies": {"jest": "^29"}}', "a.test.js": ""})
+    write_tree(tmp_path, {"package.json": '{"devDependencies": {"jest": "^29"}}', "a.test.js": ""})
     project = _detect(tmp_path)
     assert isinstance(project, NodeProject)
     step = project.own_tests()
@@ -113,7 +107,7 @@ def test_node_projects_without_a_script_use_a_runner_they_depend_on(tmp_path: Pa
 
 def test_go_modules_needing_the_proxy_are_refused_unless_it_is_reachable(tmp_path: Path):
     go_mod = "module x\n\ngo 1.19\n\nrequire (\n\tgithub.com/a/b v1.0.0 // indirect\n\tgithub.com/c/d v2.0.0\n)\n"
-    _tree(tmp_path, {"go.mod": go_mod, "x_test.go": "package x\n"})
+    write_tree(tmp_path, {"go.mod": go_mod, "x_test.go": "package x\n"})
     project = _detect(tmp_path)
     assert not isinstance(project, Unrunnable)
     assert project.refused == (

@@ -49,6 +49,26 @@ def submission_files(
     return files
 
 
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root``."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def processes_marked(mark: str) -> list[int]:
+    """Every process on this host whose command line holds ``mark``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and mark in (entry / "cmdline").read_text():
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
 def tarball(files: Mapping[str, bytes], top: str = TOP) -> bytes:
     """A tar.gz shaped like GitHub's: one top folder ``{owner}-{repo}-{sha7}/``."""
     buffer = io.BytesIO()

@@ -10,7 +10,8 @@ languages run where and what the sandbox does not protect against.
 - ``verdict``      a sandbox outcome and a runner's report -> status, counts and note
 - ``archive``      untrusted tar.gz / zip unpacked safely; acceptance files from a zip or folder
 - ``detection``    which project a tree holds and how to test it, or why it cannot be run
-- ``project``      what every kind of project provides (``Project``), the sandbox's layout
+- ``project``      what every kind of project provides (``Project``), ``Registries``
+- ``box``          the sandbox's fixed layout (``/box/src``, ``/box/out``, ``/cache``, ...)
 - ``python_project``, ``python_deps``  Python: uv, registry-only requirements, pytest
 - ``node_project``, ``node_deps``      Node.js: npm without scripts, jest/vitest/mocha/node --test
 - ``go_project``   Go modules: ``go test -json``, standard library or vendored modules

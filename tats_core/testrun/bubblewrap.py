@@ -44,6 +44,7 @@ HOST_ENV = {"PATH": "/usr/bin:/bin"}  # the launcher's own environment: nothing 
 JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 FORWARDER = Path(__file__).with_name("forwarder.py")
 INSTALL_HINT = "apt-get install bubblewrap"
+CGROUP_PREFIX = "tats-run-"
 PROBE_SLOT = -1  # the availability probe's own user, so it never ends a real run's processes
 
 
@@ -68,6 +69,8 @@ class BubblewrapEngine:
         self.python = python or sandbox_python()
         self.uid_base = uid_base
         self.cgroups = CgroupLayout.find() if cgroups is True else (cgroups or None)
+        if self.cgroups is not None:
+            self.cgroups.sweep(CGROUP_PREFIX, older_than=3600)
         self._reason: str | None = None
         self._checked = False
 
@@ -153,7 +156,7 @@ class BubblewrapEngine:
             return None
         try:
             return self.cgroups.create(
-                f"tats-{uuid.uuid4().hex[:12]}",
+                f"{CGROUP_PREFIX}{uuid.uuid4().hex[:12]}",
                 memory_bytes=limits.memory_bytes,
                 processes=limits.processes,
                 owner=user.uid if user else None,

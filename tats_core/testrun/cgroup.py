@@ -64,6 +64,15 @@ class CgroupLayout:
             return cls(1, memory, pids)
         return None
 
+    def sweep(self, prefix: str, older_than: float) -> None:
+        """Remove empty run cgroups a dead worker left (never a young one: it may be joining)."""
+        cutoff = time.time() - older_than
+        for parent in {self.memory_parent, self.pids_parent}:
+            for folder in parent.glob(prefix + "*"):
+                with contextlib.suppress(OSError):
+                    if folder.stat().st_mtime < cutoff:
+                        folder.rmdir()  # refused while any process is in it
+
     def create(
         self, name: str, *, memory_bytes: int, processes: int, owner: int | None
     ) -> RunCgroup:

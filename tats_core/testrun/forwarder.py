@@ -16,7 +16,8 @@ import sys
 import threading
 
 
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
+def pipe(source: socket.socket, sink: socket.socket) -> None:
+    """Copy one direction of a connection until it ends, then pass the end on."""
     try:
         while chunk := source.recv(65536):
             sink.sendall(chunk)
@@ -35,9 +36,9 @@ def _relay(client: socket.socket, socket_path: str) -> None:
         client.close()
         upstream.close()
         return
-    back = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
+    back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
     back.start()
-    _pipe(client, upstream)
+    pipe(client, upstream)
     back.join()
     client.close()
     upstream.close()

@@ -20,17 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tats_core.testrun.project import (
-    BOX_HOME,
-    BOX_OUT,
-    CACHE,
-    STEP_FILES,
-    Registries,
-    Skip,
-    Step,
-    base_env,
-    relative_to_project,
-)
+from tats_core.testrun import box
+from tats_core.testrun.project import Registries, Skip, Step, base_env, relative_to_project
 from tats_core.testrun.reports import Places, ReportError, parse_go
 from tats_core.testrun.results import TestCounts, TestStatus
 
@@ -43,7 +34,7 @@ TEST_FUNC = re.compile(r"^func\s+(Test\w*)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.M
 REPORT = "report.json"
 BUILD_LOG = "build.txt"  # go test's stderr: compiler errors
 MAX_BUILD_LOG = 256 * 1024
-SEED = f"{CACHE}/go/seed"
+SEED = f"{box.CACHE}/go/seed"
 # Compiling the standard library's test dependencies takes seconds a run; a build cache seeded
 # from this module (TATS's own code, built in an install phase) is copied into each run's own
 # cache, so nothing a candidate's tests do can touch what other candidates build with.
@@ -81,9 +72,9 @@ func TestSeed(t *testing.T) { _ = httptest.NewRecorder; _ = reflect.DeepEqual }
 """,
 }
 SEED_SCRIPT = f"""if [ ! -d {SEED} ]; then
-  mkdir -p {CACHE}/go
-  building=$(mktemp -d {CACHE}/go/seed-XXXXXX)
-  cp -r {STEP_FILES}/seed "$HOME/seed"
+  mkdir -p {box.CACHE}/go
+  building=$(mktemp -d {box.CACHE}/go/seed-XXXXXX)
+  cp -r {box.STEP_FILES}/seed "$HOME/seed"
   cd "$HOME/seed" && GOCACHE="$building" go test -count=1 -run '^$' ./... >/dev/null
   chmod -R a+rX "$building"
   mv -T "$building" {SEED} 2>/dev/null || rm -rf "$building"
@@ -173,16 +164,16 @@ class GoProject:
         quoted = " ".join(shlex.quote(a) for a in args)
         script = (
             f'mkdir -p "$GOCACHE" && cp -r {SEED}/. "$GOCACHE" 2>/dev/null || true\n'
-            f"go test -json {quoted} > {BOX_OUT}/{REPORT} 2> {BOX_OUT}/{BUILD_LOG}\n"
-            f"status=$?\ncat {BOX_OUT}/{BUILD_LOG} >&2\nexit $status"
+            f"go test -json {quoted} > {box.OUT}/{REPORT} 2> {box.OUT}/{BUILD_LOG}\n"
+            f"status=$?\ncat {box.OUT}/{BUILD_LOG} >&2\nexit $status"
         )
         return Step(["/bin/sh", "-c", script], self._env() | {"GOPROXY": "off"})
 
     def _env(self) -> dict[str, str]:
         return base_env() | {
-            "GOPATH": f"{BOX_HOME}/go",
-            "GOMODCACHE": f"{CACHE}/go/mod",
-            "GOCACHE": f"{BOX_HOME}/.cache/go-build",
+            "GOPATH": f"{box.HOME}/go",
+            "GOMODCACHE": f"{box.CACHE}/go/mod",
+            "GOCACHE": f"{box.HOME}/.cache/go-build",
             "GOTOOLCHAIN": "local",
             "GOTELEMETRY": "off",
             "CGO_ENABLED": "0",

@@ -19,19 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tats_core.testrun import box
 from tats_core.testrun.node_deps import NodeDeps, node_dependencies
-from tats_core.testrun.project import (
-    BOX_OUT,
-    BOX_SRC,
-    CA_FILE,
-    CACHE,
-    STEP_FILES,
-    Registries,
-    Skip,
-    Step,
-    base_env,
-    relative_to_project,
-)
+from tats_core.testrun.project import Registries, Skip, Step, base_env, relative_to_project
 from tats_core.testrun.reports import Places, ReportError, parse_jest, parse_junit
 from tats_core.testrun.results import TestCounts, TestStatus
 
@@ -49,20 +39,20 @@ RUNNER_WORDS = (
     ("node --test", "node --test"),
 )
 REPORT_ARGS = {
-    "jest": ["--ci", "--json", f"--outputFile={BOX_OUT}/report.json", "--testLocationInResults"],
+    "jest": ["--ci", "--json", f"--outputFile={box.OUT}/report.json", "--testLocationInResults"],
     "vitest": [
         "--run",
         "--reporter=default",
         "--reporter=junit",
-        f"--outputFile.junit={BOX_OUT}/report.xml",
+        f"--outputFile.junit={box.OUT}/report.xml",
     ],
-    "mocha": ["--reporter", "xunit", "--reporter-option", f"output={BOX_OUT}/report.xml"],
+    "mocha": ["--reporter", "xunit", "--reporter-option", f"output={box.OUT}/report.xml"],
 }
 # Acceptance runs: exactly the given files, not the project's own test globs.
 ONLY_THESE = {"jest": ["--runTestsByPath"], "mocha": ["--no-config", "--no-package"], "vitest": []}
 NODE_TEST_REPORTERS = (
     "--test-reporter=spec --test-reporter-destination=stdout "
-    f"--test-reporter=junit --test-reporter-destination={BOX_OUT}/report.xml"
+    f"--test-reporter=junit --test-reporter-destination={box.OUT}/report.xml"
 )
 
 
@@ -119,17 +109,17 @@ class NodeProject:
         command += [
             "--include=dev",
             f"--registry={registries.npm_registry}",
-            f"--cache={CACHE}/npm",
+            f"--cache={box.CACHE}/npm",
         ]
         # Empty user and global configs: npm reads none of the host's or the image's.
         command += [
-            f"--userconfig={STEP_FILES}/user.npmrc",
-            f"--globalconfig={STEP_FILES}/global.npmrc",
+            f"--userconfig={box.STEP_FILES}/user.npmrc",
+            f"--globalconfig={box.STEP_FILES}/global.npmrc",
         ]
         command += ["--loglevel=warn"]
-        env = base_env() | {"npm_config_cafile": CA_FILE, "npm_config_update_notifier": "false"}
+        env = base_env() | {"npm_config_cafile": box.CA_FILE, "npm_config_update_notifier": "false"}
         files = {"user.npmrc": b"", "global.npmrc": b""}
-        return Step(command, env | {"NODE_EXTRA_CA_CERTS": CA_FILE}, files)
+        return Step(command, env | {"NODE_EXTRA_CA_CERTS": box.CA_FILE}, files)
 
     def own_tests(self) -> Step | Skip:
         if self.script:
@@ -159,7 +149,7 @@ class NodeProject:
         return None
 
     def _step(self, command: list[str], *, node_test: bool = False) -> Step:
-        cwd = posixpath.join(BOX_SRC, self.folder) if self.folder else BOX_SRC
+        cwd = posixpath.join(box.SRC, self.folder) if self.folder else box.SRC
         env = base_env(f"{cwd}/node_modules/.bin") | {"npm_config_update_notifier": "false"}
         if node_test:
             env["NODE_OPTIONS"] = NODE_TEST_REPORTERS

@@ -1,14 +1,6 @@
 """What every kind of project tells the runner: how to install, how to test, how to read results.
 
-The sandbox's layout is fixed, so steps can name its paths::
-
-    /box/src    the submission's tree (the project may sit in a folder of it)
-    /box/home   HOME, fresh for each test run
-    /box/out    where runners write their reports, fresh for each test run
-    /box/venv   a Python project's virtualenv (writable while installing only)
-    /cache      dependency caches shared across candidates (writable while installing only)
-    /tats       files a step brings (a cleaned requirements list, a pytest.ini), read-only
-    /opt/tats/uv  uv, while installing
+Steps name the sandbox's paths from ``box`` (its fixed layout).
 """
 
 from __future__ import annotations
@@ -20,17 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from tats_core.testrun import box
 from tats_core.testrun.results import TestCounts, TestStatus
-
-BOX_SRC = "/box/src"
-BOX_HOME = "/box/home"
-BOX_OUT = "/box/out"
-BOX_VENV = "/box/venv"
-CACHE = "/cache"
-STEP_FILES = "/tats"
-UV = "/opt/tats/uv"
-BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
-CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 @dataclass(frozen=True)
@@ -102,8 +85,8 @@ def describe(project: Project) -> str:
 
 def base_env(path_prefix: str = "") -> dict[str, str]:
     return {
-        "PATH": f"{path_prefix}:{BASE_PATH}" if path_prefix else BASE_PATH,
-        "HOME": BOX_HOME,
+        "PATH": f"{path_prefix}:{box.BASE_PATH}" if path_prefix else box.BASE_PATH,
+        "HOME": box.HOME,
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from tats_core.testrun.forwarder import pipe
+
 Resolver = Callable[[str, int], list[str]]
 HEAD_LIMIT = 8192
 
@@ -139,9 +141,9 @@ class RegistryProxy:
         client.sendall(f"HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n".encode())
 
     def _relay(self, client: socket.socket, target: socket.socket) -> None:
-        back = threading.Thread(target=_pipe, args=(target, client), daemon=True)
+        back = threading.Thread(target=pipe, args=(target, client), daemon=True)
         back.start()
-        _pipe(client, target)
+        pipe(client, target)
         back.join()
         target.close()
 
@@ -154,14 +156,3 @@ def _read_head(client: socket.socket) -> str:
             break
         data += chunk
     return data.split(b"\r\n", 1)[0].decode("latin-1")
-
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while chunk := source.recv(65536):
-            sink.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)

@@ -18,20 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tats_core.testrun.project import (
-    BOX_OUT,
-    BOX_SRC,
-    BOX_VENV,
-    CA_FILE,
-    CACHE,
-    STEP_FILES,
-    UV,
-    Registries,
-    Skip,
-    Step,
-    base_env,
-    relative_to_project,
-)
+from tats_core.testrun import box
+from tats_core.testrun.project import Registries, Skip, Step, base_env, relative_to_project
 from tats_core.testrun.python_deps import PythonDeps, python_dependencies
 from tats_core.testrun.reports import Places, ReportError, parse_junit
 from tats_core.testrun.results import TestCounts, TestStatus
@@ -77,21 +65,21 @@ class PythonProject:
 
     @property
     def cwd(self) -> str:
-        return posixpath.join(BOX_SRC, self.folder) if self.folder else BOX_SRC
+        return posixpath.join(box.SRC, self.folder) if self.folder else box.SRC
 
     def install(self, registries: Registries) -> Step:
         requirements = list(self.deps.requirements)
         if "pytest" not in self.deps.names():
             requirements.append("pytest")
-        uv = shlex.quote(UV)
+        uv = shlex.quote(box.UV)
         script = (
-            f"{uv} venv --quiet --no-config --python {shlex.quote(self.python)} {BOX_VENV}\n"
-            f"{uv} pip install --no-config --python {BOX_VENV}/bin/python --no-build"
-            f" --index-url {shlex.quote(registries.pypi_index)} --cache-dir {CACHE}/uv"
-            f" --system-certs --link-mode=copy -r {STEP_FILES}/requirements.txt"
+            f"{uv} venv --quiet --no-config --python {shlex.quote(self.python)} {box.VENV}\n"
+            f"{uv} pip install --no-config --python {box.VENV}/bin/python --no-build"
+            f" --index-url {shlex.quote(registries.pypi_index)} --cache-dir {box.CACHE}/uv"
+            f" --system-certs --link-mode=copy -r {box.STEP_FILES}/requirements.txt"
         )
         env = base_env() | {"UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never"}
-        env |= {"SSL_CERT_FILE": CA_FILE}
+        env |= {"SSL_CERT_FILE": box.CA_FILE}
         files = {"requirements.txt": ("\n".join(requirements) + "\n").encode()}
         return Step(["/bin/sh", "-ec", script], env, files)
 
@@ -109,10 +97,10 @@ class PythonProject:
             )
         ini = next((p for p in paths if posixpath.basename(p) == "pytest.ini"), None)
         if ini:
-            config = posixpath.join(BOX_SRC, ini)
+            config = posixpath.join(box.SRC, ini)
             return self._pytest(["-c", config, *relative_to_project(tests, self.folder)])
         step = self._pytest(
-            ["-c", f"{STEP_FILES}/pytest.ini", *relative_to_project(tests, self.folder)]
+            ["-c", f"{box.STEP_FILES}/pytest.ini", *relative_to_project(tests, self.folder)]
         )
         return Step(step.command, step.env, {"pytest.ini": b"[pytest]\n"})
 
@@ -123,11 +111,11 @@ class PythonProject:
                 conftest.unlink()
 
     def _pytest(self, extra: list[str]) -> Step:
-        command = [f"{BOX_VENV}/bin/python", "-m", "pytest", "-p", "no:cacheprovider"]
-        command += ["-o", "junit_family=xunit1", f"--junitxml={BOX_OUT}/{REPORT}"]
+        command = [f"{box.VENV}/bin/python", "-m", "pytest", "-p", "no:cacheprovider"]
+        command += ["-o", "junit_family=xunit1", f"--junitxml={box.OUT}/{REPORT}"]
         command += ["--rootdir", self.cwd, "-q", *extra]
         path = ":".join([self.cwd, posixpath.join(self.cwd, "src")])
-        env = base_env(f"{BOX_VENV}/bin") | {"PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
+        env = base_env(f"{box.VENV}/bin") | {"PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
         return Step(command, env | {"PYTHONUNBUFFERED": "1"})
 
     def counts(self, out: Path) -> TestCounts | None:

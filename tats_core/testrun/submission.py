@@ -12,6 +12,7 @@ It raises only ``TestRunError`` (transient) when every slot stays busy for ``slo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tats_core.errors import ArchiveError
+from tats_core.testrun import box
 from tats_core.testrun.archive import ArchiveLimits, extract_archive, place_files
 from tats_core.testrun.bubblewrap import PROBE_SLOT, BubblewrapEngine
 from tats_core.testrun.detection import Unrunnable, detect
@@ -36,26 +38,16 @@ from tats_core.testrun.engine import (
     sandbox_python,
 )
 from tats_core.testrun.output import last_lines
-from tats_core.testrun.project import (
-    BOX_HOME,
-    BOX_OUT,
-    BOX_SRC,
-    BOX_VENV,
-    CACHE,
-    STEP_FILES,
-    UV,
-    Project,
-    Registries,
-    Skip,
-    Step,
-    describe,
-)
+from tats_core.testrun.project import Project, Registries, Skip, Step, describe
 from tats_core.testrun.results import SubmissionTestReport, TestRunResult
 from tats_core.testrun.slots import hold_slot
 from tats_core.testrun.verdict import verdict
 
 INSTALL_LIMITS = Limits(memory_bytes=2 * 1024**3, processes=1024, file_bytes=2 * 1024**3)
-MAX_PINNED_FILES = 200  # acceptance files bound read-only one by one, up to this many
+MAX_PINNED_FILES = 200
+STALE_RUN_SECONDS = (
+    6 * 3600
+)  # far beyond any run's timeouts  # acceptance files bound read-only one by one, up to this many
 
 
 def _uv_binary() -> str | None:
@@ -111,6 +103,7 @@ def _prepare_folders(config: RunConfig) -> None:
     for shared in (config.cache_dir, config.runs_dir):
         shared.mkdir(parents=True, exist_ok=True)
         shared.chmod(0o711)  # the sandbox's users pass through, list nothing
+    _sweep_stale_runs(config.runs_dir, older_than=STALE_RUN_SECONDS)
     deps = config.cache_dir / "deps"
     deps.mkdir(exist_ok=True)
     config.engine.share(deps)
@@ -147,6 +140,15 @@ def _run_folder(config: RunConfig) -> Iterator[Path]:
         remove_tree(folder)
 
 
+def _sweep_stale_runs(runs: Path, older_than: float) -> None:
+    """Folders a worker left when it died mid-run (a finished run removes its own)."""
+    cutoff = time.time() - older_than
+    for folder in runs.iterdir():
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                remove_tree(folder)
+
+
 def remove_tree(folder: Path) -> None:
     """Remove a run's folder, even where the tests took away their own permissions."""
 
@@ -167,6 +169,7 @@ class _Run:
     acceptance: dict[str, bytes]
     durations: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    handed_over: set[Path] = field(default_factory=set)
 
     @property
     def tree(self) -> Path:
@@ -253,14 +256,14 @@ class _Run:
         if step is None:
             self.durations["install"] = 0.0
             return None, ""
-        mounts = [Mount(self.tree, BOX_SRC, True), Mount(venv, BOX_VENV, True)]
-        mounts += [Mount(self._own_folder("home-install"), BOX_HOME, True)]
-        mounts += [Mount(self.config.cache_dir / "deps", CACHE, True)]
+        mounts = [Mount(self.tree, box.SRC, True), Mount(venv, box.VENV, True)]
+        mounts += [Mount(self._own_folder("home-install"), box.HOME, True)]
+        mounts += [Mount(self.config.cache_dir / "deps", box.CACHE, True)]
         if project.kind == "python":
             if self.config.uv is None:
                 return "uv is not installed on this host (pip install uv)", ""
-            mounts.append(Mount(Path(self.config.uv), UV))
-        self.config.engine.hand_over(self.tree, self.slot)
+            mounts.append(Mount(Path(self.config.uv), box.UV))
+        self._hand_over(self.tree)
         outcome = self._sandbox(
             project, step, mounts, self.config.install_timeout, self.config.install_limits
         )
@@ -271,12 +274,12 @@ class _Run:
         self, project: Project, step: Step, tree: Path, name: str, prefix: str = ""
     ) -> TestRunResult:
         out, home = self._own_folder(f"out-{name}"), self._own_folder(f"home-{name}")
-        mounts = [Mount(tree, BOX_SRC, True), Mount(self.folder / "venv", BOX_VENV)]
-        mounts += [Mount(home, BOX_HOME, True), Mount(out, BOX_OUT, True)]
-        mounts += [Mount(self.config.cache_dir / "deps", CACHE)]
+        mounts = [Mount(tree, box.SRC, True), Mount(self.folder / "venv", box.VENV)]
+        mounts += [Mount(home, box.HOME, True), Mount(out, box.OUT, True)]
+        mounts += [Mount(self.config.cache_dir / "deps", box.CACHE)]
         if tree != self.tree:
             mounts += self._shared_install(project, tree)
-        self.config.engine.hand_over(tree, self.slot)
+        self._hand_over(tree)
         outcome = self._sandbox(
             project, step, mounts, self.config.test_timeout, self.config.test_limits, test=True
         )
@@ -297,10 +300,10 @@ class _Run:
         modules = self.tree / project.folder / "node_modules"
         if modules.is_dir():
             mounts.append(
-                Mount(modules, f"{BOX_SRC}/{project.folder}/node_modules".replace("//", "/"), True)
+                Mount(modules, f"{box.SRC}/{project.folder}/node_modules".replace("//", "/"), True)
             )
         if len(self.acceptance) <= MAX_PINNED_FILES:
-            mounts += [Mount(tree / path, f"{BOX_SRC}/{path}") for path in self.acceptance]
+            mounts += [Mount(tree / path, f"{box.SRC}/{path}") for path in self.acceptance]
         return mounts
 
     def _sandbox(
@@ -320,11 +323,17 @@ class _Run:
                 (files / name).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
                 (files / name).write_bytes(data)
                 (files / name).chmod(0o644)
-            mounts = [*mounts, Mount(files, STEP_FILES)]
-        cwd = f"{BOX_SRC}/{project.folder}" if project.folder else BOX_SRC
+            mounts = [*mounts, Mount(files, box.STEP_FILES)]
+        cwd = f"{box.SRC}/{project.folder}" if project.folder else box.SRC
         network = None if test else RegistryAccess(self.config.registries.hosts)
         job = SandboxJob(step.command, cwd, mounts, step.env, timeout, limits, network, self.slot)
         return self.config.engine.run(job)
+
+    def _hand_over(self, tree: Path) -> None:
+        """Once per tree: after that, what the sandbox writes in it is the sandbox's already."""
+        if tree not in self.handed_over:
+            self.config.engine.hand_over(tree, self.slot)
+            self.handed_over.add(tree)
 
     def _own_folder(self, name: str) -> Path:
         path = self.folder / name
