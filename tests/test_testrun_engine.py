@@ -88,6 +88,16 @@ def test_without_bwrap_the_engine_says_how_to_install_it():
     assert engine.unavailable_reason() == "bubblewrap is not installed: apt-get install bubblewrap"
 
 
+def test_a_sandbox_that_cannot_be_set_up_is_told_apart_from_a_failing_command(box: Box):
+    assert box.run("raise SystemExit(1)").started
+    job = SandboxJob(
+        ["/bin/true"], "/", [Mount(Path("/nonexistent/tats"), "/x")], {}, timeout=10, slot=box.slot
+    )
+    outcome = box.engine.run(job)
+    assert not outcome.started
+    assert "Can't find source path /nonexistent/tats" in outcome.output
+
+
 def test_no_setting_or_secret_of_tats_reaches_the_sandbox(box: Box, monkeypatch, tmp_path):
     monkeypatch.setenv("QSTASH_TOKEN", SECRET)
     monkeypatch.setenv("TATS_FAKE_SECRET", SECRET)

@@ -41,6 +41,7 @@ from tats_core.testrun.proxy import RegistryProxy
 
 PROXY_PORT = 3128
 HOST_ENV = {"PATH": "/usr/bin:/bin"}  # the launcher's own environment: nothing of TATS's
+STOOD = 'echo stood >&0 && exec 0</dev/null && exec "$@"'
 JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 FORWARDER = Path(__file__).with_name("forwarder.py")
 INSTALL_HINT = "apt-get install bubblewrap"
@@ -191,10 +192,13 @@ class BubblewrapEngine:
         if proxy is not None:
             command = [self.python, "-I", "/run/tats/forwarder.py", "/run/tats/proxy.sock"]
             command += [str(PROXY_PORT), "--", *job.command]
+        # The sandbox stood if the first thing run inside it says so, on the stdin it was
+        # given (the write end of a pipe), before the command gets /dev/null as its stdin.
+        said_read, said_write = os.pipe()
         started = time.monotonic()
         process = subprocess.Popen(
-            [*argv, "--", *command],
-            stdin=subprocess.DEVNULL,
+            [*argv, "--", "/bin/sh", "-c", STOOD, "sandbox", *command],
+            stdin=said_write,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=HOST_ENV,
@@ -205,6 +209,7 @@ class BubblewrapEngine:
             group=user.gid if user else None,
             extra_groups=[] if user else None,
         )
+        os.close(said_write)
         kept = KeptOutput(job.limits.output_bytes)
         timed_out = _stream(process, kept, started + job.timeout)
         _kill_group(process)
@@ -212,7 +217,10 @@ class BubblewrapEngine:
         if cgroup is not None:
             cgroup.kill_all()
         self.end_user_processes(user)
+        with os.fdopen(said_read, "rb") as said:
+            stood = said.read(64).startswith(b"stood\n")  # later writes prove nothing
         return SandboxOutcome(
+            started=stood,
             exit_code=None if timed_out else exit_code,
             timed_out=timed_out,
             output=kept.text(),

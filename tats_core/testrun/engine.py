@@ -75,6 +75,7 @@ class SandboxOutcome:
     output: str  # stdout and stderr, interleaved, head and tail kept
     output_bytes: int  # all it printed
     seconds: float
+    started: bool = True  # False: the sandbox itself could not be set up (TATS's problem)
     out_of_memory: bool = False
     refused_hosts: tuple[str, ...] = ()  # hosts the registry proxy refused
 

@@ -7,7 +7,8 @@
 The acceptance run comes before any of the candidate's code has run, on its own copy, so the
 candidate's tests cannot prepare the ground for it. Nothing the candidate did can make this
 function raise: every problem of the submission ends as one of the five statuses with a note.
-It raises only ``TestRunError`` (transient) when every slot stays busy for ``slot_wait``.
+It raises ``TestRunError`` (transient) when every slot stays busy for ``slot_wait``, and
+``ConfigurationError`` when the sandbox itself cannot be set up on this host.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tats_core.errors import ArchiveError
+from tats_core.errors import ArchiveError, ConfigurationError
 from tats_core.testrun import box
 from tats_core.testrun.archive import ArchiveLimits, extract_archive, place_files
 from tats_core.testrun.bubblewrap import PROBE_SLOT, BubblewrapEngine
@@ -327,7 +328,12 @@ class _Run:
         cwd = f"{box.SRC}/{project.folder}" if project.folder else box.SRC
         network = None if test else RegistryAccess(self.config.registries.hosts)
         job = SandboxJob(step.command, cwd, mounts, step.env, timeout, limits, network, self.slot)
-        return self.config.engine.run(job)
+        outcome = self.config.engine.run(job)
+        if not outcome.started:  # nothing of the candidate's ran: this host must be fixed
+            raise ConfigurationError(
+                f"the sandbox could not start: {last_lines(outcome.output, 4)}"
+            )
+        return outcome
 
     def _hand_over(self, tree: Path) -> None:
         """Once per tree: after that, what the sandbox writes in it is the sandbox's already."""
