@@ -346,3 +346,15 @@ def test_run_folders_a_dead_worker_left_are_swept_and_young_ones_kept(sandbox_co
     report = run_submission(submission("python_words", {"tests": None}), config=sandbox_config)
     assert report.tests.status == NO_TESTS
     assert sorted(p.name for p in sandbox_config.runs_dir.iterdir()) == ["young"]
+
+
+def test_acceptance_files_reaching_out_of_the_tree_are_refused_and_said(sandbox_config: RunConfig):
+    acceptance = {"tests/test_ok.py": b"def test_ok(): pass\n", "../outside.py": b"x = 1\n"}
+    report = _run(sandbox_config, submission("python_words", {"tests": None}), acceptance)
+    assert report.tests.status == NO_TESTS
+    assert report.acceptance is not None
+    assert (report.acceptance.status, report.acceptance.note) == (
+        NOT_RUN,
+        "acceptance files refused: ../outside.py: '..' leads out of the tree",
+    )
+    assert not (sandbox_config.runs_dir.parent / "outside.py").exists()

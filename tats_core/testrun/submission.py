@@ -40,7 +40,7 @@ from tats_core.testrun.engine import (
 )
 from tats_core.testrun.output import last_lines
 from tats_core.testrun.project import Project, Registries, Skip, Step, describe
-from tats_core.testrun.results import SubmissionTestReport, TestRunResult
+from tats_core.testrun.results import SubmissionTestReport, TestRunResult, TestStatus
 from tats_core.testrun.slots import hold_slot
 from tats_core.testrun.verdict import verdict
 
@@ -191,12 +191,17 @@ class _Run:
             return self._report(f"not installed: {found.refused}", project=found)
         own = found.own_tests()
         checks = found.acceptance_tests(self.acceptance) if self.acceptance else None
-        if isinstance(own, Skip) and not isinstance(checks, Step):
-            return self._skipped(found, own, checks)
-        acceptance_tree = self._acceptance_tree(found) if isinstance(checks, Step) else None
-        installed, install_output = self._install(found)
-        if installed is not None:
-            return self._report(installed, project=found, output=install_output)
+        acceptance_tree = None
+        if isinstance(checks, Step):
+            try:
+                acceptance_tree = self._acceptance_tree(found)
+            except ArchiveError as exc:  # the employer's files: said, and the own run goes on
+                checks = Skip(TestStatus.NOT_RUN, f"acceptance files refused: {exc}")
+        install_output = ""
+        if isinstance(own, Step) or isinstance(checks, Step):
+            failure, install_output = self._install(found)
+            if failure is not None:
+                return self._report(failure, project=found, output=install_output)
         return self._test_both(found, own, checks, acceptance_tree, install_output)
 
     def _test_both(
@@ -216,13 +221,6 @@ class _Run:
             own_result = TestRunResult(own.status, own.reason, durations=dict(self.durations))
         else:
             own_result = self._test(project, own, self.tree, "test", prefix=install_output)
-        return SubmissionTestReport(
-            own_result, acceptance_result, describe(project), tuple(self.notices)
-        )
-
-    def _skipped(self, project: Project, own: Skip, checks: Skip | None) -> SubmissionTestReport:
-        acceptance_result = TestRunResult(checks.status, checks.reason) if checks else None
-        own_result = TestRunResult(own.status, own.reason, durations=dict(self.durations))
         return SubmissionTestReport(
             own_result, acceptance_result, describe(project), tuple(self.notices)
         )
