@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import shutil
 import stat
 import time
@@ -298,9 +299,8 @@ class _Run:
         mounts: list[Mount] = []
         modules = self.tree / project.folder / "node_modules"
         if modules.is_dir():
-            mounts.append(
-                Mount(modules, f"{box.SRC}/{project.folder}/node_modules".replace("//", "/"), True)
-            )
+            target = posixpath.join(box.SRC, project.folder, "node_modules")
+            mounts.append(Mount(modules, target, writable=True))
         if len(self.acceptance) <= MAX_PINNED_FILES:
             mounts += [Mount(tree / path, f"{box.SRC}/{path}") for path in self.acceptance]
         return mounts
@@ -323,7 +323,7 @@ class _Run:
                 (files / name).write_bytes(data)
                 (files / name).chmod(0o644)
             mounts = [*mounts, Mount(files, box.STEP_FILES)]
-        cwd = f"{box.SRC}/{project.folder}" if project.folder else box.SRC
+        cwd = posixpath.join(box.SRC, project.folder) if project.folder else box.SRC
         network = None if test else RegistryAccess(self.config.registries.hosts)
         job = SandboxJob(step.command, cwd, mounts, step.env, timeout, limits, network, self.slot)
         outcome = self.config.engine.run(job)
