@@ -366,3 +366,20 @@ def test_the_engine_runs_as_an_unprivileged_user_too(sandbox_folder: Path):
         result.stderr
     )
     assert (folder / "uid").read_text().strip() == "65534"
+
+
+@pytest.mark.slow  # two pytest sessions: about 4 s each
+def test_without_bwrap_sandbox_tests_fail_in_ci_and_skip_elsewhere(tmp_path: Path):
+    root = Path(__file__).parent.parent
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}  # no bwrap on this PATH
+    argv = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q"]
+    argv += [f"{__file__}::test_only_the_folder_is_writable"]
+    skipped = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    in_ci = subprocess.run(
+        argv, cwd=root, env=env | {"CI": "true"}, capture_output=True, text=True, timeout=120
+    )
+    assert "1 skipped" in skipped.stdout, skipped.stdout
+    assert "1 error" in in_ci.stdout, (
+        in_ci.stdout
+    )  # pytest.fail in a fixture: an error, never a skip
+    assert "the sandbox is needed in CI: bubblewrap is not installed" in in_ci.stdout
