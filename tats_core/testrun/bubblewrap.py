@@ -2,7 +2,8 @@
 
 One job, as the host runs it::
 
-    sh -c 'join the run's cgroup'  ->  prlimit (rlimits)  ->  bwrap (namespaces)  ->  command
+    sh (joins the run's cgroup) -> prlimit (rlimits) -> bwrap (namespaces)
+        -> sh (says the sandbox stood, then gives up that pipe) -> [forwarder ->] command
 
 - ``bwrap --unshare-all --disable-userns --die-with-parent --new-session --clearenv``: new
   user, pid, ipc, uts, cgroup and network namespaces; only the job's mounts plus ``/usr``
@@ -75,8 +76,6 @@ class BubblewrapEngine:
         self._reason: str | None = None
         self._checked = False
 
-    # --- the SandboxEngine protocol ---------------------------------------------------------
-
     def unavailable_reason(self) -> str | None:
         if not self._checked:
             self._reason = self._probe()
@@ -116,8 +115,6 @@ class BubblewrapEngine:
                 if cgroup is not None:
                     cgroup.remove()
                 self.end_user_processes(user)
-
-    # --- pieces -----------------------------------------------------------------------------
 
     def user(self, slot: int) -> SlotUser | None:
         if os.geteuid() != 0:
