@@ -6,13 +6,15 @@ and classified exactly once, by the caller that decides what happens next::
 
     TatsError
     ├── InputError            the user's input is wrong; the message is shown to them as is
-    │   └── NotFound          an id or title that does not exist
+    │   ├── NotFound          an id or title that does not exist
+    │   └── ArchiveError      an archive is unsafe or too large (a submission's, or acceptance tests)
     ├── ConfigurationError    an operator must fix a setting (bad token, dev keys in production);
     │                         ``dependency`` names what it concerns ("cohere", "github", ...)
     └── ServiceError          an outside service failed; ``transient`` says whether to retry
         ├── GitHubError       final status when permanent: ``github_failed``
         ├── AnalyzerError     final status when permanent: ``ai_failed``
-        └── QueueError        publishing to QStash failed (candidates stay pending)
+        ├── QueueError        publishing to QStash failed (candidates stay pending)
+        └── TestRunError      the sandbox could not take a test run (every slot busy: transient)
 
 The worker turns a transient ServiceError into a 5xx so QStash retries, a permanent one into a
 final failure status and a 2xx, and a ConfigurationError of a dependency into a wait: the
@@ -34,6 +36,14 @@ class InputError(TatsError):
 
 class NotFound(InputError):
     """Something named by id or title does not exist."""
+
+
+class ArchiveError(InputError):
+    """An archive TATS refuses to unpack: a path out of the tree, a link out, a device, too big.
+
+    For a candidate's submission it ends that test run as ``not_run`` with this message; for an
+    employer's acceptance tests it is shown to them.
+    """
 
 
 class ConfigurationError(TatsError):
@@ -77,3 +87,9 @@ class AnalyzerError(ServiceError):
 
 class QueueError(ServiceError):
     service = "queue"
+
+
+class TestRunError(ServiceError):
+    __test__ = False  # not a test class, though its name says Test
+
+    service = "test runner"
