@@ -42,12 +42,14 @@ def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
 
 
 def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> Judges:
-    """The GitHub client and the analyzer the settings ask for (Cohere when a key is set)."""
+    """The GitHub client, the analyzer the settings ask for (Cohere when a key is set) and the
+    sandbox that runs the submissions' tests (``TATS_RUN_TESTS``)."""
     from tats_core.github.archive_cache import DbArchiveCache
     from tats_core.github.blob_cache import DbBlobCache
     from tats_core.github.cache import DbHttpCache
     from tats_core.github.client import GitHubClient
     from tats_core.processing.judgement import Judges
+    from tats_core.processing.test_runs import TestRuns
 
     github = GitHubClient(
         settings.github_api_url,
@@ -57,20 +59,23 @@ def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> 
         blob_cache=DbBlobCache(session_factory),
         archive_cache=DbArchiveCache(session_factory),
     )
-    analyzer: Analyzer
-    if settings.analyzer_name == "cohere":
-        if not settings.cohere_api_key:
-            # The worker still starts: candidates wait and /healthz says what to set.
-            from tats_core.judging.unconfigured import UnconfiguredAnalyzer
+    return Judges(
+        github=github, analyzer=build_analyzer(settings), tests=TestRuns.from_settings(settings)
+    )
 
-            return Judges(github=github, analyzer=UnconfiguredAnalyzer("cohere", NO_COHERE_KEY))
-        from tats_core.judging.cohere_analyzer import CohereAnalyzer
 
-        analyzer = CohereAnalyzer(
-            settings.cohere_api_key, base_url=settings.cohere_base_url, model=settings.cohere_model
-        )
-    else:
+def build_analyzer(settings: Settings) -> Analyzer:
+    if settings.analyzer_name == "heuristic":
         from tats_core.judging.heuristic import HeuristicAnalyzer
 
-        analyzer = HeuristicAnalyzer()
-    return Judges(github=github, analyzer=analyzer)
+        return HeuristicAnalyzer()
+    if not settings.cohere_api_key:
+        # The worker still starts: candidates wait and /healthz says what to set.
+        from tats_core.judging.unconfigured import UnconfiguredAnalyzer
+
+        return UnconfiguredAnalyzer("cohere", NO_COHERE_KEY)
+    from tats_core.judging.cohere_analyzer import CohereAnalyzer
+
+    return CohereAnalyzer(
+        settings.cohere_api_key, base_url=settings.cohere_base_url, model=settings.cohere_model
+    )

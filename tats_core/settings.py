@@ -23,6 +23,10 @@ DEV_NEXT_SIGNING_KEY = "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs"
 DEV_SECRETS = {DEV_QSTASH_TOKEN, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY}
 
 DEFAULT_DATABASE_URL = "sqlite:///tats.db"
+# Bounds of one candidate's test run besides TATS_TEST_TIMEOUT (``processing.test_runs``).
+TEST_SLOT_WAIT_S = 120.0
+TEST_INSTALL_TIMEOUT_S = 300.0
+JUDGING_ALLOWANCE_S = 180.0  # GitHub, the download and the analyzer, besides the test run
 GITHUB_API = "https://api.github.com"
 GITHUB_RAW = "https://raw.githubusercontent.com"
 
@@ -134,6 +138,14 @@ class Settings(BaseSettings):
         if "github_raw_url" in self.model_fields_set:
             return self.github_raw_url
         return raw_url_for(self.github_api_url)
+
+    @property
+    def delivery_timeout_s(self) -> int:
+        """How long the queue waits on one candidate's delivery (``Upstash-Timeout``): every
+        bound of a test run (a slot, the install, the acceptance run, the own run) plus the
+        rest of judging, so a run never outlives its delivery."""
+        runs = 2 * self.test_timeout_s if self.run_tests != "off" else 0.0
+        return int(JUDGING_ALLOWANCE_S + TEST_SLOT_WAIT_S + TEST_INSTALL_TIMEOUT_S + runs)
 
     @property
     def process_url(self) -> str:

@@ -152,6 +152,12 @@ class Signals:
     acceptance_note: str = ""
     failing_tests: list[dict[str, Any]] = field(default_factory=list)  # which, name, place, ...
 
+    @property
+    def acceptance_passed_all(self) -> bool:
+        """The job's acceptance tests ran and every one passed: the employer's own definition
+        of done, whatever the size of the code."""
+        return self.acceptance_status == TestStatus.PASSED and self.acceptance_passed > 0
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "version": SIGNALS_VERSION}
 
@@ -237,11 +243,11 @@ def compute_signals(
     )
     s.scaffold_only = has_code and s.commit_count <= 2 and (generator or boilerplate_readme)
     s.template_only = _template_only(snapshot, s.commit_count)
-    s.near_empty_reason = _near_empty_reason(s)
-    s.near_empty = s.near_empty_reason is not None
     _read_code(s, snapshot.sample)
     if tests is not None:
         read_test_report(s, tests)
+    s.near_empty_reason = _near_empty_reason(s)
+    s.near_empty = s.near_empty_reason is not None
     return s
 
 
@@ -398,7 +404,9 @@ def _near_empty_reason(s: Signals) -> str | None:
         return "no source code, only documentation, data or configuration"
     if s.scaffold_only:
         return "an untouched project scaffold (generator commit or default README)"
-    if s.code_bytes < NEAR_EMPTY_CODE_BYTES:
+    if s.code_bytes < NEAR_EMPTY_CODE_BYTES and not s.acceptance_passed_all:
+        # Size is a proxy for substance only where nothing better says the work is complete:
+        # the job's own acceptance tests passing set the scale of a small assignment.
         return f"only {s.code_bytes:,} bytes of source code"
     return None
 

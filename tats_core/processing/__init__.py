@@ -11,6 +11,7 @@
 - ``lease``             claims are leases: the one rule for when a candidate may be taken over
 - ``judgement``         snapshot and code sample -> signals -> analyzer -> bounds (no database)
 - ``recording``         the evaluation and final status of a judgement or a permanent failure
+- ``test_runs``         a candidate's tests in the sandbox: when, where, what is stored
 - ``failure_callback``  the queue gave up on a message: a final failure status, or the outbox
 - ``problems``          dependencies misconfigured (a rejected key): recorded, shown, waited for
 - ``recheck``           asking a misconfigured dependency whether it answers again

@@ -46,6 +46,7 @@ class Work:
     repo_path: str | None
     job: JobBrief
     job_id: int | None = None
+    run_tests: bool = True  # the job's switch
 
 
 def claim(
@@ -154,6 +155,7 @@ def _work_of(session: Session, candidate_id: int, claimed_at: datetime) -> Work:
             JOB.c.title,
             JOB.c.description,
             JOB.c.rubric,
+            JOB.c.run_tests,
         )
         .join(JOB, JOB.c.id == CANDIDATE.c.job_id)
         .where(CANDIDATE.c.id == candidate_id)
@@ -167,6 +169,7 @@ def _work_of(session: Session, candidate_id: int, claimed_at: datetime) -> Work:
         repo_path=row.repo_path,
         job=JobBrief(title=row.title, description=row.description, rubric=row.rubric),
         job_id=row.job_id,
+        run_tests=bool(row.run_tests),
     )
 
 

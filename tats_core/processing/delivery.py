@@ -6,6 +6,8 @@ record, with every failure classified once, here, into a ``DeliveryOutcome``.
 - a ``ConfigurationError`` (a rejected or missing key) records the problem and sends the
   candidate back to the outbox, spending none of its retries (``WAITING``); while a problem is
   recorded, deliveries hold their candidates back the same way without calling anything;
+- no test slot freeing in time (``TestRunError``) sends the candidate back to the outbox too,
+  without recording a problem: the host is busy, not misconfigured (``WAITING``);
 - an unexpected error gives the claim back for the retry (``RETRY``);
 - a database error at any step is ``RETRY`` with ``Retry-After`` (logged with the candidate);
 - a write that finds the claim gone (re-run, takeover) is ``SUPERSEDED``.
@@ -28,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
-from tats_core.errors import ConfigurationError, ServiceError
+from tats_core.errors import ConfigurationError, ServiceError, TestRunError
 from tats_core.processing import lease as leases
 from tats_core.processing import problems
 from tats_core.processing.claims import (
@@ -44,6 +46,7 @@ from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.processing.recording import record_decision, record_failure
 from tats_core.store.db import transaction
 from tats_core.store.models import utcnow
+from tats_core.triage import acceptance as acceptance_tests
 
 log = logging.getLogger("tats.pipeline")
 
@@ -96,6 +99,20 @@ async def process_candidate(
     return outcome
 
 
+async def _acceptance_of(
+    session_factory: sessionmaker[Session], work: Work
+) -> acceptance_tests.AcceptanceTests | None:
+    """The job's newest acceptance tests, read when its candidate's tests may run."""
+    if work.job_id is None or not work.run_tests:
+        return None
+
+    def _read() -> acceptance_tests.AcceptanceTests | None:
+        with transaction(session_factory) as session:
+            return acceptance_tests.latest(session, work.job_id)  # type: ignore[arg-type]
+
+    return await anyio.to_thread.run_sync(_read)
+
+
 def _held_back(
     session: Session, candidate_id: int, problem: problems.Problem, now: datetime
 ) -> DeliveryOutcome:
@@ -145,10 +162,13 @@ async def _judge_and_record(
     session_factory: sessionmaker[Session], judges: Judges, work: Work, message_id: str | None
 ) -> DeliveryOutcome:
     try:
+        acceptance = await _acceptance_of(session_factory, work)
         try:
-            judgement = await judge(judges, work)
+            judgement = await judge(judges, work, acceptance.files if acceptance else None)
         except Exception as exc:  # classified below, once
             return await _after_failure(session_factory, work, exc, message_id)
+        if acceptance is not None:
+            judgement.acceptance_version = acceptance.version
         return await _record(session_factory, work, judgement, message_id)
     except SQLAlchemyError:
         log.exception("database error while recording candidate %s", work.candidate_id)
@@ -189,6 +209,11 @@ async def _after_failure(
         )
     if isinstance(exc, ConfigurationError):
         return await _wait_for_dependency(session_factory, work, exc)
+    if isinstance(exc, TestRunError):  # every test slot stayed busy: wait in the outbox
+        reason = f"waiting for a test slot ({exc.message})"
+        given_back = await _write(session_factory, work, give_back, reason)
+        outcome = Outcome.WAITING if given_back else Outcome.SUPERSEDED
+        return DeliveryOutcome(outcome, statuses.PENDING, work.attempt, detail=reason)
     retry_after = None
     if isinstance(exc, ServiceError):
         detail, failure_status, retry_after = exc.message, exc.failure_status, exc.retry_after

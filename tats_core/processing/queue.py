@@ -58,6 +58,7 @@ class CandidateQueue:
         flow_control_key: str = "tats-candidates",
         parallelism: int = 8,
         retry_delay: str | None = None,
+        timeout_s: int | None = None,
     ):
         self._http = http
         self.process_url = process_url
@@ -68,6 +69,8 @@ class CandidateQueue:
         # Seconds to a few minutes between the queue's retries of one candidate, not QStash's
         # default (12 s, 2.5 min, then 30 min): the work is short and a person is waiting.
         self.retry_delay = retry_delay or None
+        # A candidate's delivery may run its tests for minutes (``Settings.delivery_timeout_s``).
+        self.timeout_s = timeout_s
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CandidateQueue:
@@ -84,6 +87,7 @@ class CandidateQueue:
             flow_control_key=settings.flow_control_key,
             parallelism=settings.flow_control_parallelism,
             retry_delay=settings.queue_retry_delay,
+            timeout_s=settings.delivery_timeout_s,
         )
 
     def message_headers(self, item: OutboxItem) -> dict[str, str]:
@@ -99,6 +103,8 @@ class CandidateQueue:
         }
         if self.retry_delay:
             headers["Upstash-Retry-Delay"] = self.retry_delay
+        if self.timeout_s:
+            headers["Upstash-Timeout"] = f"{self.timeout_s}s"
         return headers
 
     def publish(self, items: list[OutboxItem]) -> list[str]:

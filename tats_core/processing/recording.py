@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tats_core.processing.claims import Work, finish, still_ours
 from tats_core.processing.judgement import Judgement
+from tats_core.processing.test_runs import split_output
 from tats_core.triage import shared_code
 
 
@@ -37,6 +38,7 @@ def record_decision(
 def _evaluation(judgement: Judgement, message_id: str | None) -> dict[str, Any]:
     analysis = judgement.result.analysis
     return dict(
+        **_test_columns(judgement),
         status=analysis.decision,
         score=analysis.score,
         summary=analysis.summary,
@@ -53,6 +55,20 @@ def _evaluation(judgement: Judgement, message_id: str | None) -> dict[str, Any]:
         latency_ms=judgement.latency_ms,
         message_id=message_id,
     )
+
+
+def _test_columns(judgement: Judgement) -> dict[str, Any]:
+    if judgement.tests is None:
+        return {}
+    stored, output = split_output(judgement.tests)
+    acceptance = stored.get("acceptance")
+    return {
+        "tests": stored,
+        "tests_output": output or None,
+        "tests_status": (stored.get("tests") or {}).get("status"),
+        "acceptance_status": acceptance.get("status") if acceptance else None,
+        "acceptance_version": judgement.acceptance_version if acceptance else None,
+    }
 
 
 def record_failure(

@@ -80,6 +80,19 @@ def detect(root: Path, registries: Registries, python: str) -> Project | Unrunna
     return chosen
 
 
+def nothing_to_run(paths: list[str]) -> str | None:
+    """From the tree's file list alone (no download, no sandbox): why this submission has
+    nothing TATS can run, or None when it may. Lets the worker skip the archive and the slot."""
+    found = _found(Path("."), paths)
+    if not found and not any(p.endswith(".py") for p in paths):
+        return "no project TATS can test (no package.json, Python manifest, go.mod, …)"
+    runnable = [f for f in found if f.kind in ("python", "node", "go")]
+    if found and not runnable and not any(p.endswith(".py") for p in paths):
+        where = f" in {found[0].folder}/" if found[0].folder else ""
+        return _other_reason(found[0], where, Registries())
+    return None
+
+
 def _found(root: Path, files: list[str]) -> list[Found]:
     folders = sorted({_parent(f) for f in files if _parent(f).count("/") < 2})
     found: list[Found] = []
