@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("csv", type=Path)
     imp.add_argument("--job-title", required=True)
     imp.add_argument("--job-description-file", type=Path)
+    imp.add_argument(
+        "--acceptance-dir",
+        type=Path,
+        help="the employer's acceptance tests: placed over each submission at the same paths",
+    )
 
     status = sub.add_parser("status", help="candidates per status for a job (JSON)")
     status.add_argument("--job", type=int, required=True)
@@ -101,12 +106,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read the job description file: {exc}") from None
     csv_bytes = _read_input(args.csv)
+    acceptance = _acceptance_files(args.acceptance_dir) if args.acceptance_dir else None
     deps = _deps()
     result = import_candidates(
         deps.session_factory,
         deps.queue,
         csv_bytes,
-        job=NewJob(args.job_title, description, reuse_by_title=True),
+        job=NewJob(args.job_title, description, reuse_by_title=True, acceptance=acceptance),
     )
     if result.enqueue.error:
         print(
@@ -116,6 +122,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     print(json.dumps(result.to_dict()))
     return 0
+
+
+def _acceptance_files(folder: Path) -> dict[str, bytes]:
+    from tats_core.testrun.archive import read_folder_files
+
+    if not folder.is_dir():
+        raise InputError(f"the acceptance tests folder {folder} does not exist")
+    return read_folder_files(folder)
 
 
 def _read_input(path: Path) -> bytes:

@@ -265,3 +265,44 @@ def test_migrate_reports_the_database_without_its_password(tats):
     result = tats("migrate")
     assert result.returncode == 0
     assert result.stdout.decode().startswith("database is up to date")
+
+
+def test_import_with_acceptance_tests_stores_a_new_version_each_time(
+    tats, session_factory, tmp_path
+):
+    from tats_core.triage import acceptance
+
+    folder = tmp_path / "acceptance"
+    (folder / "tests").mkdir(parents=True)
+    (folder / "tests" / "test_api.py").write_text("def test_api():\n    assert True\n")
+    csv = str(corpus_file("url_forms.csv"))
+    first = tats("import", csv, "--job-title", "Backend", "--acceptance-dir", str(folder))
+    assert first.returncode == 0, first.stderr.decode()
+    (folder / "tests" / "test_more.py").write_text("def test_more():\n    assert 1\n")
+    second = tats("import", csv, "--job-title", "Backend", "--acceptance-dir", str(folder))
+    assert second.returncode == 0, second.stderr.decode()
+    job_id = json_output(second)["job_id"]
+    with transaction(session_factory) as session:
+        newest = acceptance.latest(session, job_id)
+        assert newest is not None and newest.version == 2
+        assert newest.paths == ["tests/test_api.py", "tests/test_more.py"]
+
+
+@pytest.mark.parametrize("problem", ["missing", "link"])
+def test_bad_acceptance_tests_are_one_line_and_store_nothing(
+    tats, session_factory, tmp_path, problem
+):
+    folder = tmp_path / "acceptance"
+    if problem == "link":
+        folder.mkdir()
+        (folder / "leak.py").symlink_to("/etc/passwd")
+    result = tats(
+        "import", str(corpus_file("url_forms.csv")), "--job-title", "Backend",
+        "--acceptance-dir", str(folder),
+    )  # fmt: skip
+    assert result.returncode != 0
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and ("does not exist" in lines[0] or "links" in lines[0])
+    with transaction(session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(Candidate)) == 0
+        assert find_job_by_title(session, "Backend") is None

@@ -8,7 +8,7 @@ and ``reconcile`` publishes them later, which ``ImportResult.enqueue`` reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core.processing.queue import CandidateQueue, EnqueueReport, enqueue_pending
 from tats_core.store.db import transaction
-from tats_core.triage import jobs
+from tats_core.triage import acceptance, jobs
 from tats_core.triage.ingest import IngestReport, ingest
 
 # fraction done (0..1) and a sentence saying what is happening
@@ -33,6 +33,8 @@ class NewJob:
     description: str = ""
     rubric: str = ""
     reuse_by_title: bool = False
+    # The employer's acceptance tests (path -> bytes), stored as the job's newest version.
+    acceptance: Mapping[str, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ def import_candidates(
     """
     with transaction(session_factory) as session:
         job_id = _resolve_job(session, job)
+        if isinstance(job, NewJob) and job.acceptance:  # before any candidate can be judged
+            acceptance.attach(session, job_id, job.acceptance, actor="tats import")
         report = ingest(
             session,
             job_id,
