@@ -13,6 +13,7 @@ which needs no dependency.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Mapping
@@ -172,3 +173,30 @@ def _runner_in_dependencies(deps: NodeDeps) -> str | None:
         deps.package.get("dependencies") or {}
     )
     return next((runner for runner in ("jest", "vitest", "mocha") if runner in names), None)
+
+
+def unbuilt_native_modules(project_dir: Path) -> list[str]:
+    """Installed packages that need a native build (``binding.gyp``, ``gypfile``): their
+    install scripts, which build or download the binary, never run in the sandbox
+    (``--ignore-scripts``), so code that loads them fails whatever the candidate wrote."""
+    modules = project_dir / "node_modules"
+    if not modules.is_dir():
+        return []
+    packages = []
+    for entry in sorted(modules.iterdir()):
+        if entry.name.startswith("@"):
+            packages += sorted(p for p in entry.iterdir() if p.is_dir())
+        elif not entry.name.startswith(".") and entry.is_dir():
+            packages.append(entry)
+    return [
+        package.relative_to(modules).as_posix()
+        for package in packages
+        if (package / "binding.gyp").is_file() or _declares_gypfile(package / "package.json")
+    ]
+
+
+def _declares_gypfile(manifest: Path) -> bool:
+    try:
+        return bool(json.loads(manifest.read_text(encoding="utf-8")).get("gypfile"))
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -39,6 +39,7 @@ from tats_core.testrun.engine import (
     SandboxOutcome,
     sandbox_python,
 )
+from tats_core.testrun.node_project import unbuilt_native_modules
 from tats_core.testrun.output import last_lines
 from tats_core.testrun.project import Project, Registries, Skip, Step, describe
 from tats_core.testrun.results import SubmissionTestReport, TestRunResult, TestStatus
@@ -172,6 +173,7 @@ class _Run:
     durations: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     handed_over: set[Path] = field(default_factory=set)
+    unbuilt: list[str] = field(default_factory=list)  # native modules left unbuilt (Node)
 
     @property
     def tree(self) -> Path:
@@ -203,6 +205,8 @@ class _Run:
             failure, install_output = self._install(found)
             if failure is not None:
                 return self._report(failure, project=found, output=install_output)
+            if found.kind == "node":
+                self.unbuilt = unbuilt_native_modules(self.tree / found.folder)
         return self._test_both(found, own, checks, acceptance_tree, install_output)
 
     def _test_both(
@@ -223,8 +227,23 @@ class _Run:
         else:
             own_result = self._test(project, own, self.tree, "test", prefix=install_output)
         return SubmissionTestReport(
-            own_result, acceptance_result, describe(project), tuple(self.notices)
+            self._caveat(own_result),
+            self._caveat(acceptance_result) if acceptance_result else None,
+            describe(project),
+            tuple(self.notices),
         )
+
+    def _caveat(self, result: TestRunResult) -> TestRunResult:
+        """A failing run with native modules the sandbox could not build proves nothing about
+        the candidate: ``not_run``, saying why (the counts are kept)."""
+        if result.status != TestStatus.FAILED or not self.unbuilt:
+            return result
+        shown = ", ".join(self.unbuilt[:3]) + (" and more" if len(self.unbuilt) > 3 else "")
+        note = (
+            f"not judged: the sandbox does not build native modules ({shown}; install scripts "
+            f"are off), so failures may be its own ({result.note})"
+        )
+        return replace(result, status=TestStatus.NOT_RUN, note=note[:500])
 
     def _report(
         self,
