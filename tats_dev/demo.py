@@ -2,7 +2,9 @@
 
 The repositories live in ``tats_dev/demo_repos/<owner>__<name>/`` in the GitHub-fixtures format;
 ``tats dev --demo`` serves them with the GitHub replay server, so the whole product runs without
-the network. One candidate points at a repository that does not exist, to show a failure.
+the network. One candidate points at a repository that does not exist, to show a failure. With
+the sandbox installed, ``todo-api``'s tests pass and ``todo-service``'s (the same code with two
+bugs, written with ``tats_dev.replay_build``) fail: that is all that tells them apart.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MISSING_REPO = "deleted-submission"  # no directory: the replay answers 404, as 
 # (repository, candidate name, email); every repository under demo_repos has a row here.
 DEMO_CANDIDATES: tuple[tuple[str, str, str], ...] = (
     ("todo-api", "Ada Lindqvist", "ada.lindqvist@example.com"),
+    # todo-api's code with two bugs a skimming reader would not see: its own tests catch them
+    ("todo-service", "Hana Sato", "hana.sato@example.com"),
     ("inventory-service", "Bruno Okafor", "bruno.okafor@example.com"),
     ("flask-todos", "Chen Wei", "chen.wei@example.com"),
     ("todo-quick", "Dana Ruiz", "dana.ruiz@example.com"),

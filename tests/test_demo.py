@@ -16,8 +16,9 @@ from tats_core.github.client import GitHubClient
 from tats_core.judging.analysis import INJECTION_FLAG, JobBrief
 from tats_core.judging.heuristic import HeuristicAnalyzer
 from tats_core.processing.claims import Work
-from tats_core.processing.judgement import Judges, judge
+from tats_core.processing.judgement import Judgement, Judges, judge
 from tats_core.processing.queue import CandidateQueue
+from tats_core.processing.test_runs import TestRuns
 from tats_core.repo.sample import CodeSample
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job
@@ -36,6 +37,7 @@ from tats_dev.demo import (
     load_demo,
 )
 from tats_dev.github_replay import create_app
+from tests import testrun_fixtures
 from tests.servers import serve
 
 FIXTURE_FILES = {"repo.json", "languages.json", "commits.json", "branches.json"}
@@ -94,6 +96,9 @@ def test_load_demo_is_idempotent(session_factory, settings_with_queue_down):
     assert candidates == len(DEMO_CANDIDATES)
 
 
+sandbox_base = testrun_fixtures.sandbox_base  # fixture
+
+
 def test_the_replay_serves_the_demo_repositories():
     with serve(create_app(demo_repos_dir())) as github:
         assert httpx.get(f"{github}/repos/{DEMO_OWNER}/todo-api").status_code == 200
@@ -122,6 +127,7 @@ def test_judged_offline_the_demo_shows_every_kind_of_outcome():
     with serve(create_app(demo_repos_dir())) as github:
         outcomes = asyncio.run(judge_all(github))
     assert outcomes["todo-api"][0] == "looks_fine"
+    assert outcomes["todo-service"][0] == "looks_fine"  # only running its tests shows the bugs
     assert outcomes["inventory-service"][0] == "needs_review"  # solid code, one dump commit
     assert outcomes["flask-todos"] == ("needs_review", [INJECTION_FLAG])
     assert outcomes["todo-quick"][0] == "low_effort"
@@ -147,3 +153,29 @@ def test_the_demo_reads_real_code_from_the_replay():
     assert {f.path for f in weak.files} == {"server.js", "package.json"}
     assert "// TODO" in next(f.text for f in weak.files if f.path == "server.js")
     assert weak.left_out["vendored"] == 20
+
+
+@pytest.mark.slow
+def test_with_the_sandbox_the_demo_tells_the_working_api_from_its_buggy_twin(sandbox_base):
+    brief = JobBrief(title=DEMO_JOB_TITLE, description=DEMO_JOB_DESCRIPTION, rubric=DEMO_RUBRIC)
+
+    async def judge_two(api: str) -> dict[str, Judgement]:
+        async with GitHubClient(api) as github:
+            judges = Judges(github, HeuristicAnalyzer(), TestRuns(sandbox_base))
+            return {
+                repo: await judge(
+                    judges, Work(1, 1, datetime.now(UTC), f"{DEMO_OWNER}/{repo}", None, None, brief)
+                )
+                for repo in ("todo-api", "todo-service")
+            }
+
+    with serve(create_app(demo_repos_dir())) as github:
+        judged = asyncio.run(judge_two(github))
+    working, twin = judged["todo-api"], judged["todo-service"]
+    assert working.tests is not None and working.tests["tests"]["status"] == "passed"
+    assert working.result.analysis.decision == "looks_fine"
+    assert twin.tests is not None and twin.tests["tests"]["status"] == "failed"
+    assert twin.result.analysis.decision == "needs_review"
+    assert any(
+        "test_filter_by_due_before_orders_by_due_date" in c for c in twin.result.analysis.concerns
+    )
