@@ -237,14 +237,18 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, i
             )
             return NEEDS_REVIEW, score, reasons
         return LOW_EFFORT, score, reasons
+    failing = _tests_fail(s)
     blockers = [
         text
         for failed, text in (
-            (marks["history"].verdict == "missing", "no development history (one dump commit)"),
-            (marks["tests"].verdict == "missing", "no tests of the candidate's own that test"),
-            (s.stubbed_code, "the code is mostly placeholders (stubbed bodies)"),
-            (bool(s.committed_paths), "dependencies or build output are committed"),
-            (_tests_fail(s), "tests fail or do not finish when run"),
+            (marks["history"].verdict == "missing", "the work arrived in one commit"),
+            (
+                marks["tests"].verdict == "missing" and not failing,
+                "it has no tests of its own that check its behaviour",
+            ),
+            (s.stubbed_code, "most of its code is placeholders (stubbed bodies)"),
+            (bool(s.committed_paths), "it commits dependencies or build output"),
+            (failing, "its tests fail or do not finish when run"),
         )
         if failed
     ]
@@ -252,7 +256,7 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, i
         return LOOKS_FINE, score, reasons
     if blockers and score >= LOOKS_FINE_SCORE:
         score = LOOKS_FINE_SCORE - 1
-        reasons.append("Not rated Looks fine because " + "; ".join(blockers) + ".")
+        reasons.append("Not rated Looks fine: " + "; ".join(blockers) + ".")
     if score < LOW_EFFORT_SCORE:
         return LOW_EFFORT, score, reasons
     return NEEDS_REVIEW, score, reasons
