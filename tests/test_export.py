@@ -229,7 +229,7 @@ def test_an_override_has_its_own_columns_beside_the_analyzers_decision(
 
     assert COLUMNS[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
     exported = read_export(export_job(session_factory, job_id))
-    assert list(exported.columns[-4:]) == [
+    assert list(exported.columns[-5:-1]) == [
         "analyzer_decision",
         "override_by",
         "override_reason",

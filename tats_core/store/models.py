@@ -1,5 +1,5 @@
-"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
-blob_text.
+"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_note,
+candidate_file, http_cache, blob_text.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -122,6 +122,10 @@ class Candidate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Removed from the job by a recruiter: hidden from the job's lists, counts and exports, but
+    # kept with its history (a re-import of its repository or email brings it back).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(200))
 
     job: Mapped[Job] = relationship(back_populates="candidates")
     evaluations: Mapped[list[Evaluation]] = relationship(
@@ -173,6 +177,19 @@ class StatusEvent(Base):
     actor: Mapped[str] = mapped_column(String(200))  # "system", "worker", or a recruiter
     reason: Mapped[str] = mapped_column(Text, default="")
     override: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CandidateNote(Base):
+    """A recruiter's note on a candidate: not a decision, kept with its author and time."""
+
+    __tablename__ = "candidate_note"
+    __table_args__ = (Index("ix_candidate_note_candidate_id_id", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

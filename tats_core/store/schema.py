@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions; tests/test_schema.py checks it against Alembic.
-SCHEMA_HEAD = "0005_claim_lease"
+SCHEMA_HEAD = "0011_candidate_removed"
 
 # Any number of workers and apps may start at once on a fresh database: on PostgreSQL the
 # upgrade runs under this transaction-scoped advisory lock, so one process migrates and the
