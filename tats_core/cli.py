@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("csv", type=Path)
     imp.add_argument("--job-title", required=True)
     imp.add_argument("--job-description-file", type=Path)
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="apply rows that change candidates already in the job (another repository URL for "
+        "a known email or repository, a removed candidate): each starts a new attempt, its "
+        "history kept; without it they are reported as duplicates",
+    )
 
     status = sub.add_parser("status", help="candidates per status for a job (JSON)")
     status.add_argument("--job", type=int, required=True)
@@ -107,14 +114,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         deps.queue,
         csv_bytes,
         job=NewJob(args.job_title, description, reuse_by_title=True),
+        replace=args.replace,
     )
+    for note in result.ingest.notes:
+        print(f"warning: row {note.row}: {note.reason} ({note.value})", file=sys.stderr)
     if result.enqueue.error:
         print(
             f"warning: {result.enqueue.error}; {result.enqueue.remaining} candidates are stored "
             "as pending and will be published by `tats reconcile`",
             file=sys.stderr,
         )
-    print(json.dumps(result.to_dict()))
+    report = result.to_dict()
+    if args.replace:
+        report["replaced"] = len(result.ingest.replaced)
+    print(json.dumps(report))
     return 0
 
 

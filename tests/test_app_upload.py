@@ -56,7 +56,8 @@ def test_first_upload_creates_the_job_inline_stores_candidates_and_says_the_queu
 ):
     at = upload_page(make_app)
     assert at.selectbox[0].value == 0  # no jobs yet: "New job…" is the only choice
-    assert at.get("download_button")[0].label == "Download a sample CSV"
+    samples = [b.label for b in at.get("download_button")]
+    assert samples == ["Sample: TATS columns", "Sample: Greenhouse export", "Sample: Lever export"]
     at = upload(at, GOOD_CSV)
     assert metrics(at) == {
         "Rows in the file": "3",
@@ -108,7 +109,9 @@ def test_the_validation_report_lists_invalid_rows_and_duplicates(make_app, sessi
     duplicates = at.expander[1].dataframe[0].value
     assert list(duplicates["Reason"]) == [
         "repository new-one/todo is also on row 2 of this file",
-        "repository grace-hopper/take-home is already in this job",
+        # The candidate already there is named, so the recruiter can find it.
+        f"repository grace-hopper/take-home is already in this job: candidate "
+        f"{seeded.ids['looks_fine']} (Grace Hopper)",
     ]
 
     assert import_button(at).label == "Import 1 candidate"
@@ -155,8 +158,11 @@ def test_a_missed_column_can_be_chosen_by_hand(make_app, session_factory):
     data = b"Applicant,Contact,Where is the code\nAda,ada@example.com,https://github.com/ada/x\n"
     at = upload(upload_page(make_app), data)
     assert any("Choose the column" in e.value for e in at.error)
+    columns = {m.label: m for m in at.multiselect}
+    columns["GitHub repository URL, or the links to search (required)"].set_value(
+        ["Where is the code"]
+    )
     column_choice = {s.label: s for s in at.selectbox}
-    column_choice["GitHub URL (required)"].set_value("Where is the code")
     column_choice["Email"].set_value("Contact")
     no_exceptions(at.run())
     assert metrics(at)["New candidates"] == "1"

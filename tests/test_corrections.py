@@ -131,7 +131,7 @@ def test_a_reimport_with_the_corrected_url_replaces_it_when_asked(session_factor
         "Gita Missing",
     )
     assert replacement.describe() == (
-        "gita-missing/take-home@main/sub → https://github.com/gita-missing/take-home/tree/main"
+        "gita-missing/take-home @ main / sub → https://github.com/gita-missing/take-home/tree/main"
     )
     assert plan.duplicates == [] and len(plan.rows) == 1
 

@@ -68,7 +68,8 @@ def record_a_decision(database_url: str) -> tuple[int, int]:
     from tats_core.statuses import NEEDS_REVIEW
     from tats_core.store.db import make_engine, make_session_factory, transaction
     from tats_core.store.models import Candidate
-    from tats_core.triage.candidates import TABLE_ORDER, override_decision
+    from tats_core.triage.candidates import override_decision
+    from tats_core.triage.listing import TABLE_ORDER
 
     engine = make_engine(database_url)
     try:

@@ -83,4 +83,4 @@ class Replacement:
 
 def place(full_name: str, ref: str | None, path: str | None) -> str:
     """``owner/repo``, with the branch and folder a ``/tree/...`` URL names."""
-    return full_name + (f"@{ref}" if ref else "") + (f"/{path}" if path else "")
+    return full_name + (f" @ {ref}" if ref else "") + (f" / {path}" if path else "")
