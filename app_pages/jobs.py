@@ -80,9 +80,11 @@ show_archived = st.toggle("Show archived jobs", key="show_archived")
 with transaction(deps.session_factory) as session:
     summaries = jobs.list_jobs(session, include_archived=show_archived)
 
-# Keyed, so the section keeps its own open state: unkeyed, it folded shut while the title of a
-# second job was typed, when the first job's message left the page and moved it up.
-with st.expander("New job", expanded=not summaries, icon=":material/add:", key=NEW_JOB_OPEN,
+# The section keeps its own open state (keyed, with a default fixed for the session): it used to
+# fold shut while a second job's title was typed, when the first job's message left the page,
+# and a default that changes with the list of jobs would make it a new section each time.
+opens_at_first = st.session_state.setdefault("new_job_opens_at_first", not summaries)
+with st.expander("New job", expanded=opens_at_first, icon=":material/add:", key=NEW_JOB_OPEN,
                  on_change="rerun"):  # fmt: skip
     st.text_input("Title", key="new_title", placeholder="Backend engineer take-home, spring 2025")
     st.text_area(

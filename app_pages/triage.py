@@ -185,6 +185,7 @@ def candidates_section(
     analyzers = analyzers_of(job_id, deps.settings.database_url)
     links.seed_filters(analyzers)
     links.read_view()
+    selection.read_table()
     filters = filters_row(analyzers)
     links.write_filters(filters)
     sort = selection.current_sort()

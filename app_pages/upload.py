@@ -320,9 +320,12 @@ new_job_missing = job_choice == NEW_JOB and not new_title.strip()
 if new_job_missing:
     st.caption("Give the new job a title to import.")
 replace = bool(plan.replacements) and bool(st.session_state.get(REPLACE, True))
-changes = f" and change {len(plan.replacements):,}" if replace else ""
+label = f"Import {plural(len(plan.rows), 'candidate')}"
+if replace:
+    changes = plural(len(plan.replacements), "candidate")
+    label = f"{label} and change {len(plan.replacements):,}" if plan.rows else f"Change {changes}"
 if not st.button(
-    f"Import {plural(len(plan.rows), 'candidate')}{changes}",
+    label,
     type="primary",
     icon=":material/upload:",
     disabled=not (plan.rows or replace) or new_job_missing,

@@ -60,19 +60,27 @@ def clear_selection() -> None:
     st.session_state[PINNED] = None
 
 
-def follow_table(ids: list[int]) -> None:
-    """Read what the person clicked in the table (shown with these candidate ids, in order)
-    since the last run, then set the table's selection to the selected candidates on it."""
+def read_table() -> None:
+    """What the person clicked in the table since the last run (rows ticked or unticked, a
+    header): read before the page is listed, so a new order lists it already."""
     state = st.session_state
     widget: dict[str, Any] = state.get(TABLE, {}).get("selection", {})
     clicked = list(widget.get("rows", []))
     if clicked != state.get(_SHOWN_ROWS, []):
         seen = state.get(_SHOWN_IDS, [])
         _take_clicks([seen[i] for i in clicked if i < len(seen)], seen)
+        state[_SHOWN_ROWS] = clicked
     for column in widget.get("columns", []):
         _sort_by(column)
+
+
+def show_selection(ids: list[int]) -> None:
+    """The table about to be drawn with these candidate ids, in order: tick the selected ones
+    on it (a header click is used up)."""
+    state = st.session_state
+    widget: dict[str, Any] = state.get(TABLE, {}).get("selection", {})
     rows = [ids.index(i) for i in selected() if i in ids]
-    if rows != clicked or widget.get("columns"):
+    if rows != list(widget.get("rows", [])) or widget.get("columns"):
         state[TABLE] = {"selection": {"rows": rows, "columns": []}}
     state[_SHOWN_IDS], state[_SHOWN_ROWS] = ids, rows
 

@@ -190,7 +190,7 @@ def decided_by(review: Review | None) -> str:
 def candidate_table(rows: list[dict[str, Any]], reviews: dict[int, Review]) -> None:
     """One page of candidates: tick rows to select them (several: compare or decide at once);
     a click on a column header orders the whole job by it."""
-    selection.follow_table([row["candidate_id"] for row in rows])
+    selection.show_selection([row["candidate_id"] for row in rows])
     frame = pd.DataFrame(
         {
             "Name": row["name"],

@@ -119,3 +119,36 @@ def test_an_archived_job_is_not_the_default_on_the_triage_page(make_app, session
     at = no_exceptions(make_app().run())
     assert at.title[0].value == "Current job"
     assert at.selectbox[0].options == ["Current job"]
+
+
+def test_the_new_job_form_stays_open_while_the_second_job_is_typed(make_app, session_factory):
+    """Defect 3: after a first job, the form folded shut while the next title was typed (the
+    first job's message left the page and the unkeyed section lost its open state)."""
+    at = jobs_page(make_app)
+    at.text_input(key="new_title").input("First job")
+    no_exceptions(button(at, "Create job").click().run())
+    assert at.expander[0].label == "New job" and at.session_state["new_job_open"]
+    at.text_input(key="new_title").input("Second job")  # typed, then Tab
+    at = no_exceptions(at.run())
+    assert at.session_state["new_job_open"]  # still open
+    assert not at.success  # the first job's message is gone; nothing else moved the form
+    assert at.text_input(key="new_title").value == "Second job"
+
+
+def test_a_job_form_error_is_shown_next_to_the_form(make_app, session_factory):
+    """Defect 12: job form errors appeared at the top of the page, away from the form."""
+    seed_every_status(session_factory, title="Backend take-home")
+    at = jobs_page(make_app)
+    at.text_input(key="new_title").input("Backend take-home")
+    no_exceptions(button(at, "Create job").click().run())
+    [error] = at.expander[0].error
+    assert error.value.startswith("Not created: a job titled")
+    job_id = all_jobs(session_factory)[0].id
+    at.text_input(key=f"title_{job_id}").input("")
+    no_exceptions(button(at, "Save changes").click().run())
+    [form] = [
+        block
+        for block in at.main.children.values()
+        if hasattr(block, "button") and any(b.label == "Save changes" for b in block.button)
+    ]
+    assert [e.value for e in form.error] == ["Not saved: a job needs a title."]

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from tats_core import statuses
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job
-from tats_core.triage.listing import CandidateFilter
 from tats_core.triage.export import evaluations_csv
+from tats_core.triage.listing import CandidateFilter
 from tats_ui.palette import COLORS
 from tests import app_fixtures
 from tests.app_fixtures import (

@@ -203,3 +203,59 @@ def test_no_quota_warning_when_the_upload_fits(make_app, session_factory, monkey
         at = upload(upload_page(make_app), GOOD_CSV)
     assert not [w for w in at.warning if "GitHub requests" in w.value]
     assert "Needs about 18 GitHub requests; 4,000 of 5,000 are left" in texts(at)
+
+
+def test_a_greenhouse_export_uploads_as_it_is(make_app, session_factory):
+    from tests.csv_corpus import corpus_file
+
+    seed_every_status(session_factory)
+    at = upload(upload_page(make_app), corpus_file("greenhouse_export.csv").read_bytes())
+    columns = {m.label: m.value for m in at.multiselect}
+    assert columns == {
+        "GitHub repository URL, or the links to search (required)": [
+            "Website",
+            "Social Media",
+            "Links",
+        ],
+        "Name": ["First Name", "Last Name"],
+    }
+    assert metrics(at)["New candidates"] == "3" and metrics(at)["Invalid rows"] == "3"
+    preview = at.dataframe[0].value
+    assert list(preview["Name"]) == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
+    assert list(preview["Repository"]) == ["ada/engine", "alan/bombe @ main / api", "grace/cobol"]
+    reasons = at.expander[0].dataframe[0].value
+    assert reasons["Reason"].iloc[0].startswith("no GitHub repository among the links")
+
+
+def test_a_malformed_optional_email_costs_the_email_not_the_row(make_app, session_factory):
+    """Defect 11: a row with a valid repository was rejected whole for its email."""
+    seed_every_status(session_factory)
+    data = b"name,email,github_url\nAda,ada at example,https://github.com/ada/todo\n"
+    at = upload(upload_page(make_app), data)
+    assert metrics(at)["New candidates"] == "1" and metrics(at)["Invalid rows"] == "0"
+    [noted] = [e for e in at.expander if e.label.startswith("Stored with a note (1)")]
+    assert noted.dataframe[0].value["Note"].iloc[0] == (
+        "not an email address; imported without an email"
+    )
+
+
+def test_a_reimport_with_a_corrected_url_changes_the_candidate_and_keeps_its_history(
+    make_app, session_factory
+):
+    """Defect 2 (the re-import): the corrected URL was refused as a duplicate."""
+    from tests.app_fixtures import candidate
+
+    seeded = seed_every_status(session_factory)
+    gita = seeded.ids["github_failed"]
+    data = b"name,email,github_url\nGita Missing,gita-missing@example.com,https://github.com/gita/fixed\n"
+    at = upload(upload_page(make_app, job=seeded.job_id), data)
+    [changes] = [e for e in at.expander if e.label.startswith("Changes to candidates")]
+    assert changes.dataframe[0].value["Change"].iloc[0] == (
+        "gita-missing/take-home → https://github.com/gita/fixed"
+    )
+    assert at.checkbox(key="upload_replace").value
+    [change] = [b for b in at.button if b.label == "Change 1 candidate"]
+    no_exceptions(change.click().run())
+    changed = candidate(session_factory, gita)
+    assert (changed.repo_full_name, changed.attempt, changed.status) == ("gita/fixed", 2, "pending")
+    assert any("changed 1 candidate" in s.value for s in at.success)

@@ -120,7 +120,9 @@ def test_comparison_reads_each_candidate_in_the_order_asked(session_factory):
 def test_the_tests_row_reads_a_test_run_from_the_evaluation():
     run = {"status": "failed", "passed": 3, "failed": 1, "note": "test_delete fails"}
     evaluation = Evaluation(signals={"tests": run})
-    assert summary_of_tests(evaluation) == "failed (3 passed tests, 1 failed test): test_delete fails"
+    assert (
+        summary_of_tests(evaluation) == "failed (3 passed tests, 1 failed test): test_delete fails"
+    )
     assert summary_of_tests(Evaluation(signals={"tests": {"status": "no_tests"}})) == "no tests"
     assert summary_of_tests(None) == "not run"
 
