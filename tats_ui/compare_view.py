@@ -1,6 +1,7 @@
 """Two to four candidates side by side: the decision (a recruiter's beside the analyzer's),
-score, each criterion with its evidence, tests, shared code, notes and history, as one static
-table (cells wrap, so it reads at 800 px too), with the link that opens the same comparison."""
+score, summary, each criterion with its evidence, tests, shared code, notes and history, as one
+static table (cells wrap, so it reads at 800 px too), with the link that opens the same
+comparison. Each candidate's full concerns stay in its panel."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from tats_core.triage.comparison import Compared, criterion_names
 from tats_core.triage.evidence import CodeLinks
 from tats_core.wording import plural
 from tats_ui.escaping import md
-from tats_ui.evidence_view import evidence_cell, linked, unique
-from tats_ui.timezone import local_time
+from tats_ui.evidence_view import evidence_cell, linked
+from tats_ui.timezone import viewer_zone
 
 HISTORY_SHOWN = 4  # the latest changes per candidate; the panel has them all
 
@@ -42,10 +43,9 @@ def comparison_frame(compared: Sequence[Compared]) -> pd.DataFrame:
     for name in criterion_names(compared):
         rows[md(name)] = [_criterion(c, name) for c in compared]
     rows["Tests"] = [md(c.tests) for c in compared]
-    rows["Concerns"] = [_concerns(c) for c in compared]
     rows["Shared code"] = [_shared(c) for c in compared]
     rows["Notes"] = [_notes(c) for c in compared]
-    rows["History"] = [_history(c) for c in compared]
+    rows[f"History ({viewer_zone()[1]}), newest first"] = [_history(c) for c in compared]
     columns = _column_names(compared)
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("")
 
@@ -86,11 +86,6 @@ def _criterion(c: Compared, name: str) -> str:
     return f"**{md(str(found.get('verdict', '')))}**" + (f": {evidence}" if evidence else "")
 
 
-def _concerns(c: Compared) -> str:
-    concerns = unique((c.evaluation.concerns or []) if c.evaluation else [])
-    return "<br>".join(f"• {linked(item, _links(c))}" for item in concerns) or "–"
-
-
 def _shared(c: Compared) -> str:
     return (
         "; ".join(f"{plural(len(o.pairs), 'file')} with candidate {o.other}" for o in c.shared)
@@ -99,13 +94,15 @@ def _shared(c: Compared) -> str:
 
 
 def _notes(c: Compared) -> str:
-    return "<br>".join(f"{md(n.author)}: {md(n.body)}" for n in c.notes) or "–"
+    # A table cell holds no line breaks: one note after another, each with its author.
+    return " ▪ ".join(f"**{md(n.author)}**: {md(n.body)}" for n in c.notes) or "–"
 
 
 def _history(c: Compared) -> str:
+    zone, _ = viewer_zone()
     latest = list(reversed(c.events))[:HISTORY_SHOWN]
-    return "<br>".join(
-        f"{md(local_time(e.created_at))} · {statuses.LABELS.get(e.to_status, e.to_status)}"
-        f" · {md(e.actor)}"
+    return " ▪ ".join(
+        f"{e.created_at.astimezone(zone):%m-%d %H:%M} "
+        f"{statuses.LABELS.get(e.to_status, e.to_status)} ({md(e.actor)})"
         for e in latest
     )

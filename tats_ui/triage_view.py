@@ -29,17 +29,17 @@ Notice = tuple[str, str]  # (st function name: "success", "warning", ...; messag
 
 # Sized so that every column shows at 1,400 px (a 240 px sidebar): nothing scrolls sideways.
 COLUMNS = {
-    "Name": st.column_config.TextColumn(width=160, pinned=True),
-    "Status": st.column_config.TextColumn(width=105),
-    "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d", width=75),
+    "Name": st.column_config.TextColumn(width=150, pinned=True),
+    "Status": st.column_config.TextColumn(width=100),
+    "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d", width=70),
     "Flags": st.column_config.TextColumn(
         width=95, help="⚠ possible prompt injection · ⧉ shares code with another submission"
     ),
-    "Summary": st.column_config.TextColumn(width=230),
+    "Summary": st.column_config.TextColumn(width=200),
     "Decided by": st.column_config.TextColumn(
-        width=130, help="A recruiter's decision, and what the analyzer had said"
+        width=120, help="A recruiter's decision, and what the analyzer had said"
     ),
-    "Email": st.column_config.TextColumn(width=150),
+    "Email": st.column_config.TextColumn(width=140),
     "Updated": st.column_config.DatetimeColumn(format="distance", width=95),
 }
 SORT_WORDS = {
