@@ -32,7 +32,7 @@ from tats_ui import selection
 from tats_ui import triage_links as links
 from tats_ui import triage_view as view
 from tats_ui.candidate_panel import PanelData, candidate_panel
-from tats_ui.compare_view import comparison
+from tats_ui.compare_view import COMPARISON_ANCHOR, comparison
 from tats_ui.deps import get_deps
 from tats_ui.navigation import UPLOAD_PAGE
 from tats_ui.scroll import anchor_for, bring_into_view
@@ -42,6 +42,7 @@ from tats_ui.welcome import first_run
 REFRESH_SECONDS = 3
 PAGE_SIZE = 50
 SCROLLED = "scrolled_to"  # the candidate whose panel was last brought into view
+SCROLLED_COMPARE = "scrolled_to_comparison"  # the comparison last brought into view
 
 deps = get_deps()
 with transaction(deps.session_factory) as session:
@@ -245,14 +246,19 @@ def live_view(refreshing: bool) -> None:
 def compare_section() -> None:
     ids = st.session_state.get(links.COMPARE) or []
     if not ids:
+        st.session_state.pop(SCROLLED_COMPARE, None)
         return
     with transaction(deps.session_factory) as session:
         compared = compare(session, job_id, ids)
     if len(compared) < 2:
         st.session_state[links.COMPARE] = []
         return
-    query = f"?job={job_id}&{links.COMPARE}={','.join(str(c.candidate.id) for c in compared)}"
+    shown = ",".join(str(c.candidate.id) for c in compared)
+    query = f"?job={job_id}&{links.COMPARE}={shown}"
     comparison(compared, (st.context.url or "/triage") + query, actions.close_comparison)
+    if st.session_state.get(SCROLLED_COMPARE) != shown:
+        st.session_state[SCROLLED_COMPARE] = shown
+        bring_into_view(COMPARISON_ANCHOR)
 
 
 def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:

@@ -19,12 +19,13 @@ from tats_ui.evidence_view import evidence_cell, linked
 from tats_ui.timezone import viewer_zone
 
 HISTORY_SHOWN = 4  # the latest changes per candidate; the panel has them all
+COMPARISON_ANCHOR = "comparison"
 
 
 def comparison(compared: Sequence[Compared], link: str, on_close: Callable[[], None]) -> None:
     st.divider()
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.subheader(f"Comparing {plural(len(compared), 'candidate')}", anchor="comparison")
+        st.subheader(f"Comparing {plural(len(compared), 'candidate')}", anchor=COMPARISON_ANCHOR)
         st.button(
             "Close the comparison", icon=":material/close:", on_click=on_close, width="content"
         )

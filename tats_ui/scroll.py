@@ -25,6 +25,7 @@ def bring_into_view(anchor: str) -> None:
         f"     document.getElementById({target});"
         "    if (!el) { if (++tries < 40) setTimeout(go, 50); return; }"
         "    el.setAttribute('tabindex', '-1');"
+        "    el.style.outline = 'none';"
         "    el.scrollIntoView({block: 'start'});"
         "    el.focus({preventScroll: true});"
         "  }"
