@@ -125,8 +125,10 @@ st.dataframe(
     table.style.format(titles.__getitem__, subset=["Job"]),
     hide_index=True,
     column_config={
-        "Job": st.column_config.LinkColumn(width="large", pinned=True, help="Opens its triage"),
-        "Done": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%"),
+        "Job": st.column_config.LinkColumn(width=340, pinned=True, help="Opens its triage"),
+        "Done": st.column_config.ProgressColumn(
+            min_value=0, max_value=100, format="%.0f%%", width=120
+        ),
         "Last activity": st.column_config.DatetimeColumn(format="distance"),
     },
 )

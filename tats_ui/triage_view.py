@@ -22,6 +22,7 @@ from tats_core.triage.listing import DEFAULT_SORT, CandidateFilter, CandidatePag
 from tats_core.triage.reviews import Review
 from tats_core.wording import plural
 from tats_ui import selection
+from tats_ui.escaping import md
 from tats_ui.labels import analyzer_label, flag_labels
 from tats_ui.palette import COLORS, LABEL_COLORS, chip
 
@@ -99,7 +100,6 @@ def overview(counts: dict[str, int], refresh_note: str) -> None:
         ):
             chips = " ".join(chip(s, f"{statuses.LABELS[s]} · {counts[s]:,}") for s in group)
             st.markdown(f"**{heading}**<br>{chips}", unsafe_allow_html=True)
-    return None
 
 
 CONFIRM_FAILED = "confirm_rerun_failed"
@@ -275,7 +275,7 @@ def selection_bar(
     with st.container(border=True):
         listed = ", ".join(names[i] or f"candidate {i}" for i in chosen[:6])
         more = f" and {len(chosen) - 6:,} more" if len(chosen) > 6 else ""
-        st.markdown(f"**{plural(len(chosen), 'candidate')} selected:** {_plain(listed)}{more}")
+        st.markdown(f"**{plural(len(chosen), 'candidate')} selected:** {md(listed)}{more}")
         fits = MIN_COMPARED <= len(chosen) <= MAX_COMPARED
         with st.container(horizontal=True):
             st.button(
@@ -290,12 +290,6 @@ def selection_bar(
             )
         if len(chosen) > 1:
             bulk_form(chosen)
-
-
-def _plain(text: str) -> str:
-    from tats_ui.escaping import md
-
-    return md(text)
 
 
 def csv_downloads(
