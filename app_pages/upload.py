@@ -41,31 +41,26 @@ deps = get_deps()
 st.title("Upload candidates")
 
 
-def notes_table(notes: list[RowProblem]) -> None:
-    """Rows stored with a value left out (a malformed optional email), and why."""
-    if notes:
-        with st.expander(f"Stored with a note ({len(notes):,})", icon=":material/info:"):
+def rows_table(title: str, rows: list[RowProblem], why: str, icon: str, after: str = "") -> None:
+    """Rows of the file with what happened to each (``why`` heads the reason's column)."""
+    if rows:
+        with st.expander(f"{title} ({len(rows):,}){after}", icon=icon):
             st.dataframe(
                 pd.DataFrame(
-                    {"Row": n.row, "Name": n.name, "Value": n.value, "Note": n.reason}
-                    for n in notes
+                    {"Row": r.row, "Name": r.name, "Value": r.value, why: r.reason} for r in rows
                 ),
                 hide_index=True,
-                column_config={"Note": st.column_config.TextColumn(width="large")},
+                column_config={why: st.column_config.TextColumn(width="large")},
             )
 
 
 def problems_table(title: str, problems: list[RowProblem]) -> None:
-    if problems:
-        with st.expander(f"{title} ({len(problems):,}) — not imported", icon=":material/warning:"):
-            st.dataframe(
-                pd.DataFrame(
-                    {"Row": p.row, "Name": p.name, "Value": p.value, "Reason": p.reason}
-                    for p in problems
-                ),
-                hide_index=True,
-                column_config={"Reason": st.column_config.TextColumn(width="large")},
-            )
+    rows_table(title, problems, "Reason", ":material/warning:", after=" — not imported")
+
+
+def notes_table(notes: list[RowProblem]) -> None:
+    """Rows stored with a value left out (a malformed optional email), and why."""
+    rows_table("Stored with a note", notes, "Note", ":material/info:")
 
 
 def replacements_table(replacements: list[Replacement], *, applied: bool = False) -> None:

@@ -4,6 +4,7 @@ removing the candidate (both keep the history), and notes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import streamlit as st
@@ -80,14 +81,26 @@ def decision_form(
             disabled=active,
             height=80,
         )
-        st.form_submit_button(
+        act(
+            st.form_submit_button,
             "Save decision",
-            icon=":material/gavel:",
-            disabled=active,
-            on_click=actions.save_decision,
-            args=(candidate.id,),
+            ":material/gavel:",
+            actions.save_decision,
+            candidate,
         )
         show(notice)
+
+
+def act(
+    widget: Callable[..., bool],
+    label: str,
+    icon: str,
+    action: Callable[[int], None],
+    candidate: Candidate,
+) -> None:
+    """A button (or a form's submit) that acts on the candidate: off while it is processed."""
+    active = candidate.status in statuses.ACTIVE
+    widget(label, icon=icon, disabled=active, on_click=action, args=(candidate.id,))
 
 
 def show(notice: Notice | None) -> None:
@@ -152,12 +165,12 @@ def fix_controls(candidate: Candidate, actions: PanelActions, notice: Notice | N
         )
         confirming = st.session_state.get("confirm_remove") == candidate.id
         with st.container(horizontal=True):
-            st.button(
+            act(
+                st.button,
                 "Save the URL and re-run",
-                icon=":material/link:",
-                disabled=active,
-                on_click=actions.change_url,
-                args=(candidate.id,),
+                ":material/link:",
+                actions.change_url,
+                candidate,
             )
             if not confirming:
                 st.button(

@@ -173,6 +173,17 @@ def add_candidate(
     return candidate
 
 
+def seed_big_job(session_factory: sessionmaker[Session], names: list[str]) -> int:
+    """A job of pending candidates with these names, in this upload order; its id."""
+    with transaction(session_factory) as session:
+        job = Job(title="Big job")
+        session.add(job)
+        session.flush()
+        for name in names:
+            add_candidate(session, job.id, statuses.PENDING, name)
+        return job.id
+
+
 def seed_every_status(
     session_factory: sessionmaker[Session], title: str = "Backend take-home"
 ) -> Seeded:

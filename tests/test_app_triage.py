@@ -20,6 +20,7 @@ from tests.app_fixtures import (
     candidate,
     events_of,
     no_exceptions,
+    seed_big_job,
     seed_every_status,
     set_status,
     table,
@@ -189,12 +190,7 @@ def test_filters_that_match_nothing_say_so(make_app, session_factory):
 
 
 def test_a_big_job_is_paged_on_the_server(make_app, session_factory):
-    with transaction(session_factory) as session:
-        job = Job(title="Big job")
-        session.add(job)
-        session.flush()
-        for i in range(120):
-            add_candidate(session, job.id, statuses.PENDING, f"Person {i:03}")
+    seed_big_job(session_factory, [f"Person {i:03}" for i in range(120)])
     at = no_exceptions(make_app().run())
     assert len(table(at)) == 50
     assert "Showing 1–50 of 120 candidates" in texts(at)

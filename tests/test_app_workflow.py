@@ -8,16 +8,16 @@ from sqlalchemy import select
 
 from tats_core import statuses
 from tats_core.store.db import transaction
-from tats_core.store.models import Candidate, Evaluation, Job, StatusEvent
+from tats_core.store.models import Candidate, Evaluation, StatusEvent
 from tats_core.triage.candidates import WORKER_ACTOR
 from tats_core.triage.export import evaluations_frame
 from tests import app_fixtures
 from tests.app_fixtures import (
     NAMES,
-    add_candidate,
     candidate,
     events_of,
     no_exceptions,
+    seed_big_job,
     seed_every_status,
     table,
     texts,
@@ -128,12 +128,7 @@ def test_notes_are_shown_in_the_panel_with_author_and_time_and_exported(make_app
 
 def test_sorting_a_column_orders_the_whole_job_not_the_page(make_app, session_factory):
     """Defect 1: a header click sorted only the page shown; the caption said best score first."""
-    with transaction(session_factory) as session:
-        job = Job(title="Big job")
-        session.add(job)
-        session.flush()
-        for i in range(120):
-            add_candidate(session, job.id, statuses.PENDING, f"Person {(i * 7) % 120:03}")
+    seed_big_job(session_factory, [f"Person {(i * 7) % 120:03}" for i in range(120)])
     at = click_header(no_exceptions(make_app().run()), "Name")
     assert list(table(at)["Name"][:3]) == ["Person 000", "Person 001", "Person 002"]
     assert "by name, A–Z" in texts(at) and at.query_params["sort"] == "name"

@@ -18,7 +18,12 @@ from tats_core.triage.candidates import (
     job_failures,
     message_owners,
 )
-from tats_core.triage.comparison import compare, criterion_names, summary_of_tests
+from tats_core.triage.comparison import (
+    compare,
+    criterion_names,
+    own_test_run,
+    summary_of_tests,
+)
 from tats_core.triage.decisions import decide_many
 from tats_core.triage.evidence import CodeLinks
 from tats_core.triage.export import evaluations_frame
@@ -118,13 +123,13 @@ def test_comparison_reads_each_candidate_in_the_order_asked(session_factory):
 
 
 def test_the_tests_row_reads_a_test_run_from_the_evaluation():
-    run = {"status": "failed", "passed": 3, "failed": 1, "note": "test_delete fails"}
+    run = {"status": "failed", "passed": 3, "failed": 1, "errors": 1, "note": "test_delete fails"}
     evaluation = Evaluation(signals={"tests": run})
-    assert (
-        summary_of_tests(evaluation) == "failed (3 passed tests, 1 failed test): test_delete fails"
+    assert summary_of_tests(own_test_run(evaluation)) == (
+        "failed (3 passed tests, 2 failed tests): test_delete fails"
     )
-    assert summary_of_tests(Evaluation(signals={"tests": {"status": "no_tests"}})) == "no tests"
-    assert summary_of_tests(None) == "not run"
+    assert summary_of_tests({"status": "no_tests"}) == "no tests"
+    assert summary_of_tests(own_test_run(None)) == "not run"
 
 
 def test_permanent_github_failures_are_told_apart_from_exhausted_retries(session_factory):

@@ -40,7 +40,7 @@ class Compared:
 
     @property
     def tests(self) -> str:
-        return summary_of_tests(self.evaluation)
+        return summary_of_tests(own_test_run(self.evaluation))
 
 
 def compare(session: Session, job_id: int, candidate_ids: Sequence[int]) -> list[Compared]:
@@ -75,20 +75,28 @@ def criterion_names(compared: Sequence[Compared]) -> list[str]:
     return list(dict.fromkeys(name for c in compared for name in c.criteria))
 
 
-def summary_of_tests(evaluation: Evaluation | None) -> str:
-    """The comparison's "Tests" row, fed from the evaluation.
+def own_test_run(evaluation: Evaluation | None) -> dict[str, Any] | None:
+    """The submission's own test run, as the evaluation carries it: the place the comparison's
+    "Tests" row is fed from.
 
-    Running each submission's tests is issue #17: its result is expected in the evaluation's
-    signals as ``signals["tests"] = {"status", "passed", "failed", "note"}`` (the export's
-    ``tests_*`` columns). Until an evaluation carries one, the row says the tests were not run.
+    Running each submission's tests is issue #17; its report is the dict the export's
+    ``tests_*`` columns come from (``status``, ``passed``, ``failed``, ``errors``, ``note``).
+    This branch reads it from ``signals["tests"]``; where the evaluation has its own ``tests``
+    column (``{"tests": {...}, "acceptance": {...}}``), read ``(evaluation.tests or {})["tests"]``.
     """
     run = ((evaluation.signals if evaluation else None) or {}).get("tests")
-    if not isinstance(run, dict) or not run.get("status"):
+    return run if isinstance(run, dict) else None
+
+
+def summary_of_tests(run: dict[str, Any] | None) -> str:
+    """One line for a test run: its status, counts and note; "not run" without one."""
+    if not run or not run.get("status"):
         return "not run"
+    failed = int(run.get("failed") or 0) + int(run.get("errors") or 0)
     counts = []
     if run.get("passed") is not None:
-        counts.append(f"{plural(int(run['passed']), 'passed test', 'passed tests')}")
-    if run.get("failed"):
-        counts.append(f"{plural(int(run['failed']), 'failed test', 'failed tests')}")
+        counts.append(plural(int(run["passed"]), "passed test", "passed tests"))
+    if failed:
+        counts.append(plural(failed, "failed test", "failed tests"))
     line = str(run["status"]).replace("_", " ") + (f" ({', '.join(counts)})" if counts else "")
     return line + (f": {run['note']}" if run.get("note") else "")
