@@ -83,7 +83,9 @@ class Candidate(Base):
         UniqueConstraint("job_id", "repo_key"),
         # NULL emails do not collide (SQL semantics on both databases).
         UniqueConstraint("job_id", "email_key"),
-        Index("ix_candidate_job_id_status", "job_id", "status"),
+        # Per-status counts of a job from the index alone, of all its candidates or of those
+        # still in it (``removed_at`` NULL): the triage page reads them on every refresh.
+        Index("ix_candidate_job_id_status_removed_at", "job_id", "status", "removed_at"),
         Index("ix_candidate_job_id_updated_at", "job_id", "updated_at"),
         # reconcile: pending and never enqueued / stale processing claims.
         Index("ix_candidate_status_enqueued_at", "status", "enqueued_at"),

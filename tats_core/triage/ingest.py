@@ -237,8 +237,8 @@ class RowChecker:
     def _email(self, row: int, raw: str, name: str) -> str:
         """The row's email (the first of several); a malformed one is left out with a note,
         never a reason to leave out a row whose repository is fine."""
-        if not raw:
-            return ""
+        if not raw or (len(raw) <= MAX_EMAIL and EMAIL_RE.match(raw)):
+            return raw  # the usual cell: one email, or none
         email = next((e for e in re.split(r"[\s,;]+", raw) if EMAIL_RE.match(e)), None)
         if email is None or len(email) > MAX_EMAIL:
             why = (
@@ -254,16 +254,16 @@ class RowChecker:
         """Whether the row is a new candidate; otherwise it is recorded as a duplicate or as a
         replacement of a candidate already in the job."""
         by_repo, by_email = self.repos.get(new.repo_key), self.emails.get(new.email_key or "")
+        if by_repo is None and by_email is None:  # the usual row: nobody has it yet
+            self._take(row, new)
+            return True
         for seen, what in ((by_repo, f"repository {new.repo_full_name}"), (by_email, "email")):
             if isinstance(seen, int):
                 value = new.github_url if by_repo is seen else new.email
                 self._duplicate(row, value, f"{what} is also on row {seen} of this file", new)
                 return False
-        if isinstance(by_repo, Known) or isinstance(by_email, Known):
-            self._meet(row, _known(by_repo), _known(by_email), new)
-            return False
-        self._take(row, new)
-        return True
+        self._meet(row, _known(by_repo), _known(by_email), new)
+        return False
 
     def _meet(
         self, row: int, by_repo: Known | None, by_email: Known | None, new: NewCandidate
