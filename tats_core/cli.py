@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="the employer's acceptance tests: placed over each submission at the same paths",
     )
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="apply rows that change candidates already in the job (another repository URL for "
+        "a known email or repository, a removed candidate): each starts a new attempt, its "
+        "history kept; without it they are reported as duplicates",
+    )
 
     status = sub.add_parser("status", help="candidates per status for a job (JSON)")
     status.add_argument("--job", type=int, required=True)
@@ -113,14 +120,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         deps.queue,
         csv_bytes,
         job=NewJob(args.job_title, description, reuse_by_title=True, acceptance=acceptance),
+        replace=args.replace,
     )
+    for note in result.ingest.notes:
+        print(f"warning: row {note.row}: {note.reason} ({note.value})", file=sys.stderr)
     if result.enqueue.error:
         print(
             f"warning: {result.enqueue.error}; {result.enqueue.remaining} candidates are stored "
             "as pending and will be published by `tats reconcile`",
             file=sys.stderr,
         )
-    print(json.dumps(result.to_dict()))
+    report = result.to_dict()
+    if args.replace:
+        report["replaced"] = len(result.ingest.replaced)
+    print(json.dumps(report))
     return 0
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tats_core.processing.queue import CandidateQueue, EnqueueReport, enqueue_pending
 from tats_core.store.db import transaction
 from tats_core.triage import acceptance, jobs
-from tats_core.triage.ingest import IngestReport, ingest
+from tats_core.triage.csv_reader import ColumnChoice
+from tats_core.triage.ingest import IMPORT_ACTOR, IngestReport, ingest
 
 # fraction done (0..1) and a sentence saying what is happening
 Progress = Callable[[float, str], None]
@@ -58,10 +59,13 @@ def import_candidates(
     source: str | Path | bytes,
     *,
     job: int | NewJob,
-    mapping: dict[str, str | None] | None = None,
+    mapping: ColumnChoice | None = None,
     progress: Progress = _no_progress,
+    replace: bool = False,
+    actor: str = IMPORT_ACTOR,
 ) -> ImportResult:
     """Store the file's valid rows for ``job`` (an id, or a job to create), then queue them.
+    ``replace``: rows that change candidates already in the job are applied (``ingest``).
 
     Raises ``InputError`` (nothing stored) for an unreadable file or an unknown job.
     """
@@ -75,6 +79,8 @@ def import_candidates(
             source,
             mapping=mapping,
             progress=lambda done: progress(min(done, 1.0) / 2, "Checking and storing the rows…"),
+            replace=replace,
+            actor=actor,
         )
     progress(0.5, f"Stored {report.inserted:,}; queueing them for processing…")
     enqueue = enqueue_pending(

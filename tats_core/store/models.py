@@ -1,5 +1,6 @@
-"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
-blob_text, commit_archive, dependency_problem, schema_compat, job_acceptance.
+"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_note,
+candidate_file, http_cache, blob_text, commit_archive, dependency_problem, schema_compat,
+job_acceptance.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -87,7 +88,9 @@ class Candidate(Base):
         UniqueConstraint("job_id", "repo_key"),
         # NULL emails do not collide (SQL semantics on both databases).
         UniqueConstraint("job_id", "email_key"),
-        Index("ix_candidate_job_id_status", "job_id", "status"),
+        # Per-status counts of a job from the index alone, of all its candidates or of those
+        # still in it (``removed_at`` NULL): the triage page reads them on every refresh.
+        Index("ix_candidate_job_id_status_removed_at", "job_id", "status", "removed_at"),
         Index("ix_candidate_job_id_updated_at", "job_id", "updated_at"),
         # reconcile: pending and never enqueued / stale processing claims.
         Index("ix_candidate_status_enqueued_at", "status", "enqueued_at"),
@@ -126,6 +129,10 @@ class Candidate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Removed from the job by a recruiter: hidden from the job's lists, counts and exports, but
+    # kept with its history (a re-import of its repository or email brings it back).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(200))
 
     job: Mapped[Job] = relationship(back_populates="candidates")
     evaluations: Mapped[list[Evaluation]] = relationship(
@@ -184,6 +191,19 @@ class StatusEvent(Base):
     actor: Mapped[str] = mapped_column(String(200))  # "system", "worker", or a recruiter
     reason: Mapped[str] = mapped_column(Text, default="")
     override: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CandidateNote(Base):
+    """A recruiter's note on a candidate: not a decision, kept with its author and time."""
+
+    __tablename__ = "candidate_note"
+    __table_args__ = (Index("ix_candidate_note_candidate_id_id", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.store.models import Candidate
-from tats_core.triage.candidates import TABLE_ORDER, CandidateFilter, candidates_query
 from tats_core.triage.ingest import RowProblem
+from tats_core.triage.listing import TABLE_ORDER, CandidateFilter, candidates_query
+from tats_core.triage.notes import job_notes, note_line
 from tats_core.triage.reviews import Review, current_reviews, job_reviews
 from tats_core.triage.shared_code import shared_with
 
@@ -52,6 +53,7 @@ COLUMNS = [
     "override_at",
     # The tests run in the sandbox: the submission's own, then the job's acceptance tests.
     *TEST_COLUMNS,
+    "notes",  # recruiters' notes, oldest first, one per line: "<UTC time> · <author>: <text>"
 ]
 LABEL_COLUMNS = [
     "candidate_id",
@@ -82,6 +84,7 @@ def evaluations_frame(
     rows = list(session.execute(candidates_query(job_id, filters).order_by(*TABLE_ORDER)))
     reviews = current_reviews(session, [row.candidate_id for row in rows])
     sharing = shared_with(session, job_id)
+    notes = job_notes(session, job_id)
     records = []
     for row in rows:
         records.append(
@@ -105,6 +108,7 @@ def evaluations_frame(
                 ),
                 **_review_columns(row.status, reviews.get(row.candidate_id)),
                 **test_columns(row.tests),
+                "notes": "\n".join(note_line(n) for n in notes.get(row.candidate_id, [])),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)

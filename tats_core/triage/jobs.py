@@ -1,4 +1,5 @@
-"""Jobs: create, edit, archive, find; per-status counts as SQL aggregates."""
+"""Jobs: create, edit, archive, find; per-status counts as SQL aggregates (of the candidates
+still in the job: removed ones are left out)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from tats_core import statuses
 from tats_core.errors import InputError, NotFound
 from tats_core.store.models import Candidate, Job, utcnow
+from tats_core.triage.listing import LIVE
 
 
 @dataclass
@@ -83,7 +85,7 @@ def status_counts(session: Session, job_id: int) -> dict[str, int]:
     """Candidates per status for one job, every status present (zeros included)."""
     rows = session.execute(
         select(Candidate.status, func.count())
-        .where(Candidate.job_id == job_id)
+        .where(Candidate.job_id == job_id, LIVE)
         .group_by(Candidate.status)
     )
     counts: dict[str, int] = {str(status): 0 for status in statuses.ALL}
@@ -101,13 +103,13 @@ def list_jobs(session: Session, *, include_archived: bool = False) -> list[JobSu
         return []
     per_status = session.execute(
         select(Candidate.job_id, Candidate.status, func.count())
-        .where(Candidate.job_id.in_(jobs))
+        .where(Candidate.job_id.in_(jobs), LIVE)
         .group_by(Candidate.job_id, Candidate.status)
     )
     last_activity = dict(
         session.execute(
             select(Candidate.job_id, func.max(Candidate.updated_at))
-            .where(Candidate.job_id.in_(jobs))
+            .where(Candidate.job_id.in_(jobs), LIVE)
             .group_by(Candidate.job_id)
         ).all()
     )
@@ -142,7 +144,9 @@ class JobChoice:
 def job_choices(session: Session, *, include_archived: bool = True) -> list[JobChoice]:
     """Jobs for a picker, the most recently active first, without counting any candidates."""
     latest = (
-        select(func.max(Candidate.updated_at)).where(Candidate.job_id == Job.id).scalar_subquery()
+        select(func.max(Candidate.updated_at))
+        .where(Candidate.job_id == Job.id, LIVE)
+        .scalar_subquery()
     )
     query = select(Job.id, Job.title, Job.archived_at, Job.created_at, latest)
     if not include_archived:
@@ -156,7 +160,7 @@ def job_choices(session: Session, *, include_archived: bool = True) -> list[JobC
 
 def any_candidates(session: Session, job_id: int, in_statuses: tuple[str, ...] = ()) -> bool:
     """Whether the job has candidates (in one of ``in_statuses``, when given): an index probe."""
-    query = select(Candidate.id).where(Candidate.job_id == job_id)
+    query = select(Candidate.id).where(Candidate.job_id == job_id, LIVE)
     if in_statuses:
         query = query.where(Candidate.status.in_(in_statuses))
     return session.scalar(query.limit(1)) is not None
