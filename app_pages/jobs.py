@@ -1,5 +1,5 @@
-"""Jobs: create, edit and archive jobs (the assignment and what good looks like), with the
-candidates of each job counted per status."""
+"""Jobs: create, edit and archive jobs (the assignment and what good looks like, whether tests
+run, the employer's acceptance tests), with the candidates of each job counted per status."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tats_core import statuses
 from tats_core.errors import InputError
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
+from tats_ui.acceptance_view import tests_section
 from tats_ui.deps import get_deps
 from tats_ui.navigation import TRIAGE_PAGE, UPLOAD_PAGE
 
@@ -178,3 +179,5 @@ with st.container(border=True):
             "Restore job", icon=":material/unarchive:", on_click=archive, args=(job_id, False)
         )
     show("edit")
+with st.container(border=True):
+    tests_section(deps, job, notify, show)

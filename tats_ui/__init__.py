@@ -7,6 +7,8 @@ logic stays in ``tats_core``.
 - ``sidebar``         the sidebar every page shares: who is signed in and the GitHub quota
 - ``quota``           the GitHub quota, read at most once a minute
 - ``queueing``        publishing a job's pending candidates, and the words when the queue is down
+- ``tests_view``      the test runs: the table's cell and filter, the panel's section
+- ``acceptance_view`` a job's test switch and acceptance tests (the Jobs page)
 - ``problems_banner`` judging paused on a misconfigured dependency: what to fix, who waits
 - ``welcome``         the first-run panel (and the demo button under ``tats dev --demo``)
 - ``timezone``        stored UTC times shown in the viewer's zone

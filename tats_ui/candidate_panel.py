@@ -1,6 +1,6 @@
 """One candidate's evaluation, opened from the triage table: who it is and where its code is,
 what to know before deciding, the recruiter's actions (``panel_actions``), notes, the
-evaluation with its cited code, the signals and the history."""
+evaluation, its test runs (``tests_view``) and cited code, the signals and the history."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tats_ui.evidence_view import bullets, cited_code, evaluation_sections
 from tats_ui.labels import analyzer_label
 from tats_ui.palette import chip
 from tats_ui.scroll import anchor_for
+from tats_ui.tests_view import test_runs_section
 from tats_ui.timezone import local_time, viewer_zone
 
 
@@ -61,6 +62,7 @@ def candidate_panel(
     panel_actions.notes_section(candidate, data.notes, actions, notices.get("note"))
     if evaluation and evaluation.status in statuses.DECISIONS:
         evaluation_sections(evaluation, data.links)
+        test_runs_section(evaluation, data.links)
         cited_code(data.excerpts)
     lines = describe_stored(dict(evaluation.signals) if evaluation else {})
     if lines:

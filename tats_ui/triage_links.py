@@ -1,6 +1,6 @@
 """The triage page's URL: which job, which candidate, which comparison, order and filters are
 open, so any view can be linked to
-(``?job=ID&candidate=CID&compare=1,2,3&sort=-score&status=a,b&score=10-90&q=text&analyzer=x``).
+(``?job=ID&candidate=CID&compare=1,2,3&sort=-score&status=a,b&score=10-90&q=text&analyzer=x&tests=failed``).
 
 The URL seeds the widgets on a first visit; afterwards the page writes it back. A change of the
 URL the page did not make (the browser's Back and Forward) is read as the person's move.
@@ -13,13 +13,20 @@ from typing import Any
 import streamlit as st
 
 from tats_core import statuses
+from tats_core.statuses import TestStatus
 from tats_core.triage.comparison import MAX_COMPARED
 from tats_core.triage.listing import DEFAULT_SORT, SORT_COLUMNS, CandidateFilter, CandidateSort
 from tats_ui import selection
 
 COMPARE = "compare"  # the candidate ids compared, in session state as in the URL
 _SEEN = "url_seen"  # the URL's candidate, comparison and order as the page last read or wrote them
-FILTER_KEYS = ("filter_status", "filter_score", "filter_search", "filter_analyzer")
+FILTER_KEYS = (
+    "filter_status",
+    "filter_score",
+    "filter_search",
+    "filter_analyzer",
+    "filter_tests",
+)
 
 
 def _list(name: str, allowed: list[str] | None = None) -> list[str]:
@@ -51,6 +58,7 @@ def seed_filters(analyzers: list[str]) -> None:
         "filter_score": _score(),
         "filter_search": st.query_params.get("q") or "",
         "filter_analyzer": _list("analyzer", analyzers),
+        "filter_tests": _list("tests", [str(s) for s in TestStatus]),
     }
     for key, value in seeds.items():
         if key not in state:
@@ -61,7 +69,7 @@ def clear_filters() -> None:
     """Every filter back to 'all' (a button's callback: the widgets are drawn after it)."""
     state = st.session_state
     state["filter_status"], state["filter_score"] = [], (0, 100)
-    state["filter_search"], state["filter_analyzer"] = "", []
+    state["filter_search"], state["filter_analyzer"], state["filter_tests"] = "", [], []
 
 
 def write_filters(filters: CandidateFilter) -> None:
@@ -73,6 +81,7 @@ def write_filters(filters: CandidateFilter) -> None:
             else f"{filters.min_score}-{filters.max_score}",
             "q": filters.search.strip(),
             "analyzer": ",".join(filters.analyzers),
+            "tests": ",".join(filters.tests),
         }
     )
 

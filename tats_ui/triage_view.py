@@ -15,6 +15,7 @@ import streamlit as st
 
 from tats_core import statuses
 from tats_core.github.quota import requests_needed
+from tats_core.statuses import TestStatus
 from tats_core.triage.agreement import Agreement, matrix_rows
 from tats_core.triage.candidates import Failures
 from tats_core.triage.comparison import MAX_COMPARED, MIN_COMPARED
@@ -25,6 +26,8 @@ from tats_ui import selection
 from tats_ui.escaping import md
 from tats_ui.labels import analyzer_label, flag_labels
 from tats_ui.palette import COLORS, LABEL_COLORS, chip
+from tats_ui.tests_view import LABELS as TEST_LABELS
+from tats_ui.tests_view import tests_cell
 
 Notice = tuple[str, str]  # (st function name: "success", "warning", ...; message)
 
@@ -36,11 +39,16 @@ COLUMNS = {
     "Flags": st.column_config.TextColumn(
         width=95, help="⚠ possible prompt injection · ⧉ shares code with another submission"
     ),
-    "Summary": st.column_config.TextColumn(width=200),
+    "Tests": st.column_config.TextColumn(
+        width=85,
+        help="The submission's own tests run in the sandbox (✓ passed, ✗ failing of run), "
+        "then the job's acceptance tests (acc.)",
+    ),
+    "Summary": st.column_config.TextColumn(width=135),
     "Decided by": st.column_config.TextColumn(
         width=120, help="A recruiter's decision, and what the analyzer had said"
     ),
-    "Email": st.column_config.TextColumn(width=140),
+    "Email": st.column_config.TextColumn(width=130),
     "Updated": st.column_config.DatetimeColumn(format="distance", width=95),
 }
 SORT_WORDS = {
@@ -151,7 +159,7 @@ def rerun_failed_controls(
 
 
 def filter_bar(analyzers: list[str]) -> CandidateFilter:
-    status_col, score_col, search_col, analyzer_col = st.columns([3, 2, 3, 2])
+    status_col, score_col, search_col, analyzer_col, tests_col = st.columns([3, 2, 3, 2, 2])
     chosen_statuses = status_col.multiselect(
         "Status",
         statuses.ALL,
@@ -170,12 +178,21 @@ def filter_bar(analyzers: list[str]) -> CandidateFilter:
         placeholder="All analyzers",
         key="filter_analyzer",
     )
+    chosen_tests = tests_col.multiselect(
+        "Tests",
+        list(TestStatus),
+        format_func=lambda s: TEST_LABELS[s],
+        placeholder="Any tests",
+        key="filter_tests",
+        help="How the submission's own tests ran in the sandbox",
+    )
     return CandidateFilter(
         statuses=chosen_statuses,
         min_score=low,
         max_score=high,
         search=search,
         analyzers=chosen_analyzers,
+        tests=[str(s) for s in chosen_tests],
     )
 
 
@@ -197,6 +214,7 @@ def candidate_table(rows: list[dict[str, Any]], reviews: dict[int, Review]) -> N
             "Status": statuses.LABELS[row["status"]],
             "Score": row["score"],
             "Flags": flag_labels(row["flags"] or []),
+            "Tests": tests_cell(row.get("tests")),
             "Summary": row["summary"] or "",
             "Decided by": decided_by(reviews.get(row["candidate_id"])),
             "Email": row["email"],
