@@ -64,6 +64,12 @@ def save(job_id: int) -> None:
                 description=state[f"description_{job_id}"],
                 rubric=state[f"rubric_{job_id}"],
             )
+            jobs.set_notify_url(
+                session,
+                job_id,
+                state[f"notify_{job_id}"],
+                can_sign=bool(deps.settings.webhook_secret),
+            )
     except InputError as exc:
         notify("edit", "error", f"Not saved: {exc}.")
     else:
@@ -164,6 +170,15 @@ with st.container(border=True):
     st.text_input("Title", value=job.title, key=f"title_{job_id}")
     st.text_area("Assignment", value=job.description, key=f"description_{job_id}")
     st.text_area("What good looks like", value=job.rubric, key=f"rubric_{job_id}")
+    st.text_input(
+        "Notify URL (optional)",
+        value=job.notify_url or "",
+        key=f"notify_{job_id}",
+        placeholder="https://your-ats.example.com/hooks/tats",
+        help="Once every candidate is final, TATS sends this URL one signed job.completed "
+        "event (X-TATS-Signature: sha256=…, an HMAC of the body under TATS_WEBHOOK_SECRET), "
+        "retried by the queue; again when a re-run completes the job again.",
+    )
     save_col, archive_col = st.columns([1, 1])
     save_col.button("Save changes", icon=":material/save:", on_click=save, args=(job_id,))
     if job.archived_at is None:

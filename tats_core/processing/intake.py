@@ -36,6 +36,9 @@ class NewJob:
     reuse_by_title: bool = False
     # The employer's acceptance tests (path -> bytes), stored as the job's newest version.
     acceptance: Mapping[str, bytes] | None = None
+    # The job's webhook; ``can_sign``: TATS_WEBHOOK_SECRET is set (webhooks are always signed).
+    notify_url: str | None = None
+    can_sign: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ def import_candidates(
         job_id = _resolve_job(session, job)
         if isinstance(job, NewJob) and job.acceptance:  # before any candidate can be judged
             acceptance.attach(session, job_id, job.acceptance, actor="tats import")
+        if isinstance(job, NewJob) and job.notify_url:
+            jobs.set_notify_url(session, job_id, job.notify_url, can_sign=job.can_sign)
         report = ingest(
             session,
             job_id,

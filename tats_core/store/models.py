@@ -1,6 +1,6 @@
 """SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_note,
 candidate_file, http_cache, blob_text, commit_archive, dependency_problem, schema_compat,
-job_acceptance.
+job_acceptance, job_event.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -75,6 +75,8 @@ class Job(Base):
     rubric: Mapped[str] = mapped_column(Text, default="")
     # Run each submission's tests in the sandbox (TATS_RUN_TESTS can turn it off for all jobs).
     run_tests: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Where a signed ``job.completed`` event goes once every candidate is final (a webhook).
+    notify_url: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -307,3 +309,24 @@ class JobAcceptance(Base):
     total_bytes: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobEvent(Base):
+    """A webhook event of a job (``job.completed``), kept as an outbox: created once per
+    completion (``completion``: the live candidates and their attempts, so a re-run that
+    completes the job again is a new event and an override is not), published through the
+    queue, which retries it; ``event_id`` is the same on every attempt."""
+
+    __tablename__ = "job_event"
+    __table_args__ = (UniqueConstraint("job_id", "completion"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    completion: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)  # the exact bytes signed and sent (JSON)
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -65,6 +66,21 @@ def update_job(session: Session, job_id: int, *, title: str, description: str, r
     if other and other.id != job_id:
         raise InputError(f"a job titled '{title}' already exists")
     job.title, job.description, job.rubric = title, description.strip(), rubric.strip()
+    return job
+
+
+def set_notify_url(session: Session, job_id: int, url: str | None, *, can_sign: bool) -> Job:
+    """The job's webhook: where its ``job.completed`` event goes (None or "" removes it).
+    ``can_sign``: TATS_WEBHOOK_SECRET is set (an unsigned webhook is never sent)."""
+    job = get_job(session, job_id)
+    url = (url or "").strip() or None
+    if url is not None:
+        if not can_sign:
+            raise InputError("set TATS_WEBHOOK_SECRET to send webhooks; they are always signed")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InputError(f"the notify URL must be an http(s) URL, not {url[:100]!r}")
+    job.notify_url = url
     return job
 
 
