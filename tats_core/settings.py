@@ -159,6 +159,18 @@ class Settings(BaseSettings):
         return self.worker_url.rstrip("/") + FAILED_PATH
 
 
+def setting_names() -> set[str]:
+    """Every environment variable ``Settings`` reads (its aliases included)."""
+    names: set[str] = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(a for a in alias.choices if isinstance(a, str))
+    return names
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the environment (and ``.env``), apply ``overrides``; raise ConfigurationError."""
     try:

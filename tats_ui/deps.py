@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
-from pydantic import AliasChoices
 
 from tats_core.deps import Deps, build_deps
-from tats_core.settings import Settings, load_settings
+from tats_core.settings import load_settings
 
 
 def secrets() -> Mapping[str, Any]:
@@ -21,20 +20,9 @@ def secrets() -> Mapping[str, Any]:
         return {}
 
 
-def _setting_names() -> set[str]:
-    names: set[str] = set()
-    for field in Settings.model_fields.values():
-        alias = field.validation_alias
-        if isinstance(alias, str):
-            names.add(alias)
-        elif isinstance(alias, AliasChoices):
-            names.update(a for a in alias.choices if isinstance(a, str))
-    return names
-
-
 def secret_settings() -> dict[str, str]:
     """Top-level secrets named like TATS settings (DATABASE_URL, QSTASH_TOKEN, ...)."""
-    allowed = _setting_names()
+    allowed = setting_names()
     return {k: str(v) for k, v in secrets().items() if k in allowed and not isinstance(v, Mapping)}
 
 

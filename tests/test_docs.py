@@ -8,9 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from pydantic import AliasChoices
-
-from tats_core.settings import Settings
+from tats_core.settings import setting_names
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("tats_core", "worker_service", "tats_ui", "app_pages", "streamlit_app.py")
@@ -28,19 +26,8 @@ def _documented() -> set[str]:
     return names
 
 
-def _read_by_settings() -> set[str]:
-    names: set[str] = set()
-    for field in Settings.model_fields.values():
-        alias = field.validation_alias
-        if isinstance(alias, str):
-            names.add(alias)
-        elif isinstance(alias, AliasChoices):
-            names.update(a for a in alias.choices if isinstance(a, str))
-    return names
-
-
 def test_the_readme_documents_every_setting_and_no_other():
-    documented, read = _documented(), _read_by_settings()
+    documented, read = _documented(), setting_names()
     assert documented, "no configuration table found in the README"
     assert read - documented == set(), "settings the README does not document"
     assert documented - read == set(), "documented variables that Settings does not read"
