@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from tats_core.deps import Deps, build_deps
-from tats_core.settings import load_settings
+from tats_core.settings import load_settings, setting_names
 
 
 def secrets() -> Mapping[str, Any]:
