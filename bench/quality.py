@@ -32,6 +32,7 @@ from tats_core.github.client import GitHubClient
 from tats_core.judging.analysis import JobBrief
 from tats_core.judging.heuristic import HeuristicAnalyzer
 from tats_core.judging.signals import compute_signals
+from tats_core.processing.judgement import read_own_work
 
 DECISIONS = ("looks_fine", "needs_review", "low_effort")
 SEVERE = {("low_effort", "looks_fine"), ("looks_fine", "low_effort")}
@@ -61,8 +62,8 @@ async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> 
             except TatsError as exc:
                 rows.append({"fixture": fixture, "decision": "github_failed", "error": str(exc)})
                 continue
-            snapshot.sample = await github.read_sample(snapshot)
-            signals = compute_signals(snapshot, description)
+            own = await read_own_work(github, snapshot)
+            signals = compute_signals(snapshot, description, own=own)
             job = JobBrief(title=fixture, description=description)
             result = await analyzer.analyze(snapshot, signals, job)
             rows.append(

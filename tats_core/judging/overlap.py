@@ -11,7 +11,7 @@ Only a candidate's *own* code counts (``own_files``). Not counted:
 - committed dependencies, build output, copied-in libraries and editor folders (``files``),
   anything under a dot-folder (``.mvn/``, ``.github/``, ``.vscode/``) or a vendor/static/public
   folder, and well-known third-party files (jquery, bootstrap, ...);
-- files that project generators write (``GENERATOR_FILES``: Create React App, Vite, Next.js,
+- files that project generators write (``generated.GENERATOR_FILES``: Create React App, Vite, Next.js,
   Angular, Rails, Django, Spring Initializr, .NET templates, Maven/Gradle wrappers, tool configs);
 - files common to many submissions of the job (``common_shas``): a sha found in at least
   ``max(COMMON_MIN_SUBMISSIONS, COMMON_SHARE of the job)`` submissions is the assignment's
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from tats_core.judging.analysis import Analysis
+from tats_core.judging.generated import is_generator_file
 from tats_core.repo import files
 from tats_core.statuses import NEEDS_REVIEW, SCORE_BANDS
 from tats_core.wording import plural
@@ -52,39 +53,6 @@ MIN_SHARED_BYTES = 4_096
 MIN_SHARED_FILES_FOR_SHARE = 2
 LARGE_SHARE = 0.5
 
-# Paths (relative to the submission root, possibly below a sub-folder such as ``frontend/``)
-# that project generators write. Matched against the path's tail.
-GENERATOR_FILES = re.compile(
-    r"(^|/)("
-    # Create React App, Vite, Next.js
-    r"src/(setupTests|reportWebVitals|serviceWorker|setupProxy)\.[jt]sx?"
-    r"|src/App\.test\.[jt]sx?|src/(main|index)\.[jt]sx?"
-    r"|pages/_(app|document)\.[jt]sx?|(pages|app)/api/hello\.[jt]s"
-    # Angular CLI
-    r"|src/(polyfills|test)\.ts|src/environments/[^/]+\.ts|src/app/app\.component\.spec\.ts"
-    r"|karma\.conf\.js|protractor\.conf\.js|e2e/.*"
-    # Rails
-    r"|bin/[^/]+|config/.*|config\.ru|db/(schema|seeds)\.rb"
-    r"|app/(channels/application_cable/[^/]+|jobs/application_job|mailers/application_mailer"
-    r"|models/application_record|controllers/application_controller"
-    r"|helpers/application_helper)\.rb"
-    r"|app/javascript/(packs/application|channels/[^/]+|controllers/(index|application"
-    r"|hello_controller))\.js"
-    r"|test/(test_helper|application_system_test_case)\.rb"
-    r"|test/channels/application_cable/connection_test\.rb|spec/(spec|rails)_helper\.rb"
-    # Maven and Gradle wrappers
-    r"|mvnw(\.cmd)?|gradlew(\.bat)?|gradle/wrapper/.*"
-    # Spring Initializr, .NET templates
-    r"|src/main/java/.*Application\.java|src/test/java/.*ApplicationTests\.java"
-    r"|[^/]*Application(Tests)?\.kt|Properties/.*|WeatherForecast(Controller)?\.cs"
-    r"|UnitTest1\.cs|Program\.cs|Startup\.cs"
-    # Django and Python packaging
-    r"|manage\.py|[^/]+/(wsgi|asgi|settings|urls|apps|admin)\.py|(.*/)?migrations/.*"
-    r"|setup\.py"
-    # tool configuration
-    r"|[^/]*\.config\.[cm]?[jt]s|\.?[^/]*rc\.[cm]?js|jest\.setup\.[jt]s|next-env\.d\.ts"
-    r")$"
-)
 FOREIGN_DIRS = {
     "vendor", "vendors", "third_party", "third-party", "thirdparty", "external", "externals",
     "public", "static", "wwwroot", "libs", "bower_components",
@@ -141,10 +109,6 @@ def cap_for_shared_code(
         }
     )
     return capped, [SHARED_CODE_FLAG]
-
-
-def is_generator_file(path: str) -> bool:
-    return bool(GENERATOR_FILES.search(path))
 
 
 def own_files(tree: Iterable[tuple[str, str, int]]) -> list[FileRef]:

@@ -1,13 +1,14 @@
-"""Judging one claimed candidate: GitHub snapshot and code sample -> the test runs (sandbox)
--> signals -> analyzer -> bounds. No database here: the caller records what comes out
-(``recording``) and hands in what it needs (the job's acceptance tests).
+"""Judging one claimed candidate: GitHub snapshot -> the candidate's own work (the starter's
+tree, the job's common files) -> code sample -> the test runs (sandbox) -> signals -> analyzer ->
+bounds. No database here: the caller records what comes out (``recording``) and hands in what it
+needs (the job's acceptance tests, the job's common files).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,12 +16,13 @@ from tats_core import statuses
 from tats_core.errors import TatsError
 from tats_core.judging.analysis import Analysis, AnalysisResult, Analyzer, apply_bounds
 from tats_core.judging.overlap import FileRef, own_files
+from tats_core.judging.provenance import Given, OwnWork, own_work, starter_ref
 from tats_core.judging.signals import Signals, compute_signals
 from tats_core.processing.claims import Work
 from tats_core.processing.outcome import Costs
 from tats_core.processing.test_runs import ArchiveSource, TestRuns, not_run
 from tats_core.repo.sample import CodeSample
-from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.repo.snapshot import RepoSnapshot, TreeEntry
 
 log = logging.getLogger("tats.pipeline")
 
@@ -33,10 +35,22 @@ class SnapshotSource(Protocol):
 
 @runtime_checkable
 class SampleSource(Protocol):
-    """A snapshot source that can also read the code (``GitHubClient``); others judge by the
-    envelope alone."""
+    """A snapshot source that can also read the code and a starter's tree (``GitHubClient``);
+    others judge by the envelope alone."""
 
-    async def read_sample(self, snapshot: RepoSnapshot) -> CodeSample: ...
+    async def read_sample(
+        self, snapshot: RepoSnapshot, *, leave_out: Collection[str] = ()
+    ) -> CodeSample: ...
+
+    async def tree_at(self, snapshot: RepoSnapshot, commit_sha: str) -> list[TreeEntry] | None: ...
+
+
+class JobFiles(Protocol):
+    """Files common to the job a candidate applied to (``triage.shared_code.JobFilesInStore``)."""
+
+    async def given(self, shas: set[str]) -> dict[str, str]:
+        """Of these blob shas, those the job's submissions were given -> why."""
+        ...
 
 
 @dataclass
@@ -69,16 +83,25 @@ EMPTY_REPOSITORY = Analysis(
 
 
 async def judge(
-    judges: Judges, work: Work, acceptance: Mapping[str, bytes] | None = None
+    judges: Judges,
+    work: Work,
+    acceptance: Mapping[str, bytes] | None = None,
+    job_files: JobFiles | None = None,
 ) -> Judgement:
-    """Snapshot, code sample, the test runs, signals, the analyzer's answer within bounds.
-    ``acceptance``: the job's acceptance test files, when it has some."""
+    """Snapshot, the candidate's own part, code sample, the test runs, signals, the analyzer's
+    answer within bounds. ``acceptance``: the job's acceptance test files, when it has some;
+    ``job_files``: what the job's other submissions say was given."""
     started = time.perf_counter()
     snapshot = await judges.github.snapshot(work.repo_full_name, work.repo_ref, work.repo_path)
-    if not snapshot.empty and isinstance(judges.github, SampleSource):
-        snapshot.sample = await _read_sample(judges.github, snapshot)
+    own = await read_own_work(judges.github, snapshot, job_files)
     tests = None if snapshot.empty else await _run_tests(judges, work, snapshot, acceptance)
-    signals = compute_signals(snapshot, work.job.description, tests=tests)
+    signals = compute_signals(
+        snapshot,
+        work.job.description,
+        tests=tests,
+        own=own,
+        acceptance_files={path: len(data) for path, data in (acceptance or {}).items()},
+    )
     analyzing = time.perf_counter()
     if snapshot.empty:
         # Decided in code: nothing to show a model, and no model may say otherwise.
@@ -122,10 +145,34 @@ def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-async def _read_sample(source: SampleSource, snapshot: RepoSnapshot) -> CodeSample:
+async def read_own_work(
+    source: SnapshotSource, snapshot: RepoSnapshot, job_files: JobFiles | None = None
+) -> OwnWork:
+    """What the candidate was given and what is their own (``provenance``), and the code
+    sample of their own files (into ``snapshot.sample``): the starter's tree is one more
+    request, the job's files one query. The benchmark judges fixtures through it too."""
+    if snapshot.empty:
+        return OwnWork()
+    starter = starter_ref(snapshot)
+    tree = None
+    if starter is not None and isinstance(source, SampleSource):
+        tree = await source.tree_at(snapshot, starter.commit)
+    given: dict[str, str] = {}
+    if job_files is not None:
+        given = await job_files.given({e.sha for e in snapshot.tree if e.type == "blob" and e.sha})
+    own = own_work(snapshot, starter, tree, given)
+    if isinstance(source, SampleSource):
+        leave_out = own.given_paths(Given.STARTER, Given.JOB)
+        snapshot.sample = await _read_sample(source, snapshot, leave_out)
+    return own
+
+
+async def _read_sample(
+    source: SampleSource, snapshot: RepoSnapshot, leave_out: list[str]
+) -> CodeSample:
     """The code sample, or an empty one: unreadable code never fails a candidate."""
     try:
-        sample = await source.read_sample(snapshot)
+        sample = await source.read_sample(snapshot, leave_out=leave_out)
     except TatsError as exc:
         log.warning("code sample of %s not read: %s", snapshot.full_name, exc)
         return CodeSample()
