@@ -67,8 +67,9 @@ def raw(store: RepoStore, request: Request) -> Response:
     raw.githubusercontent.com answers them (plain 404 text when absent)."""
     match = RAW_PATH.match(unquote(request.url.path))
     repo = store.get(f"{match['owner']}/{match['name']}") if match else None
-    data = repo.ref(match["rev"]) if repo and match and not repo.empty else None
-    content = data.blob(match["path"]) if data and match else None
+    content = (
+        repo.file_at(match["rev"], match["path"]) if repo and match and not repo.empty else None
+    )
     if content is None:
         return Response("404: Not Found", 404, media_type="text/plain; charset=utf-8")
     return Response(content, 200, media_type="text/plain; charset=utf-8")
@@ -313,8 +314,7 @@ MAX_BLOB_TEXT = 512_000  # GitHub truncates a blob's text in GraphQL at about th
 
 def _blob_text(repo: RepoData, expression: str) -> dict[str, Any] | None:
     match = EXPRESSION.match(expression)
-    data = repo.ref(match["rev"]) if match and not repo.empty else None
-    content = data.blob(match["path"]) if data and match else None
+    content = repo.file_at(match["rev"], match["path"]) if match and not repo.empty else None
     if content is None:
         return None
     binary = b"\0" in content[:8000]

@@ -111,6 +111,17 @@ class RepoData:
     def empty(self) -> bool:
         return not self.default.commits
 
+    def file_at(self, rev: str, path: str) -> bytes | None:
+        """A file's bytes at a branch or commit: from the tree held for that commit when there
+        is one (``trees/<sha>.json``), else as the branch holding the commit has it."""
+        held = self.directory / "trees" / f"{rev}.json"
+        if held.is_file():
+            entries = json.loads(held.read_text(encoding="utf-8")).get("tree", [])
+            sha = next((e["sha"] for e in entries if e.get("path") == path), None)
+            return self.blob(str(sha)) if sha else None
+        data = self.ref(rev)
+        return data.blob(path) if data is not None else None
+
     def tree_at(self, rev: str) -> dict[str, Any] | None:
         """The recursive tree at a branch, commit or tree sha; None when not held."""
         held = self.directory / "trees" / f"{rev}.json"

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -60,7 +60,14 @@ from tats_core.github.shapes import (
     wanted_files,
 )
 from tats_core.repo import files as repo_files
-from tats_core.repo.sample import CodeSample, SampleBudget, choose_sample
+from tats_core.repo.sample import (
+    CodeSample,
+    SampleBudget,
+    SampleEntry,
+    SamplePlan,
+    Why,
+    choose_sample,
+)
 from tats_core.repo.snapshot import RepoSnapshot, TreeEntry
 from tats_core.retry import Backoff
 from tats_core.settings import raw_url_for
@@ -177,6 +184,22 @@ class GitHubClient:
         if body.get("truncated"):
             return None
         return tree_entries(body.get("tree", []), snapshot.path)
+
+    async def read_files(
+        self, snapshot: RepoSnapshot, commit_sha: str, entries: Sequence[TreeEntry]
+    ) -> dict[str, str]:
+        """The text of some files at a commit of the snapshot's repository (a starter's version
+        of files the candidate changed), by blob sha through the blob cache: raw downloads, or
+        GraphQL with a token (its requests added to ``snapshot.requests_made``). Files that
+        cannot be read are left out."""
+        if not entries:
+            return {}
+        plan = SamplePlan(
+            tuple(SampleEntry(e.path, e.sha, e.size, Why.SOURCE) for e in entries), {}, 0
+        )
+        sample = await self._blobs.read(replace(snapshot, commit_sha=commit_sha), plan)
+        snapshot.requests_made += sample.api_requests
+        return {f.path: f.text for f in sample.files}
 
     async def archive(self, full_name: str, commit_sha: str) -> bytes:
         """The whole repository at ``commit_sha`` (a full sha), as GitHub's tar.gz with one top

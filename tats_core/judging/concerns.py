@@ -103,6 +103,12 @@ README_GENERATED = Template(
     "The README ({path}) is the project generator's default: nothing says how to run this project.",
     cites=True,
 )
+README_GIVEN = Template(
+    "readme_given",
+    "The README ({path}) came with the starter, unchanged: nothing says what the candidate "
+    "built or how to run it.",
+    cites=True,
+)
 README_BRIEF = Template(
     "readme_brief",
     "The README ({path}) mostly restates the assignment, addressed to the candidate.",

@@ -129,7 +129,7 @@ def _tests(s: Signals) -> Mark:
     if (ran := _ran_tests(s)) is not None:
         return ran
     paths = places(s.test_paths, s.test_file_count)
-    if s.test_file_count >= 2:
+    if s.test_file_count >= (1 if s.assignment_size == "small" else 2):
         facts = [plural(s.test_file_count, "test file"), *s.test_paths]
         if s.code_read and s.test_cases:
             facts[0] += (
@@ -196,6 +196,9 @@ def _readme(s: Signals) -> Mark:
     where = s.readme_path or "README"
     if not s.has_readme:
         return Mark(name, "missing", 0, ["no README"], concerns.NO_README.render())
+    if s.readme_given:
+        line = concerns.README_GIVEN.render(path=where)
+        return Mark(name, "partial", 4, [f"{where} came with the starter, unchanged"], line)
     if s.readme_boilerplate:
         line = concerns.README_GENERATED.render(path=where)
         return Mark(name, "partial", 4, [f"{where} is the project generator's default"], line)
@@ -351,13 +354,13 @@ def _summary(decision: Decision, s: Signals, first_concern: str | None) -> str:
     if s.empty:
         detail = "no commits"
     else:
-        given = own_work_phrase(s)
-        code = given if s.starter_tree_read else f"{kilobytes(s.code_bytes)} of code of its own"
-        detail = (
-            f"{code} in {plural(s.code_file_count, 'source file')}, "
-            f"{plural(s.test_file_count, 'test file') if s.test_file_count else 'no tests'}, "
-            f"{plural(s.own_commit_count, 'commit')} over {plural(max(s.active_days, 1), 'day')}"
-        )
+        code = f"{kilobytes(s.code_bytes)} of code of its own in "
+        code += plural(s.code_file_count, "source file")
+        if s.starter_tree_read:
+            code += f" (added to a starter of {kilobytes(s.starter_code_bytes)})"
+        tests = plural(s.test_file_count, "test file") if s.test_file_count else "no tests"
+        commits = plural(s.own_commit_count, "commit")
+        detail = f"{code}, {tests}, {commits} over {plural(max(s.active_days, 1), 'day')}"
         if s.ref != s.default_branch and s.branch_note:
             detail += f" on branch '{s.ref}'"
     return f"{opening}: {detail}." + (f" Main concern: {first_concern}" if first_concern else "")

@@ -22,6 +22,7 @@ history on that part only. Pure: no I/O.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -70,6 +71,9 @@ class OwnWork:
     starter_code_bytes: int = 0  # code in the starter's tree
     given: dict[str, Given] = field(default_factory=dict)  # path -> why it is not theirs
     modified: list[str] = field(default_factory=list)  # starter files the candidate changed
+    # Of the changed files whose two versions were read: the bytes of the lines the candidate
+    # added or rewrote (``added_bytes``), which count as their code instead of the whole file.
+    added: dict[str, int] = field(default_factory=dict)
     own_commits: list[CommitInfo] = field(default_factory=list)  # newest first
     job_reasons: dict[str, str] = field(default_factory=dict)  # path -> "in 9 of 10 ..."
 
@@ -125,6 +129,12 @@ def starter_ref(snapshot: RepoSnapshot) -> StarterRef | None:
     return StarterRef(boundary.sha, Origin.STARTER_COMMITS, count, source)
 
 
+def all_theirs(snapshot: RepoSnapshot) -> OwnWork:
+    """Every file and commit counted as the candidate's (how TATS judged before it looked for
+    what was given; the benchmark's comparison)."""
+    return OwnWork(own_commits=list(snapshot.commits))
+
+
 def own_work(
     snapshot: RepoSnapshot,
     starter: StarterRef | None,
@@ -176,3 +186,27 @@ def _mark_starter(work: OwnWork, blobs: list[TreeEntry], starter: list[TreeEntry
             work.given[entry.path] = Given.STARTER
         elif entry.path in by_path and repo_files.code_language(entry.path):
             work.modified.append(entry.path)
+
+
+def added_bytes(before: str, after: str) -> int:
+    """Bytes of the lines ``after`` adds to or rewrites in ``before``: the candidate's part of a
+    starter file they changed."""
+    old, new = before.splitlines(), after.splitlines()
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return sum(
+        len(line) + 1
+        for tag, _, _, start, end in matcher.get_opcodes()
+        if tag in ("insert", "replace")
+        for line in new[start:end]
+    )
+
+
+def changed_entries(
+    snapshot: RepoSnapshot, own: OwnWork, starter_tree: Sequence[TreeEntry], limit: int
+) -> list[tuple[TreeEntry, TreeEntry]]:
+    """(starter's version, candidate's version) of the changed code files worth comparing: at
+    most ``limit``, the smallest first (a diff of a huge file says little more)."""
+    before = {e.path: e for e in starter_tree if e.type == "blob"}
+    after = {e.path: e for e in snapshot.tree if e.type == "blob"}
+    pairs = [(before[p], after[p]) for p in own.modified if p in before and p in after]
+    return sorted(pairs, key=lambda pair: pair[1].size)[:limit]

@@ -115,6 +115,7 @@ class Signals:
     readme_boilerplate: bool = False  # a project generator's default README
     readme_is_brief: bool = False  # the assignment text addressed to the candidate
     readme_hidden_text: bool = False
+    readme_given: bool = False  # (v4) the starter's README, unchanged
     has_docker: bool = False
     committed_paths: list[str] = field(default_factory=list)  # "node_modules/ (1,480 files)"
     vendored_libraries: list[str] = field(default_factory=list)  # copied-in third-party code
@@ -327,16 +328,16 @@ def _read_tree(
             _count_given(s, path, size, own)
             continue
         s.code_file_count += 1
-        s.code_bytes += repo_files.counted_bytes(path, size)
+        s.code_bytes += own.added.get(path, repo_files.counted_bytes(path, size))
         tree_languages[language] += size
         if repo_files.is_test_file(path, size):
             tests.append(path)
     s.test_file_count, s.has_tests, s.test_paths = len(tests), bool(tests), tests[:3]
-    s.ci_paths = [p for p, _ in own_blobs if repo_files.is_ci_config(p)][:3]
+    theirs = [p for p, _ in own_blobs if p not in own.given]  # a starter's CI is not theirs
+    s.ci_paths = [p for p in theirs if repo_files.is_ci_config(p)][:3]
     s.has_ci = bool(s.ci_paths)
-    s.has_docker = any(
-        re.search(r"(^|/)(Dockerfile|(docker-)?compose\.ya?ml)$", p) for p, _ in own_blobs
-    )
+    s.has_docker = any(re.search(r"(^|/)(Dockerfile|(docker-)?compose\.ya?ml)$", p) for p in theirs)
+    s.readme_given = bool(s.readme_path and own.given.get(s.readme_path) == Given.STARTER)
     s.starter_tree_read, s.starter_code_bytes = own.starter_tree_read, own.starter_code_bytes
     s.modified_starter_files = own.modified[:MAX_EXAMPLES]
     s.modified_starter_count = len(own.modified)

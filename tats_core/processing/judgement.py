@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,7 +16,14 @@ from tats_core import statuses
 from tats_core.errors import TatsError
 from tats_core.judging.analysis import Analysis, AnalysisResult, Analyzer, apply_bounds
 from tats_core.judging.overlap import FileRef, own_files
-from tats_core.judging.provenance import Given, OwnWork, own_work, starter_ref
+from tats_core.judging.provenance import (
+    Given,
+    OwnWork,
+    added_bytes,
+    changed_entries,
+    own_work,
+    starter_ref,
+)
 from tats_core.judging.signals import Signals, compute_signals
 from tats_core.processing.claims import Work
 from tats_core.processing.outcome import Costs
@@ -25,6 +32,7 @@ from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import RepoSnapshot, TreeEntry
 
 log = logging.getLogger("tats.pipeline")
+MAX_COMPARED_FILES = 20  # starter files the candidate changed, compared line by line
 
 
 class SnapshotSource(Protocol):
@@ -43,6 +51,10 @@ class SampleSource(Protocol):
     ) -> CodeSample: ...
 
     async def tree_at(self, snapshot: RepoSnapshot, commit_sha: str) -> list[TreeEntry] | None: ...
+
+    async def read_files(
+        self, snapshot: RepoSnapshot, commit_sha: str, entries: Sequence[TreeEntry]
+    ) -> dict[str, str]: ...
 
 
 class JobFiles(Protocol):
@@ -164,7 +176,33 @@ async def read_own_work(
     if isinstance(source, SampleSource):
         leave_out = own.given_paths(Given.STARTER, Given.JOB)
         snapshot.sample = await _read_sample(source, snapshot, leave_out)
+        if starter is not None and tree and own.modified:
+            await _measure_changes(source, snapshot, own, starter.commit, tree)
     return own
+
+
+async def _measure_changes(
+    source: SampleSource,
+    snapshot: RepoSnapshot,
+    own: OwnWork,
+    starter_commit: str,
+    starter_tree: list[TreeEntry],
+) -> None:
+    """The candidate's part of the starter files they changed: both versions read (raw, cached
+    by blob sha), the lines added or rewritten counted."""
+    pairs = changed_entries(snapshot, own, starter_tree, MAX_COMPARED_FILES)
+    read = {f.path: f.text for f in snapshot.sample.files}
+    try:
+        before = await source.read_files(snapshot, starter_commit, [old for old, _ in pairs])
+        missing = [new for _, new in pairs if new.path not in read]
+        if missing and snapshot.commit_sha:
+            read.update(await source.read_files(snapshot, snapshot.commit_sha, missing))
+    except TatsError as exc:
+        log.warning("starter files of %s not compared: %s", snapshot.full_name, exc)
+        return
+    for old, new in pairs:
+        if old.path in before and new.path in read:
+            own.added[new.path] = added_bytes(before[old.path], read[new.path])
 
 
 async def _read_sample(
