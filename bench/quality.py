@@ -180,7 +180,9 @@ def report_own() -> int:
     wrong = 0
     for submission, row, old in zip(submissions, rows, before, strict=True):
         must = submission.expected
-        ok = row["decision"] != "low_effort" if must == "not low_effort" else row["decision"] == must
+        ok = (
+            row["decision"] != "low_effort" if must == "not low_effort" else row["decision"] == must
+        )
         wrong += not ok
         print(
             f"  {'ok' if ok else 'WRONG':6} {submission.what[:34]:34} {row['decision']:12} "

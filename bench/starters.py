@@ -113,19 +113,27 @@ def write_starter_layers(out: Path) -> None:
     later = START + timedelta(days=10)
     thin_times = [later, later + timedelta(minutes=35)]
 
-    fork = write_repo(out, "thin-fork/todo-api", _thin_files(), commits=STARTER_MESSAGES + THIN_MESSAGES)
+    fork = write_repo(
+        out, "thin-fork/todo-api", _thin_files(), commits=STARTER_MESSAGES + THIN_MESSAGES
+    )
     _restamp(fork, [(EMPLOYER, t) for t in starter_times] + [(CANDIDATE, t) for t in thin_times])
-    _set_repo(fork, fork=True, parent={"full_name": STARTER}, created_at=_iso(later - timedelta(hours=1)))
+    _set_repo(
+        fork, fork=True, parent={"full_name": STARTER}, created_at=_iso(later - timedelta(hours=1))
+    )
     _hold_starter_tree(fork, starter_dir, len(STARTER_MESSAGES) - 1)
 
     template = write_repo(
         out, "thin-template/todo-api", _thin_files(), commits=["Initial commit", *THIN_MESSAGES]
     )
-    _restamp(template, [(CANDIDATE, later - timedelta(hours=1))] + [(CANDIDATE, t) for t in thin_times])
+    _restamp(
+        template, [(CANDIDATE, later - timedelta(hours=1))] + [(CANDIDATE, t) for t in thin_times]
+    )
     _set_repo(template, template_repository={"full_name": STARTER})
     _hold_starter_tree(template, starter_dir, 0)
 
-    pushed = write_repo(out, "thin-pushed/todo-api", _thin_files(), commits=STARTER_MESSAGES + THIN_MESSAGES)
+    pushed = write_repo(
+        out, "thin-pushed/todo-api", _thin_files(), commits=STARTER_MESSAGES + THIN_MESSAGES
+    )
     _restamp(pushed, [(EMPLOYER, t) for t in starter_times] + [(CANDIDATE, t) for t in thin_times])
     _hold_starter_tree(pushed, starter_dir, len(STARTER_MESSAGES) - 1)
 
