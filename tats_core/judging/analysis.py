@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tats_core.judging import concerns as concerns_text
 from tats_core.judging.concerns import places
+from tats_core.judging.criteria import DEFAULT_CRITERIA, CriterionSpec, rubric_hash
 from tats_core.judging.signals import Signals, failing_tests_of, hollow_phrase, stub_phrase
 from tats_core.repo.places import cited_places
 from tats_core.repo.snapshot import RepoSnapshot
@@ -110,6 +111,12 @@ class JobBrief:
     title: str
     description: str = ""
     rubric: str = ""
+    criteria: tuple[CriterionSpec, ...] = DEFAULT_CRITERIA
+
+    @property
+    def rubric_hash(self) -> str:
+        """What the job judges against: description, rubric and criteria (not the title)."""
+        return rubric_hash(self.description, self.rubric, self.criteria)
 
 
 @dataclass

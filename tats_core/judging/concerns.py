@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 SHOWN_PLACES = 3
+SHOWN_FILES = 5  # files shared with another submission: their names say more than lines
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,12 @@ class Template:
         return self.text.format(**values)
 
 
-def places(shown: Sequence[str], total: int | None = None, *, noun: str = "more") -> str:
-    """``a.py:3, b.py:9, c.py:1 and 4 more``: the first ``SHOWN_PLACES`` and a count of the rest
+def places(
+    shown: Sequence[str], total: int | None = None, *, noun: str = "more", limit: int = SHOWN_PLACES
+) -> str:
+    """``a.py:3, b.py:9, c.py:1 and 4 more``: the first ``limit`` and a count of the rest
     (``total`` counts every place, shown or not)."""
-    first = list(dict.fromkeys(shown))[:SHOWN_PLACES]
+    first = list(dict.fromkeys(shown))[:limit]
     rest = max(0, (total if total is not None else len(shown)) - len(first))
     text = ", ".join(first)
     if rest:

@@ -25,9 +25,8 @@ score within bounds the signals set:
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import cast
 
 from tats_core.judging import concerns
@@ -40,6 +39,7 @@ from tats_core.judging.analysis import (
     Verdict,
 )
 from tats_core.judging.concerns import listing, places
+from tats_core.judging.criteria import DEFAULT_CRITERIA, CriterionSpec, Measure
 from tats_core.judging.signals import (
     Signals,
     assignment_phrase,
@@ -52,6 +52,7 @@ from tats_core.judging.signals import (
     span_phrase,
     stub_phrase,
 )
+from tats_core.judging.version import JUDGING_HASH
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.statuses import LOOKS_FINE, LOW_EFFORT, NEEDS_REVIEW, SCORE_BANDS, TestStatus
 from tats_core.wording import kilobytes, plural
@@ -67,10 +68,10 @@ README_MIN_CHARS = 200  # setup steps plus a few words on what the project is
 
 @dataclass
 class Mark:
-    """One criterion's verdict: points, evidence, and the concern line when it falls short
-    (None when another line says it already: failing test runs are the bounds' to name)."""
+    """One measure's verdict (``criteria.Measure``): points, evidence, and the concern line when
+    it falls short (None when another line says it already: failing test runs are the bounds'
+    to name)."""
 
-    criterion: str
     verdict: str
     points: int
     evidence: list[str]
@@ -81,20 +82,19 @@ def _substance(s: Signals) -> Mark:
     """Own code against what the assignment takes (``assignment``): its expected size, or half
     of it with tests of the candidate's own that check it; the job's acceptance tests passing
     settle it whatever the size."""
-    name = "Substance of the solution"
     size = f"{kilobytes(s.code_bytes)} of code of the candidate's own"
     given = own_work_phrase(s)
     evidence = [f"{size}, for {assignment_phrase(s)}"] + ([given] if given else [])
     if s.stubbed_code:
-        return Mark(name, "missing", 0, [*findings_of(s, "stub")], stub_phrase(s))
+        return Mark("missing", 0, [*findings_of(s, "stub")], stub_phrase(s))
     if s.code_bytes >= s.expected_code_bytes and s.code_file_count >= _files_expected(s):
-        return Mark(name, "met", 25, evidence)
+        return Mark("met", 25, evidence)
     if s.acceptance_passed_all:  # complete by the job's own tests, however small
-        return Mark(name, "met", 25, ["passes every acceptance test of the job", *evidence])
+        return Mark("met", 25, ["passes every acceptance test of the job", *evidence])
     if _tested(s) and s.code_bytes >= max(s.floor_code_bytes, s.expected_code_bytes // 2):
-        return Mark(name, "met", 25, [f"a complete, tested solution: {size}", *evidence[1:]])
+        return Mark("met", 25, [f"a complete, tested solution: {size}", *evidence[1:]])
     if s.near_empty:  # the decision's reason says why
-        return Mark(name, "missing", 0, [s.near_empty_reason or evidence[0]])
+        return Mark("missing", 0, [s.near_empty_reason or evidence[0]])
     floor, expected = s.floor_code_bytes, s.expected_code_bytes
     share = min(max((s.code_bytes - floor) / max(1, expected - floor), 0.0), 1.0)
     thin = concerns.THIN.render(
@@ -103,7 +103,7 @@ def _substance(s: Signals) -> Mark:
         assignment=assignment_phrase(s),
         given=f"; it {given}" if given else "",
     )
-    return Mark(name, "partial", 8 + round(12 * share), evidence, thin)
+    return Mark("partial", 8 + round(12 * share), evidence, thin)
 
 
 def _files_expected(s: Signals) -> int:
@@ -123,9 +123,8 @@ def _tested(s: Signals) -> bool:
 
 
 def _tests(s: Signals) -> Mark:
-    name = "Automated tests"
     if s.hollow_tests:
-        return Mark(name, "missing", 0, [*findings_of(s, "hollow_test")], hollow_phrase(s))
+        return Mark("missing", 0, [*findings_of(s, "hollow_test")], hollow_phrase(s))
     if (ran := _ran_tests(s)) is not None:
         return ran
     paths = places(s.test_paths, s.test_file_count)
@@ -136,10 +135,10 @@ def _tests(s: Signals) -> Mark:
                 f"; {s.real_test_cases:,} of {plural(s.test_cases, 'test case')} assert "
                 "something real"
             )
-        return Mark(name, "met", 20, facts)
+        return Mark("met", 20, facts)
     if s.test_file_count == 1:
-        return Mark(name, "partial", 10, s.test_paths, concerns.FEW_TESTS.render(paths=paths))
-    return Mark(name, "missing", 0, ["no test files of the candidate's own"], _no_tests(s))
+        return Mark("partial", 10, s.test_paths, concerns.FEW_TESTS.render(paths=paths))
+    return Mark("missing", 0, ["no test files of the candidate's own"], _no_tests(s))
 
 
 def _no_tests(s: Signals) -> str:
@@ -152,23 +151,22 @@ def _no_tests(s: Signals) -> str:
 def _ran_tests(s: Signals) -> Mark | None:
     """The tests criterion from running them, when they ran; None to judge from the code.
     Failing or unfinished runs are named by the bounds' concern line, not here."""
-    name = "Automated tests"
     if s.tests_status == TestStatus.PASSED and s.tests_passed:
         evidence = [f"{plural(s.tests_passed, 'test')} run, all pass"]
         if not s.has_tests and s.given_test_files:
             line = concerns.STARTER_TESTS_ONLY.render(
                 tests=plural(s.tests_passed, "test"), paths=_given_tests(s)
             )
-            return Mark(name, "partial", 5, evidence, line)
-        return Mark(name, "met", 20, evidence)
+            return Mark("partial", 5, evidence, line)
+        return Mark("met", 20, evidence)
     if s.tests_status == TestStatus.FAILED:
         cited = failing_tests_of(s, "own")
         if not s.tests_passed + s.tests_failed:
-            return Mark(name, "missing", 0, [f"the tests cannot run: {s.tests_note}"])
+            return Mark("missing", 0, [f"the tests cannot run: {s.tests_note}"])
         ran = plural(s.tests_passed + s.tests_failed, "test")
-        return Mark(name, "missing", 0, [f"{s.tests_failed:,} of {ran} fail", *cited])
+        return Mark("missing", 0, [f"{s.tests_failed:,} of {ran} fail", *cited])
     if s.tests_status == TestStatus.TIMED_OUT:
-        return Mark(name, "missing", 0, [f"the tests did not finish: {s.tests_note}"])
+        return Mark("missing", 0, [f"the tests did not finish: {s.tests_note}"])
     return None
 
 
@@ -179,51 +177,45 @@ def _given_tests(s: Signals) -> str:
 
 def _acceptance(s: Signals) -> Mark | None:
     """The job's acceptance tests, when the job has some and they ran: strong evidence."""
-    name = "Passes the job's acceptance tests"
     ran = plural(s.acceptance_passed + s.acceptance_failed, "acceptance test")
     if s.acceptance_status == TestStatus.PASSED:
-        return Mark(name, "met", 15, [f"{ran}, all pass"])
+        return Mark("met", 15, [f"{ran}, all pass"])
     if s.acceptance_status == TestStatus.FAILED:
         cited = failing_tests_of(s, "acceptance")
-        return Mark(name, "missing", 0, [f"{s.acceptance_failed:,} of {ran} fail", *cited])
+        return Mark("missing", 0, [f"{s.acceptance_failed:,} of {ran} fail", *cited])
     if s.acceptance_status == TestStatus.TIMED_OUT:
-        return Mark(name, "missing", 0, [f"did not finish: {s.acceptance_note}"])
+        return Mark("missing", 0, [f"did not finish: {s.acceptance_note}"])
     return None
 
 
 def _readme(s: Signals) -> Mark:
-    name = "README with setup and run steps"
     where = s.readme_path or "README"
     if not s.has_readme:
-        return Mark(name, "missing", 0, ["no README"], concerns.NO_README.render())
+        return Mark("missing", 0, ["no README"], concerns.NO_README.render())
     if s.readme_given:
         line = concerns.README_GIVEN.render(path=where)
-        return Mark(name, "partial", 4, [f"{where} came with the starter, unchanged"], line)
+        return Mark("partial", 4, [f"{where} came with the starter, unchanged"], line)
     if s.readme_boilerplate:
         line = concerns.README_GENERATED.render(path=where)
-        return Mark(name, "partial", 4, [f"{where} is the project generator's default"], line)
+        return Mark("partial", 4, [f"{where} is the project generator's default"], line)
     if s.readme_is_brief:
         line = concerns.README_BRIEF.render(path=where)
-        return Mark(name, "partial", 5, [f"{where} reads as the assignment brief"], line)
+        return Mark("partial", 5, [f"{where} reads as the assignment brief"], line)
     if s.readme_has_setup and s.readme_chars >= README_MIN_CHARS:
-        return Mark(name, "met", 15, [where, *s.readme_setup_evidence[:3]])
+        return Mark("met", 15, [where, *s.readme_setup_evidence[:3]])
     if s.readme_has_setup:
         line = concerns.README_SHORT.render(
             path=where,
             chars=plural(s.readme_chars, "character"),
             minimum=f"{README_MIN_CHARS:,}",
         )
-        return Mark(
-            name, "partial", 10, [f"{where}: setup steps in {s.readme_chars} characters"], line
-        )
+        return Mark("partial", 10, [f"{where}: setup steps in {s.readme_chars} characters"], line)
     line = concerns.README_NO_SETUP.render(path=where)
-    return Mark(
-        name, "partial", 6, [f"{where}: {s.readme_chars:,} characters, no setup or run steps"], line
-    )
+    evidence = [f"{where}: {s.readme_chars:,} characters, no setup or run steps"]
+    return Mark("partial", 6, evidence, line)
 
 
 def _history(s: Signals) -> Mark:
-    name = "Commit history over time"
     own = s.own_commit_count
     facts = [
         f"{plural(own, 'commit')} of the candidate's own ({s.substantive_commits:,} beyond "
@@ -236,10 +228,10 @@ def _history(s: Signals) -> Mark:
         else ""
     )
     if s.single_dump_commit or s.empty:
-        return Mark(name, "missing", 0, facts, dump_phrase(s, starter))
+        return Mark("missing", 0, facts, dump_phrase(s, starter))
     clear = s.substantive_commits - s.vague_commit_messages
     if clear >= HISTORY_MIN_COMMITS and s.commit_span_days * 24 >= HISTORY_MIN_HOURS:
-        return Mark(name, "met", 20, facts)
+        return Mark("met", 20, facts)
     vague = ""
     if s.vague_commit_messages:
         messages = plural(s.vague_commit_messages, "message")
@@ -256,55 +248,84 @@ def _history(s: Signals) -> Mark:
         starter=starter,
     )
     if clear >= 3 or s.substantive_commits >= 5:
-        return Mark(name, "partial", 10, facts, line)
-    return Mark(name, "missing", 3, facts, line)
+        return Mark("partial", 10, facts, line)
+    return Mark("missing", 3, facts, line)
 
 
 def _clean(s: Signals) -> Mark:
-    name = "No committed dependencies or build output"
     if s.committed_paths:
         line = concerns.COMMITTED.render(areas=places(s.committed_paths, len(s.committed_paths)))
-        return Mark(name, "missing", 0, s.committed_paths[:3], line)
+        return Mark("missing", 0, s.committed_paths[:3], line)
     if s.vendored_libraries or s.junk_paths:
         evidence = [f"copied-in library {v}" for v in s.vendored_libraries[:2]] + s.junk_paths[:2]
         items = [*s.vendored_libraries, *s.junk_paths]
-        return Mark(name, "partial", 5, evidence, concerns.COPIED_IN.render(items=places(items)))
-    return Mark(name, "met", 10, ["no node_modules/, virtualenvs, build output or binaries"])
+        return Mark("partial", 5, evidence, concerns.COPIED_IN.render(items=places(items)))
+    return Mark("met", 10, ["no node_modules/, virtualenvs, build output or binaries"])
 
 
 def _stack(s: Signals) -> Mark:
-    name = "Fits the job's stack"
     have = listing(list(s.languages)[:3]) or "no recognised language"
     if s.language_match is False:
         line = concerns.WRONG_LANGUAGE.render(wanted=listing(s.job_languages), have=have)
-        return Mark(name, "missing", 0, [f"job names {', '.join(s.job_languages)}",
+        return Mark("missing", 0, [f"job names {', '.join(s.job_languages)}",
                                          f"repository: {', '.join(list(s.languages)[:3])}"], line)  # fmt: skip
     seen = [f for f in s.job_frameworks if f in s.frameworks]
     if s.missing_job_frameworks and len(seen) < len(s.missing_job_frameworks):
         line = concerns.MISSING_FRAMEWORKS.render(frameworks=listing(s.missing_job_frameworks))
-        return Mark(name, "partial", 3, [f"not seen: {', '.join(s.missing_job_frameworks)}"], line)
+        return Mark("partial", 3, [f"not seen: {', '.join(s.missing_job_frameworks)}"], line)
     evidence = [f"languages: {', '.join(list(s.languages)[:3]) or 'none'}"] + (
         [f"frameworks: {', '.join(seen)}"] if seen else []
     )
-    return Mark(name, "met", 5, evidence)
+    return Mark("met", 5, evidence)
 
 
 def _automation(s: Signals) -> Mark:
-    name = "CI or a reproducible run (Docker)"
     if s.has_ci:
-        return Mark(name, "met", 5, s.ci_paths)
+        return Mark("met", 5, s.ci_paths)
     if s.has_docker:
-        return Mark(name, "partial", 3, ["Dockerfile / compose file"])
-    return Mark(name, "missing", 0, ["no CI configuration"], concerns.NO_AUTOMATION.render())
+        return Mark("partial", 3, ["Dockerfile / compose file"])
+    return Mark("missing", 0, ["no CI configuration"], concerns.NO_AUTOMATION.render())
 
 
-RUBRIC = (_substance, _tests, _readme, _history, _clean, _stack, _automation)
-# Stored with each evaluation: a changed rubric is visible in the audit trail.
-RUBRIC_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+# What each measure of a job's criteria is scored by, and the points it is out of (the default
+# criteria's weights are these points, so a default job scores as it always did).
+MEASURES: dict[Measure, Callable[[Signals], Mark | None]] = {
+    Measure.SUBSTANCE: _substance,
+    Measure.TESTS: _tests,
+    Measure.README: _readme,
+    Measure.HISTORY: _history,
+    Measure.HYGIENE: _clean,
+    Measure.STACK: _stack,
+    Measure.AUTOMATION: _automation,
+    Measure.ACCEPTANCE: _acceptance,
+}
+OUT_OF: dict[Measure, int] = {c.measure: c.weight for c in DEFAULT_CRITERIA}
+# Stored with each evaluation as its prompt hash: the judging rules that decided, so a changed
+# rule is visible in the audit trail.
+RUBRIC_HASH = JUDGING_HASH
 
 
-def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, int, list[str]]:
-    """Decision, bounded score, and the concerns that bounded it (first in the list)."""
+def _score(criteria: Sequence[CriterionSpec], marks: dict[Measure, Mark]) -> int:
+    """The weighted share of each criterion's points, out of 100; the acceptance tests add
+    their weight on top when they ran. Criteria a model must judge do not count here."""
+    scored = [
+        (c, marks[c.measure])
+        for c in criteria
+        if c.measure in marks and c.measure != Measure.ACCEPTANCE
+    ]
+    total = sum(c.weight for c, _ in scored)
+    earned = sum(c.weight * m.points / OUT_OF[c.measure] for c, m in scored)
+    bonus = sum(
+        c.weight * marks[c.measure].points / OUT_OF[c.measure]
+        for c in criteria
+        if c.measure == Measure.ACCEPTANCE and c.measure in marks
+    )
+    return round((100 * earned / total if total else 0) + bonus)
+
+
+def _decide(s: Signals, score: int, marks: dict[Measure, Mark]) -> tuple[Decision, int, list[str]]:
+    """Decision, bounded score, and the concerns that bounded it (first in the list). Only the
+    measures the job weighs can hold it back (a job that drops history is not held by it)."""
     if s.empty:
         return LOW_EFFORT, 0, [concerns.EMPTY.render()]
     if s.near_empty:
@@ -317,16 +338,16 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, i
         return LOW_EFFORT, score, reasons
     failing = _tests_fail(s)
     blocking = [
-        key
-        for key, blocks in (
-            ("substance", s.stubbed_code),
-            ("tests", marks["tests"].verdict == "missing" and not failing),
-            ("history", marks["history"].verdict == "missing"),
-            ("clean", bool(s.committed_paths)),
+        measure
+        for measure, blocks in (
+            (Measure.SUBSTANCE, s.stubbed_code),
+            (Measure.TESTS, not failing and _missing(marks, Measure.TESTS)),
+            (Measure.HISTORY, _missing(marks, Measure.HISTORY)),
+            (Measure.HYGIENE, bool(s.committed_paths)),
         )
-        if blocks
+        if blocks and measure in marks
     ]
-    reasons = [line for key in blocking if (line := marks[key].concern)]
+    reasons = [line for measure in blocking if (line := marks[measure].concern)]
     if score >= LOOKS_FINE_SCORE and not blocking and not failing:
         return LOOKS_FINE, score, reasons
     if score >= LOOKS_FINE_SCORE:
@@ -334,6 +355,10 @@ def _decide(s: Signals, score: int, marks: dict[str, Mark]) -> tuple[Decision, i
     if score < LOW_EFFORT_SCORE:
         return LOW_EFFORT, score, reasons
     return NEEDS_REVIEW, score, reasons
+
+
+def _missing(marks: dict[Measure, Mark], measure: Measure) -> bool:
+    return measure in marks and marks[measure].verdict == "missing"
 
 
 def _tests_fail(s: Signals) -> bool:
@@ -378,14 +403,16 @@ class HeuristicAnalyzer:
     async def analyze(
         self, snapshot: RepoSnapshot, signals: Signals, job: JobBrief
     ) -> AnalysisResult:
-        marks = {f.__name__.strip("_"): f(signals) for f in RUBRIC}
-        if (acceptance := _acceptance(signals)) is not None:
-            marks["acceptance"] = acceptance
-        score = sum(m.points for m in marks.values())
+        criteria = [c for c in job.criteria if c.measure != Measure.JUDGEMENT]
+        named = {c.measure: c.name for c in criteria}
+        marks = {
+            c.measure: mark
+            for c in criteria
+            if c.weight and (mark := MEASURES[c.measure](signals)) is not None
+        }
+        score = _score(criteria, marks)
         decision, score, reasons = _decide(signals, score, marks)
-        strengths = [
-            f"{m.criterion}: {m.evidence[0]}" for m in marks.values() if m.verdict == "met"
-        ]
+        strengths = [f"{named[k]}: {m.evidence[0]}" for k, m in marks.items() if m.verdict == "met"]
         concern_lines = [*reasons]
         concern_lines += [m.concern for m in marks.values() if m.verdict != "met" and m.concern]
         if signals.secrets:
@@ -406,10 +433,8 @@ class HeuristicAnalyzer:
             strengths=strengths,
             concerns=concern_lines,
             criteria=[
-                Criterion(
-                    criterion=m.criterion, verdict=cast(Verdict, m.verdict), evidence=m.evidence
-                )
-                for m in marks.values()
+                Criterion(criterion=named[k], verdict=cast(Verdict, m.verdict), evidence=m.evidence)
+                for k, m in marks.items()
             ],
         )
         return AnalysisResult(

@@ -13,9 +13,13 @@ Only a candidate's *own* code counts (``own_files``). Not counted:
   folder, and well-known third-party files (jquery, bootstrap, ...);
 - files that project generators write (``generated.GENERATOR_FILES``: Create React App, Vite, Next.js,
   Angular, Rails, Django, Spring Initializr, .NET templates, Maven/Gradle wrappers, tool configs);
-- files common to many submissions of the job (``common_shas``): a sha found in at least
-  ``max(COMMON_MIN_SUBMISSIONS, COMMON_SHARE of the job)`` submissions is the assignment's
-  starter or a generator's file we do not know by name.
+- files given to the job's submissions: those of a starter some submission was found to build
+  on (a fork's parent, a template, commits another author pushed first: ``given``, from
+  ``provenance``), and files common to the job (``is_common``). A starter everyone was given is
+  in most submissions; a solution a few passed around is in a few. So a sha is common when more
+  than ``RING_MAX`` submissions hold it and at least ``COMMON_SHARE`` of the job, or when at
+  least ``MOST_SHARE`` of the job (three submissions at least) hold it: three of five sharing a
+  file are flagged, not taken for boilerplate.
 
 Two submissions *share substantial code* (``is_substantial``) when, after all that, they hold at
 least ``MIN_SHARED_FILES`` identical files totalling ``MIN_SHARED_BYTES``, or at least
@@ -32,22 +36,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from tats_core.judging import concerns as concern_text
 from tats_core.judging.analysis import Analysis
+from tats_core.judging.concerns import SHOWN_FILES, places
 from tats_core.judging.generated import is_generator_file
 from tats_core.repo import files
 from tats_core.statuses import NEEDS_REVIEW, SCORE_BANDS
 from tats_core.wording import plural
 
 SHARED_CODE_FLAG = "shared_code"
-SHARED_CODE_CONCERN = (
-    "{evidence}. Identical files in two submissions of one job; a person should compare them "
-    "before deciding (the decision was capped at needs_review)."
-)
 TINY_BYTES = 200
 HUGE_BYTES = 200_000
 MAX_FILES = 400  # a fingerprint keeps at most this many own files (the largest)
-COMMON_MIN_SUBMISSIONS = 3
+RING_MAX = 4  # submissions that may pass one solution around; more is the job's starter
 COMMON_SHARE = 0.30
+MOST_SHARE = 0.75
+MOST_MIN = 3
 MIN_SHARED_FILES = 3
 MIN_SHARED_BYTES = 4_096
 MIN_SHARED_FILES_FOR_SHARE = 2
@@ -82,9 +86,8 @@ class Overlap:
 
     def describe(self, other_label: str | None = None) -> str:
         label = other_label or f"candidate {self.other}"
-        shown = ", ".join(p for p, _ in self.pairs[:5])
-        more = f" and {len(self.pairs) - 5} more" if len(self.pairs) > 5 else ""
-        return f"Shares {plural(len(self.pairs), 'file')} with {label}: {shown}{more}"
+        shown = places([p for p, _ in self.pairs], len(self.pairs), limit=SHOWN_FILES)
+        return f"Shares {plural(len(self.pairs), 'file')} with {label}: {shown}"
 
 
 def cap_for_shared_code(
@@ -96,8 +99,12 @@ def cap_for_shared_code(
         return analysis, []
     concerns = list(analysis.concerns)
     for overlap in overlaps:
-        label = (labels or {}).get(overlap.other)
-        line = SHARED_CODE_CONCERN.format(evidence=overlap.describe(label))
+        label = (labels or {}).get(overlap.other) or f"candidate {overlap.other}"
+        line = concern_text.SHARED_CODE.render(
+            files=plural(len(overlap.pairs), "file"),
+            other=label,
+            paths=places([p for p, _ in overlap.pairs], len(overlap.pairs), limit=SHOWN_FILES),
+        )
         if line not in concerns:
             concerns.append(line)
     low, high = SCORE_BANDS[NEEDS_REVIEW]
@@ -134,9 +141,12 @@ def own_files(tree: Iterable[tuple[str, str, int]]) -> list[FileRef]:
     return sorted(kept)
 
 
-def common_threshold(submissions: int) -> int:
-    """In how many submissions a sha must appear to count as the assignment's or a generator's."""
-    return max(COMMON_MIN_SUBMISSIONS, math.ceil(COMMON_SHARE * submissions))
+def is_common(holders: int, submissions: int) -> bool:
+    """Whether a sha in ``holders`` of the job's ``submissions`` is the assignment's (or an
+    unknown generator's) rather than a solution passed around (see the module docstring)."""
+    if holders > RING_MAX and holders >= math.ceil(COMMON_SHARE * submissions):
+        return True
+    return holders >= MOST_MIN and holders >= math.ceil(MOST_SHARE * submissions)
 
 
 def own_bytes(fingerprint: Sequence[FileRef]) -> int:
@@ -196,14 +206,16 @@ def common_shas(fingerprints: Mapping[int, Sequence[FileRef]]) -> set[str]:
     for fingerprint in fingerprints.values():
         for sha in {f.sha for f in fingerprint}:
             counts[sha] += 1
-    threshold = common_threshold(len(fingerprints))
-    return {sha for sha, n in counts.items() if n >= threshold}
+    return {sha for sha, n in counts.items() if is_common(n, len(fingerprints))}
 
 
-def find_overlaps(fingerprints: Mapping[int, Sequence[FileRef]]) -> dict[int, list[Overlap]]:
+def find_overlaps(
+    fingerprints: Mapping[int, Sequence[FileRef]], given: set[str] | frozenset[str] = frozenset()
+) -> dict[int, list[Overlap]]:
     """For each submission of one job (candidate id -> own files), the others it shares
-    substantial code with, most shared first. Symmetric: if A lists B, B lists A."""
-    ignore = common_shas(fingerprints)
+    substantial code with, most shared first; ``given``: shas of starters the job's
+    submissions were given. Symmetric: if A lists B, B lists A."""
+    ignore = common_shas(fingerprints) | set(given)
     holders: dict[str, set[int]] = defaultdict(set)
     for cid, fingerprint in fingerprints.items():
         for f in fingerprint:

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from tats_core import statuses
 from tats_core.errors import TatsError
+from tats_core.judging import concerns as concern_text
 from tats_core.judging.analysis import Analysis, AnalysisResult, Analyzer, apply_bounds
 from tats_core.judging.overlap import FileRef, own_files
 from tats_core.judging.provenance import (
@@ -24,9 +25,10 @@ from tats_core.judging.provenance import (
     own_work,
     starter_ref,
 )
-from tats_core.judging.signals import Signals, compute_signals
+from tats_core.judging.signals import Signals, compute_signals, read_stored
 from tats_core.processing.claims import Work
 from tats_core.processing.outcome import Costs
+from tats_core.processing.reuse import StoredVerdict, acceptance_hash, verdict_key
 from tats_core.processing.test_runs import ArchiveSource, TestRuns, not_run
 from tats_core.repo.sample import CodeSample
 from tats_core.repo.snapshot import RepoSnapshot, TreeEntry
@@ -57,11 +59,15 @@ class SampleSource(Protocol):
     ) -> dict[str, str]: ...
 
 
-class JobFiles(Protocol):
-    """Files common to the job a candidate applied to (``triage.shared_code.JobFilesInStore``)."""
+class Stored(Protocol):
+    """What the database says while a candidate is judged (``reuse.StoredJudging``)."""
 
     async def given(self, shas: set[str]) -> dict[str, str]:
         """Of these blob shas, those the job's submissions were given -> why."""
+        ...
+
+    async def find(self, key: str) -> StoredVerdict | None:
+        """A verdict stored under ``key`` (``reuse.verdict_key``), to reuse."""
         ...
 
 
@@ -84,13 +90,17 @@ class Judgement:
     costs: Costs = field(default_factory=Costs)
     tests: dict[str, Any] | None = None  # the test runs' report (``test_runs``), when any
     acceptance_version: int | None = None  # the job's acceptance tests that were run
+    given_files: list[FileRef] = field(default_factory=list)  # the starter's, for the job
+    rubric_hash: str | None = None
+    verdict_key: str | None = None  # None: not to be reused (empty, or judged without a store)
+    reused: StoredVerdict | None = None  # the earlier verdict this one is
 
 
 EMPTY_REPOSITORY = Analysis(
     decision=statuses.LOW_EFFORT,
     score=0,
     summary="The repository is empty: it has no commits.",
-    concerns=["No code was pushed to the repository."],
+    concerns=[concern_text.EMPTY.render()],
 )
 
 
@@ -98,14 +108,22 @@ async def judge(
     judges: Judges,
     work: Work,
     acceptance: Mapping[str, bytes] | None = None,
-    job_files: JobFiles | None = None,
+    stored: Stored | None = None,
 ) -> Judgement:
-    """Snapshot, the candidate's own part, code sample, the test runs, signals, the analyzer's
-    answer within bounds. ``acceptance``: the job's acceptance test files, when it has some;
-    ``job_files``: what the job's other submissions say was given."""
+    """Snapshot, the candidate's own part, then an earlier verdict under the same key when
+    ``stored`` has one (``reuse``), else code sample, the test runs, signals, the analyzer's
+    answer within bounds. ``acceptance``: the job's acceptance test files, when it has some."""
     started = time.perf_counter()
     snapshot = await judges.github.snapshot(work.repo_full_name, work.repo_ref, work.repo_path)
-    own = await read_own_work(judges.github, snapshot, job_files)
+    own, starter_tree = await own_part(judges.github, snapshot, stored)
+    key = None
+    if stored is not None and not snapshot.empty and snapshot.head_sha:
+        given = [e.sha for e in snapshot.tree if e.path in own.given and e.sha]
+        setup = _tests_setup(judges, work, acceptance)
+        key = verdict_key(snapshot.head_sha, work.job, judges.analyzer, setup, given)
+        if (earlier := await stored.find(key)) is not None:
+            return _reused(earlier, snapshot, own, starter_tree, work, key, started)
+    await read_code(judges.github, snapshot, own, starter_tree)
     tests = None if snapshot.empty else await _run_tests(judges, work, snapshot, acceptance)
     signals = compute_signals(
         snapshot,
@@ -129,10 +147,67 @@ async def judge(
     )
     result = apply_bounds(result, signals)
     result.flags = sorted(result.flags)
-    blobs = [(e.path, e.sha, e.size) for e in snapshot.tree if e.type == "blob"]
+    mine, given_files = _fingerprints(snapshot, own, starter_tree)
     return Judgement(
-        result, signals, snapshot.head_sha, _ms_since(started), own_files(blobs), costs, tests
+        result,
+        signals,
+        snapshot.head_sha,
+        _ms_since(started),
+        mine,
+        costs,
+        tests,
+        given_files=given_files,
+        rubric_hash=work.job.rubric_hash,
+        verdict_key=key if result.analysis.decision in statuses.DECISIONS else None,
     )
+
+
+def _reused(
+    earlier: StoredVerdict,
+    snapshot: RepoSnapshot,
+    own: OwnWork,
+    starter_tree: list[TreeEntry] | None,
+    work: Work,
+    key: str,
+    started: float,
+) -> Judgement:
+    """The earlier verdict, as this candidate's judgement (its own files, for the job)."""
+    mine, given_files = _fingerprints(snapshot, own, starter_tree)
+    costs = Costs(github_requests=snapshot.requests_made, analyzer=earlier.result.analyzer)
+    return Judgement(
+        earlier.result,
+        read_stored(earlier.signals).signals,
+        snapshot.head_sha,
+        _ms_since(started),
+        mine,
+        costs,
+        earlier.tests,
+        earlier.acceptance_version,
+        given_files=given_files,
+        rubric_hash=work.job.rubric_hash,
+        verdict_key=key,
+        reused=earlier,
+    )
+
+
+def _tests_setup(judges: Judges, work: Work, acceptance: Mapping[str, bytes] | None) -> str:
+    """How the tests run for this candidate, as part of the reuse key."""
+    if judges.tests is None or judges.tests.config is None:
+        return "not run here"
+    if not work.run_tests:
+        return "off for the job"
+    return "run; acceptance " + acceptance_hash(acceptance)
+
+
+def _fingerprints(
+    snapshot: RepoSnapshot, own: OwnWork, starter_tree: list[TreeEntry] | None
+) -> tuple[list[FileRef], list[FileRef]]:
+    """The candidate's own code files, and the starter's, for the job's shared-code checks."""
+    starter = set(own.given_paths(Given.STARTER))
+    blobs = [(e.path, e.sha, e.size) for e in snapshot.tree if e.type == "blob"]
+    mine = own_files([b for b in blobs if b[0] not in starter])
+    given = own_files([(e.path, e.sha, e.size) for e in starter_tree or () if e.type == "blob"])
+    return mine, given if own.starter_tree_read else []
 
 
 async def _run_tests(
@@ -157,27 +232,45 @@ def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-async def read_own_work(
-    source: SnapshotSource, snapshot: RepoSnapshot, job_files: JobFiles | None = None
-) -> OwnWork:
-    """What the candidate was given and what is their own (``provenance``), and the code
-    sample of their own files (into ``snapshot.sample``): the starter's tree is one more
-    request, the job's files one query. The benchmark judges fixtures through it too."""
+async def own_part(
+    source: SnapshotSource, snapshot: RepoSnapshot, stored: Stored | None = None
+) -> tuple[OwnWork, list[TreeEntry] | None]:
+    """What the candidate was given and what is their own (``provenance``): the starter's tree
+    is one more request, the job's given files one query. Returns the starter's tree too."""
     if snapshot.empty:
-        return OwnWork()
+        return OwnWork(), None
     starter = starter_ref(snapshot)
     tree = None
     if starter is not None and isinstance(source, SampleSource):
         tree = await source.tree_at(snapshot, starter.commit)
     given: dict[str, str] = {}
-    if job_files is not None:
-        given = await job_files.given({e.sha for e in snapshot.tree if e.type == "blob" and e.sha})
-    own = own_work(snapshot, starter, tree, given)
-    if isinstance(source, SampleSource):
-        leave_out = own.given_paths(Given.STARTER, Given.JOB)
-        snapshot.sample = await _read_sample(source, snapshot, leave_out)
-        if starter is not None and tree and own.modified:
-            await _measure_changes(source, snapshot, own, starter.commit, tree)
+    if stored is not None:
+        given = await stored.given({e.sha for e in snapshot.tree if e.type == "blob" and e.sha})
+    return own_work(snapshot, starter, tree, given), tree
+
+
+async def read_code(
+    source: SnapshotSource,
+    snapshot: RepoSnapshot,
+    own: OwnWork,
+    starter_tree: list[TreeEntry] | None,
+) -> None:
+    """The code sample of the candidate's own files (into ``snapshot.sample``), and how much
+    of the starter's files they changed (into ``own.added``)."""
+    if snapshot.empty or not isinstance(source, SampleSource):
+        return
+    leave_out = own.given_paths(Given.STARTER, Given.JOB)
+    snapshot.sample = await _read_sample(source, snapshot, leave_out)
+    if own.starter is not None and starter_tree and own.modified:
+        await _measure_changes(source, snapshot, own, own.starter.commit, starter_tree)
+
+
+async def read_own_work(
+    source: SnapshotSource, snapshot: RepoSnapshot, stored: Stored | None = None
+) -> OwnWork:
+    """``own_part`` then ``read_code``, as the benchmark judges fixtures."""
+    own, tree = await own_part(source, snapshot, stored)
+    await read_code(source, snapshot, own, tree)
     return own
 
 
