@@ -49,8 +49,9 @@ def places(
 ) -> str:
     """``a.py:3, b.py:9, c.py:1 and 4 more``: the first ``limit`` and a count of the rest
     (``total`` counts every place, shown or not)."""
-    first = list(dict.fromkeys(shown))[:limit]
-    rest = max(0, (total if total is not None else len(shown)) - len(first))
+    unique = list(dict.fromkeys(shown))
+    first = unique[:limit]
+    rest = max(0, (total if total is not None else len(unique)) - len(first))
     text = ", ".join(first)
     if rest:
         text += f" and {rest:,} {noun}" if first else f"{rest:,} {noun}"
@@ -201,7 +202,7 @@ SHARED_CODE = Template(
 )
 SHARED_CODE_LATER = Template(
     "shared_code_later",
-    "Shares {files} with candidate {other}, judged later: {paths}.",
+    "Shares {files} with candidate {candidate}, judged later: {paths}.",
     cites=True,
 )
 # -- the decision --------------------------------------------------------------------------

@@ -399,6 +399,7 @@ class HeuristicAnalyzer:
     analyzer."""
 
     name = "heuristic"
+    prompt_hash = RUBRIC_HASH
 
     async def analyze(
         self, snapshot: RepoSnapshot, signals: Signals, job: JobBrief

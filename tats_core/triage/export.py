@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
-from tats_core.store.models import Candidate
+from tats_core.store.models import Candidate, Evaluation
 from tats_core.triage.candidates import TABLE_ORDER, CandidateFilter, candidates_query
 from tats_core.triage.ingest import RowProblem
 from tats_core.triage.reviews import Review, current_reviews, job_reviews
@@ -28,6 +28,7 @@ TEST_COLUMNS = [
     "acceptance_passed",
     "acceptance_failed",
 ]
+VERDICT_COLUMNS = ["criteria", "commit_sha", "reused_from"]
 COLUMNS = [
     "candidate_id",
     "name",
@@ -52,6 +53,9 @@ COLUMNS = [
     "override_at",
     # The tests run in the sandbox: the submission's own, then the job's acceptance tests.
     *TEST_COLUMNS,
+    # Each criterion's verdict with its evidence; the commit judged; the earlier evaluation
+    # ("candidate/attempt") whose verdict was reused for the same commit, rubric and analyzer.
+    *VERDICT_COLUMNS,
 ]
 LABEL_COLUMNS = [
     "candidate_id",
@@ -82,6 +86,7 @@ def evaluations_frame(
     rows = list(session.execute(candidates_query(job_id, filters).order_by(*TABLE_ORDER)))
     reviews = current_reviews(session, [row.candidate_id for row in rows])
     sharing = shared_with(session, job_id)
+    verdicts = verdict_columns(session, [(row.candidate_id, row.attempt) for row in rows])
     records = []
     for row in rows:
         records.append(
@@ -105,6 +110,7 @@ def evaluations_frame(
                 ),
                 **_review_columns(row.status, reviews.get(row.candidate_id)),
                 **test_columns(row.tests),
+                **verdicts.get(row.candidate_id, dict.fromkeys(VERDICT_COLUMNS, "")),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
@@ -130,6 +136,50 @@ def test_columns(tests: dict[str, Any] | None) -> dict[str, Any]:
             acceptance.get("failed", 0) + acceptance.get("errors", 0) if acceptance else ""
         ),
     }
+
+
+def verdict_columns(session: Session, current: list[tuple[int, int]]) -> dict[int, dict[str, str]]:
+    """Per candidate (at its current attempt): criteria with evidence, commit, reused from."""
+    if not current:
+        return {}
+    attempts = dict(current)
+    rows = session.execute(
+        select(
+            Evaluation.candidate_id,
+            Evaluation.attempt,
+            Evaluation.criteria,
+            Evaluation.commit_sha,
+            Evaluation.reused_from,
+        ).where(Evaluation.candidate_id.in_(list(attempts)))
+    ).all()
+    mine = [r for r in rows if attempts.get(r.candidate_id) == r.attempt]
+    origins = {
+        e.id: f"{e.candidate_id}/{e.attempt}"
+        for e in session.execute(
+            select(Evaluation.id, Evaluation.candidate_id, Evaluation.attempt).where(
+                Evaluation.id.in_([r.reused_from for r in mine if r.reused_from])
+            )
+        )
+    }
+    return {
+        r.candidate_id: {
+            "criteria": criteria_text(r.criteria or []),
+            "commit_sha": r.commit_sha or "",
+            "reused_from": origins.get(r.reused_from or 0, ""),
+        }
+        for r in mine
+    }
+
+
+def criteria_text(criteria: list[dict[str, Any]]) -> str:
+    """``Automated tests: partial (test/app.test.js); README ...: met (README.md)``."""
+    parts = []
+    for c in criteria:
+        evidence = ", ".join(str(e) for e in (c.get("evidence") or [])[:3])
+        parts.append(
+            f"{c.get('criterion')}: {c.get('verdict')}" + (f" ({evidence})" if evidence else "")
+        )
+    return "; ".join(parts)
 
 
 def _review_columns(status: str, review: Review | None) -> dict[str, str]:

@@ -126,7 +126,7 @@ def flag_others(session: Session, candidate_id: int, overlaps: Sequence[Overlap]
     for overlap in overlaps:
         evidence = concern_text.SHARED_CODE_LATER.render(
             files=plural(len(overlap.pairs), "file"),
-            other=candidate_id,
+            candidate=candidate_id,
             paths=places(
                 [theirs for _, theirs in overlap.pairs], len(overlap.pairs), limit=SHOWN_FILES
             ),
