@@ -1,44 +1,49 @@
 """Triage: one job's candidates as counts, a chart and a filterable table, live while they are
-processed; select a row for the evaluation, its history, and the recruiter's actions."""
+processed; select rows to open an evaluation, compare candidates or decide for several at once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import streamlit as st
+from sqlalchemy import select
 
 from tats_core import statuses
-from tats_core.errors import InputError, NotFound
+from tats_core.errors import NotFound
 from tats_core.store.db import transaction
+from tats_core.store.models import Candidate
 from tats_core.triage import jobs
 from tats_core.triage.agreement import agreement
 from tats_core.triage.candidates import (
-    CandidateFilter,
-    analyzer_names,
-    candidate_page,
+    Failures,
     current_evaluation,
-    failed_candidate_ids,
     get_candidate,
     history,
-    override_decision,
-    rerun,
+    job_failures,
 )
+from tats_core.triage.comparison import compare
 from tats_core.triage.evidence import cited_excerpts
 from tats_core.triage.export import evaluations_csv, labels_csv
+from tats_core.triage.listing import CandidateFilter, analyzer_names, candidate_page
+from tats_core.triage.notes import notes_of
 from tats_core.triage.reviews import current_reviews, job_reviews
 from tats_core.triage.shared_code import overlaps_of
-from tats_core.wording import plural
+from tats_ui import selection
 from tats_ui import triage_links as links
 from tats_ui import triage_view as view
-from tats_ui.auth import actor
+from tats_ui.candidate_panel import PanelData, candidate_panel
+from tats_ui.compare_view import COMPARISON_ANCHOR, comparison
 from tats_ui.deps import get_deps
 from tats_ui.navigation import UPLOAD_PAGE
 from tats_ui.problems_banner import problems_banner
-from tats_ui.queueing import enqueue, queue_down_message
+from tats_ui.scroll import anchor_for, bring_into_view
+from tats_ui.triage_actions import REMOVED, TriageActions, bulk_form
 from tats_ui.welcome import first_run
 
 REFRESH_SECONDS = 3
 PAGE_SIZE = 50
+SCROLLED = "scrolled_to"  # the candidate whose panel was last brought into view
+SCROLLED_COMPARE = "scrolled_to_comparison"  # the comparison last brought into view
 
 deps = get_deps()
 problems_banner(deps)
@@ -48,9 +53,22 @@ if not all_jobs:
     first_run()
     st.stop()
 
+
+def job_of_candidate_link() -> int | None:
+    """``?candidate=CID`` without ``job=``: the candidate's own job."""
+    candidate_id = links.requested_candidate()
+    if candidate_id is None:
+        return None
+    with transaction(deps.session_factory) as session:
+        try:
+            return get_candidate(session, candidate_id).job_id
+        except NotFound:
+            return None
+
+
 by_id = {job.id: job for job in all_jobs}
 requested = st.query_params.get("job")
-asked_for = int(requested) if requested and requested.isdigit() else None
+asked_for = int(requested) if requested and requested.isdigit() else job_of_candidate_link()
 if requested and asked_for not in by_id:
     st.warning(f"There is no job {requested!r}; showing the most recently active job instead.")
     asked_for = None
@@ -90,57 +108,12 @@ if not has_candidates:
     )
     st.stop()
 
-
-def notify(kind: str, message: str, where: str = "overview") -> None:
-    """A message shown next to the control that caused it (``where``: overview, decision,
-    rerun), on the next run only."""
-    st.session_state.setdefault("notices", {})[where] = (kind, message)
+actions = TriageActions(deps, job_id)
 
 
-def rerun_candidates(
-    candidate_ids: list[int], what: str, replace_reviews: bool = False, where: str = "rerun"
-) -> None:
-    st.session_state.pop("confirm_rerun", None)
+def failures() -> Failures:
     with transaction(deps.session_factory) as session:
-        count = rerun(session, candidate_ids, actor=actor(), replace_reviews=replace_reviews)
-    if not count:
-        notify(
-            "info",
-            "Nothing to re-run: those candidates are queued, running, or decided by a recruiter.",
-            where,
-        )
-        return
-    report = enqueue(job_id)
-    if report.error:
-        notify("warning", f"{what}: {count:,} back to pending. {queue_down_message(report)}", where)
-    else:
-        notify("success", f"{what}: {plural(count, 'candidate')} queued again.", where)
-
-
-def rerun_failed() -> None:
-    with transaction(deps.session_factory) as session:
-        ids = failed_candidate_ids(session, job_id)
-    rerun_candidates(ids, "Re-run of failed candidates", where="overview")
-
-
-def save_override(candidate_id: int) -> None:
-    with transaction(deps.session_factory) as session:
-        candidate = get_candidate(session, candidate_id)
-        decision = st.session_state[view.decision_key(candidate)]
-        reason_key = view.reason_key(candidate)
-        try:
-            override_decision(
-                session,
-                candidate_id,
-                decision,
-                actor=actor(),
-                reason=st.session_state.get(reason_key) or "",
-            )
-        except InputError as exc:
-            notify("error", f"Not saved: {exc}.", "decision")  # the form keeps what was typed
-            return
-    st.session_state[reason_key] = ""
-    notify("success", f"Decision saved: {statuses.LABELS[decision]}.", "decision")
+        return job_failures(session, job_id)
 
 
 def labels_download() -> Callable[[], bytes]:
@@ -176,15 +149,50 @@ def agreement_section() -> None:
     view.agreement_panel(agreement(pairs), labels_download(), f"tats-job-{job_id}-labels.csv")
 
 
-def candidates_section(counts: dict[str, int]) -> CandidateFilter:
-    """The filter bar (seeded from the URL) and one page of the table; the filters chosen."""
+def selected_names() -> dict[int, str]:
+    ids = selection.selected()
+    if not ids:
+        return {}
+    with transaction(deps.session_factory) as session:
+        rows = session.execute(
+            select(Candidate.id, Candidate.name).where(
+                Candidate.id.in_(ids), Candidate.job_id == job_id, Candidate.removed_at.is_(None)
+            )
+        )
+        return {cid: name for cid, name in rows}
+
+
+def removed_notice() -> None:
+    removed = st.session_state.get(REMOVED)
+    if removed:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.info(f"Removed {removed[1]} from the job; the history is kept.", width="stretch")
+            st.button("Undo", icon=":material/undo:", on_click=actions.undo_remove)
+
+
+def filters_row(analyzers: list[str]) -> CandidateFilter:
+    filters = view.filter_bar(analyzers)
+    if filters.active:
+        st.button("Clear filters", icon=":material/filter_alt_off:", on_click=links.clear_filters)
+    return filters
+
+
+def candidates_section(
+    counts: dict[str, int], notices: dict[str, view.Notice]
+) -> tuple[CandidateFilter, int]:
+    """The filter bar (seeded from the URL), one page of the table and what the selection can
+    do; the filters chosen, and how many candidates match them."""
     st.subheader("Candidates")
+    removed_notice()
+    view.show_notice(notices.get("candidates"))
     analyzers = analyzers_of(job_id, deps.settings.database_url)
     links.seed_filters(analyzers)
-    links.read_candidate()
-    filters = view.filter_bar(analyzers)
+    links.read_view()
+    selection.read_table()
+    filters = filters_row(analyzers)
     links.write_filters(filters)
-    pager = f"page:{job_id}:{filters!r}"  # new filters start again on page 1
+    sort = selection.current_sort()
+    pager = f"page:{job_id}:{filters!r}:{sort!r}"  # new filters or order start on page 1
     with transaction(deps.session_factory) as session:
         page = candidate_page(
             session,
@@ -193,14 +201,18 @@ def candidates_section(counts: dict[str, int]) -> CandidateFilter:
             page=st.session_state.get(pager, 1),
             page_size=PAGE_SIZE,
             counts=counts,
+            sort=sort,
         )
         reviews = current_reviews(session, [row["candidate_id"] for row in page.rows])
     if page.rows:
         view.candidate_table(page.rows, reviews)
         view.table_footer(page, PAGE_SIZE, sum(counts.values()), pager_key=pager)
+        view.open_picker(page.rows)
     else:
         st.info("No candidates match these filters.", icon=":material/filter_alt_off:")
-    return filters
+    form = bulk_form(actions.decide_selected, notices.get("bulk"))
+    view.selection_bar(selected_names(), actions.compare_selected, form)
+    return filters, page.total
 
 
 @st.fragment(run_every=REFRESH_SECONDS if refreshing else None)
@@ -212,19 +224,43 @@ def live_view(refreshing: bool) -> None:
     notices = st.session_state.pop("notices", {})
     view.show_notice(st.session_state.pop("notice", None))  # set by the demo loader
     note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
-    view.overview(counts, note, on_rerun_failed=rerun_failed, notice=notices.get("overview"))
+    view.overview(counts, note)
+    failed = sum(counts[s] for s in statuses.FAILURES)
+    view.rerun_failed_controls(failed, failures, actions.rerun_failed, notices.get("overview"))
     agreement_section()
-    filters = candidates_section(counts)
+    filters, matching = candidates_section(counts, notices)
     view.csv_downloads(
         csv_download(None),
         csv_download(filters),
         stem=f"tats-job-{job_id}-evaluations",
-        filtered=filters != CandidateFilter(min_score=0, max_score=100),
+        filters=filters,
+        matching=matching,
     )
-    pinned = st.session_state.get(links.PINNED)
+    compare_section()
+    pinned = st.session_state.get(selection.PINNED)
     if pinned is not None:
         candidate_detail(pinned, notices)
-    links.write_candidate()
+    else:
+        st.session_state.pop(SCROLLED, None)  # opening it again brings it into view again
+    links.write_view()
+
+
+def compare_section() -> None:
+    ids = st.session_state.get(links.COMPARE) or []
+    if not ids:
+        st.session_state.pop(SCROLLED_COMPARE, None)
+        return
+    with transaction(deps.session_factory) as session:
+        compared = compare(session, job_id, ids)
+    if len(compared) < 2:
+        st.session_state[links.COMPARE] = []
+        return
+    shown = ",".join(str(c.candidate.id) for c in compared)
+    query = f"?job={job_id}&{links.COMPARE}={shown}"
+    comparison(compared, (st.context.url or "/triage") + query, actions.close_comparison)
+    if st.session_state.get(SCROLLED_COMPARE) != shown:
+        st.session_state[SCROLLED_COMPARE] = shown
+        bring_into_view(COMPARISON_ANCHOR)
 
 
 def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:
@@ -233,26 +269,24 @@ def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:
             candidate = get_candidate(session, pinned)
         except NotFound:
             candidate = None
-        if candidate is None or candidate.job_id != job_id:
+        if candidate is None or candidate.job_id != job_id or candidate.removed_at is not None:
             st.warning(f"There is no candidate {pinned} in this job.", icon=":material/person_off:")
-            st.session_state[links.PINNED] = None
+            selection.close_candidate(pinned)
             return
         evaluation = current_evaluation(session, candidate)
-        events = history(session, pinned)
-        shared = overlaps_of(session, job_id, pinned)
-        excerpts = cited_excerpts(session, evaluation) if evaluation else []
-        review = current_reviews(session, [pinned]).get(pinned)
-    view.candidate_panel(
-        candidate,
-        evaluation,
-        events,
-        review,
-        on_override=save_override,
-        on_rerun=rerun_candidates,
-        notices=notices,
-        shared=shared,
-        excerpts=excerpts,
-    )
+        data = PanelData(
+            candidate,
+            evaluation,
+            history(session, pinned),
+            current_reviews(session, [pinned]).get(pinned),
+            overlaps_of(session, job_id, pinned),
+            cited_excerpts(session, evaluation) if evaluation else [],
+            notes_of(session, pinned),
+        )
+    candidate_panel(data, actions, notices)
+    if st.session_state.get(SCROLLED) != pinned:
+        st.session_state[SCROLLED] = pinned
+        bring_into_view(anchor_for(pinned))
 
 
 live_view(refreshing)

@@ -15,34 +15,78 @@ from tats_core.github.quota import LIMIT_WITH_TOKEN, candidates_within, requests
 from tats_core.processing.intake import NewJob, import_candidates
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
-from tats_core.triage.csv_reader import FIELDS, inspect_layout
-from tats_core.triage.csv_sample import sample_csv
+from tats_core.triage.csv_reader import ColumnMap, inspect_layout
+from tats_core.triage.csv_sample import greenhouse_sample_csv, lever_sample_csv, sample_csv
 from tats_core.triage.export import skipped_rows_csv
-from tats_core.triage.ingest import IngestPlan, NewCandidate, RowProblem, plan_ingest
+from tats_core.triage.ingest import IngestPlan, plan_ingest
+from tats_core.triage.replacement import NewCandidate, Replacement, RowProblem, place
 from tats_core.wording import plural
+from tats_ui.auth import actor
 from tats_ui.deps import get_deps
 from tats_ui.navigation import TRIAGE_PAGE
 from tats_ui.queueing import queue_down_message
 from tats_ui.quota import current_quota
+from tats_ui.timezone import local_time
 
 NEW_JOB = 0
-FIELD_LABELS = {"github_url": "GitHub URL (required)", "name": "Name", "email": "Email"}
 NONE = "(not in the file)"
+SAMPLES = (
+    ("TATS columns", "tats-sample-candidates.csv", sample_csv),
+    ("Greenhouse export", "tats-sample-greenhouse.csv", greenhouse_sample_csv),
+    ("Lever export", "tats-sample-lever.csv", lever_sample_csv),
+)
+REPLACE = "upload_replace"
 
 deps = get_deps()
 st.title("Upload candidates")
 
 
-def problems_table(title: str, problems: list[RowProblem]) -> None:
-    if problems:
-        with st.expander(f"{title} ({len(problems):,}) — not imported", icon=":material/warning:"):
+def rows_table(title: str, rows: list[RowProblem], why: str, icon: str, after: str = "") -> None:
+    """Rows of the file with what happened to each (``why`` heads the reason's column)."""
+    if rows:
+        with st.expander(f"{title} ({len(rows):,}){after}", icon=icon):
             st.dataframe(
                 pd.DataFrame(
-                    {"Row": p.row, "Name": p.name, "Value": p.value, "Reason": p.reason}
-                    for p in problems
+                    {"Row": r.row, "Name": r.name, "Value": r.value, why: r.reason} for r in rows
                 ),
                 hide_index=True,
-                column_config={"Reason": st.column_config.TextColumn(width="large")},
+                column_config={why: st.column_config.TextColumn(width="large")},
+            )
+
+
+def problems_table(title: str, problems: list[RowProblem]) -> None:
+    rows_table(title, problems, "Reason", ":material/warning:", after=" — not imported")
+
+
+def notes_table(notes: list[RowProblem]) -> None:
+    """Rows stored with a value left out (a malformed optional email), and why."""
+    rows_table("Stored with a note", notes, "Note", ":material/info:")
+
+
+def replacements_table(replacements: list[Replacement], *, applied: bool = False) -> None:
+    """Rows that change candidates already in the job, and whether to apply them."""
+    if not replacements:
+        return
+    title = "Changed candidates" if applied else "Changes to candidates already in this job"
+    with st.expander(f"{title} ({len(replacements):,})", icon=":material/sync_alt:"):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Row": r.row,
+                    "Candidate": f"{r.name} ({r.candidate_id})",
+                    "Change": r.describe(),
+                }
+                for r in replacements
+            ),
+            hide_index=True,
+            column_config={"Change": st.column_config.TextColumn(width="large")},
+        )
+        if not applied:
+            st.checkbox(
+                f"Apply {plural(len(replacements), 'change')}: each starts a new attempt on the "
+                "new repository URL (a removed candidate comes back); their history is kept",
+                value=True,
+                key=REPLACE,
             )
 
 
@@ -61,15 +105,20 @@ def skipped_download(invalid: list[RowProblem], duplicates: list[RowProblem], ke
 
 result = st.session_state.get("upload_result")
 if result:
-    job_id, inserted, enqueue_report, skipped_invalid, skipped_duplicates = result
-    st.success(f"Stored {plural(inserted, 'candidate')}.", icon=":material/check_circle:")
+    job_id, report, enqueue_report = result
+    skipped_invalid, skipped_duplicates = report.invalid, report.duplicates
+    changed = f"; changed {plural(len(report.replaced), 'candidate')}" if report.replaced else ""
+    stored = f"Stored {plural(report.inserted, 'candidate')}{changed}."
+    st.success(stored, icon=":material/check_circle:")
     if enqueue_report.error:
         st.warning(queue_down_message(enqueue_report), icon=":material/schedule:")
-    elif inserted:
+    elif report.inserted or report.replaced:
         st.success(f"Queued {enqueue_report.enqueued:,} for processing.")
     # What the import left out stays visible (and downloadable) after it.
     problems_table("Invalid rows", skipped_invalid)
     problems_table("Duplicates", skipped_duplicates)
+    notes_table(report.notes)
+    replacements_table(report.replaced, applied=True)
     skipped_download(skipped_invalid, skipped_duplicates, "skipped_after_import")
     st.page_link(
         TRIAGE_PAGE,
@@ -105,17 +154,22 @@ if job_choice == NEW_JOB:
         new_rubric = st.text_area("What good looks like", key="upload_new_rubric")
 
 st.markdown(
-    "One row per candidate, with a header row. A **GitHub repository URL** column is required "
-    "(`github_url`, `github`, `repo`, `repository`, ...); `name` and `email` are optional."
+    "One row per candidate, with a header row. A **GitHub repository URL** column "
+    "(`github_url`, `github`, `repo`, `repository`, ...) or, in an applicant tracking system's "
+    "export, the candidates' links (Greenhouse's `Website`, `Social Media` and `Links`, Lever's "
+    "`Links`: the repository is found among them); `name` (or `First Name` and `Last Name`) and "
+    "`email` are optional."
 )
-st.download_button(
-    "Download a sample CSV",
-    sample_csv(),
-    file_name="tats-sample-candidates.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
-)
+with st.container(horizontal=True):
+    for label, file_name, build in SAMPLES:
+        st.download_button(
+            f"Sample: {label}",
+            build(),
+            file_name=file_name,
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
 uploaded = st.file_uploader(
     "Candidates CSV", type=["csv", "txt", "tsv"], key=f"csv_{st.session_state.get('uploads', 0)}"
 )
@@ -132,32 +186,47 @@ except InputError as exc:
     st.stop()
 
 st.subheader("Columns")
-st.caption("Detected from the header row; correct them if a column was missed or mistaken.")
-mapping: dict[str, str | None] = {}
-for column, field in zip(st.columns(len(FIELDS)), FIELDS, strict=True):
-    choices = [NONE, *layout.headers]
-    detected = layout.mapping.get(field)
-    picked = column.selectbox(
-        FIELD_LABELS[field],
-        choices,
-        index=choices.index(detected) if detected in choices else 0,
-        key=f"map_{field}_{file_key}",
-    )
-    mapping[field] = None if picked == NONE else picked
+st.caption(
+    "Detected from the header row; correct them if a column was missed or mistaken. Several "
+    "link columns are searched in order for the repository; several name columns are joined."
+)
+url_col, name_col, email_col = st.columns([2, 2, 1])
+headers = list(dict.fromkeys(layout.headers))  # a repeated name is read from its first column
+mapping: ColumnMap = {
+    "github_url": url_col.multiselect(
+        "GitHub repository URL, or the links to search (required)",
+        headers,
+        default=[c for c in layout.mapping["github_url"] if c in headers],
+        key=f"map_github_url_{file_key}",
+    ),
+    "name": name_col.multiselect(
+        "Name",
+        headers,
+        default=[c for c in layout.mapping["name"] if c in headers],
+        key=f"map_name_{file_key}",
+    ),
+}
+email_choices = [NONE, *headers]
+detected_email = (layout.mapping["email"] or [NONE])[0]
+picked_email = email_col.selectbox(
+    "Email",
+    email_choices,
+    index=email_choices.index(detected_email) if detected_email in email_choices else 0,
+    key=f"map_email_{file_key}",
+)
+mapping["email"] = [] if picked_email == NONE else [picked_email]
 if not mapping["github_url"]:
-    st.error("Choose the column that holds the candidates' GitHub repository URLs.")
+    st.error(
+        "Choose the column that holds the candidates' GitHub repository URLs (or the columns "
+        "of links to search for them)."
+    )
     st.stop()
 
 
 def repository_label(row: NewCandidate) -> str:
     """owner/repo, with the branch and folder a /tree/... URL names (judged there, not at the
     repository's root)."""
-    label = row.repo_full_name
-    if row.repo_ref:
-        label += f" @ {row.repo_ref}"
-    if row.repo_path:
-        label += f" / {row.repo_path}"
-    return label
+    return place(row.repo_full_name, row.repo_ref, row.repo_path)
 
 
 def _show(bar: DeltaGenerator, fraction: float, text: str) -> None:
@@ -179,7 +248,7 @@ def make_plan(job_id: int, progress_text: str) -> IngestPlan:
 
 
 # Planning reads the whole file: do it once per file, job and mapping, not on every rerun.
-plan_key = (file_key, job_choice, tuple(sorted(mapping.items(), key=str)))
+plan_key = (file_key, job_choice, tuple((f, tuple(c)) for f, c in sorted(mapping.items())))
 cached = st.session_state.get("upload_plan")
 try:
     if cached is None or cached[0] != plan_key:
@@ -212,6 +281,8 @@ if plan.rows:
     )
 problems_table("Invalid rows", plan.invalid)
 problems_table("Duplicates", plan.duplicates)
+notes_table(plan.notes)
+replacements_table(plan.replacements)
 skipped_download(plan.invalid, plan.duplicates, "skipped_before_import")
 
 quota = current_quota()
@@ -223,7 +294,7 @@ if quota is None:
 elif needed > quota.remaining:
     st.warning(
         f"This upload needs about {needed:,} GitHub requests, but only {quota.remaining:,} of "
-        f"{quota.limit:,} remain until {quota.reset:%H:%M} UTC: about "
+        f"{quota.limit:,} remain until {local_time(quota.reset, '%H:%M')}: about "
         f"{plural(candidates_within(quota), 'candidate')} can be fetched before then. "
         "The rest wait for "
         "the reset or end as GitHub failed; re-run those once the quota is back."
@@ -237,17 +308,22 @@ elif needed > quota.remaining:
 else:
     st.caption(
         f":material/speed: Needs about {needed:,} GitHub requests; {quota.remaining:,} of "
-        f"{quota.limit:,} are left until {quota.reset:%H:%M} UTC."
+        f"{quota.limit:,} are left until {local_time(quota.reset, '%H:%M')}."
     )
 
 new_job_missing = job_choice == NEW_JOB and not new_title.strip()
 if new_job_missing:
     st.caption("Give the new job a title to import.")
+replace = bool(plan.replacements) and bool(st.session_state.get(REPLACE, True))
+label = f"Import {plural(len(plan.rows), 'candidate')}"
+if replace:
+    changes = plural(len(plan.replacements), "candidate")
+    label = f"{label} and change {len(plan.replacements):,}" if plan.rows else f"Change {changes}"
 if not st.button(
-    f"Import {plural(len(plan.rows), 'candidate')}",
+    label,
     type="primary",
     icon=":material/upload:",
-    disabled=not plan.rows or new_job_missing,
+    disabled=not (plan.rows or replace) or new_job_missing,
 ):
     st.stop()
 
@@ -260,19 +336,15 @@ try:
         job=NewJob(new_title, new_description, new_rubric) if job_choice == NEW_JOB else job_choice,
         mapping=mapping,
         progress=lambda fraction, text: _show(bar, fraction, text),
+        replace=replace,
+        actor=actor(),
     )
 except InputError as exc:
     bar.empty()
     st.error(str(exc), icon=":material/error:")
     st.stop()
 job_id, enqueue_report = result.job_id, result.enqueue
-st.session_state["upload_result"] = (
-    job_id,
-    result.ingest.inserted,
-    enqueue_report,
-    result.ingest.invalid,
-    result.ingest.duplicates,
-)
+st.session_state["upload_result"] = (job_id, result.ingest, enqueue_report)
 st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1  # a fresh, empty uploader
 st.session_state.pop("upload_plan", None)
 st.query_params["job"] = str(job_id)

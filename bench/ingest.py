@@ -53,8 +53,9 @@ from tats_core import statuses
 from tats_core.store.db import make_engine, make_session_factory, transaction
 from tats_core.store.models import Candidate, utcnow
 from tats_core.store.schema import migrate
-from tats_core.triage.ingest import ROW_COLUMNS, NewCandidate, ingest, plan_ingest
+from tats_core.triage.ingest import ingest, plan_ingest
 from tats_core.triage.jobs import create_job
+from tats_core.triage.replacement import ROW_COLUMNS, NewCandidate
 
 FIRST = [
     "Ada", "Alan", "Grace", "José", "Zoë", "Łukasz", "Siobhán", "Mei", "Ngozi", "Ahmed",

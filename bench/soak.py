@@ -136,6 +136,7 @@ def main() -> int:
     parser.add_argument("--parallelism", type=int, default=16)
     parser.add_argument("--deadline", type=float, default=900.0, help="give up after (s)")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--tests", action="store_true", help="also run tests in the sandbox")
     parser.add_argument(
         "--pg", default=os.environ.get("TATS_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
     )
@@ -185,8 +186,12 @@ def main() -> int:
             "TATS_QUEUE_RETRY_DELAY": retry_delay,
             "TATS_QUEUE_RETRIES": "6",
             "TATS_FLOW_CONTROL_PARALLELISM": str(args.parallelism),
+            # The soak measures the queue, the worker and judging under faults; the sandbox's
+            # cost is bench/tests_run.py's. "--tests" turns them on here too.
+            "TATS_RUN_TESTS": "auto" if args.tests else "off",
         }
         settings = load_settings(
+            run_tests="auto" if args.tests else "off",
             database_url=database_url,
             qstash_url=env["QSTASH_URL"],
             worker_url=env["TATS_WORKER_URL"],

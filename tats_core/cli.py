@@ -52,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="the employer's acceptance tests: placed over each submission at the same paths",
     )
+    imp.add_argument(
+        "--notify-url",
+        help="the job's webhook: a signed job.completed event once every candidate is final "
+        "(needs TATS_WEBHOOK_SECRET)",
+    )
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="apply rows that change candidates already in the job (another repository URL for "
+        "a known email or repository, a removed candidate): each starts a new attempt, its "
+        "history kept; without it they are reported as duplicates",
+    )
 
     status = sub.add_parser("status", help="candidates per status for a job (JSON)")
     status.add_argument("--job", type=int, required=True)
@@ -112,15 +124,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         deps.session_factory,
         deps.queue,
         csv_bytes,
-        job=NewJob(args.job_title, description, reuse_by_title=True, acceptance=acceptance),
+        job=NewJob(
+            args.job_title,
+            description,
+            reuse_by_title=True,
+            acceptance=acceptance,
+            notify_url=args.notify_url,
+            can_sign=bool(deps.settings.webhook_secret),
+        ),
+        replace=args.replace,
     )
+    for note in result.ingest.notes:
+        print(f"warning: row {note.row}: {note.reason} ({note.value})", file=sys.stderr)
     if result.enqueue.error:
         print(
             f"warning: {result.enqueue.error}; {result.enqueue.remaining} candidates are stored "
             "as pending and will be published by `tats reconcile`",
             file=sys.stderr,
         )
-    print(json.dumps(result.to_dict()))
+    report = result.to_dict()
+    if args.replace:
+        report["replaced"] = len(result.ingest.replaced)
+    print(json.dumps(report))
     return 0
 
 
@@ -166,6 +191,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
+    from tats_core.processing import job_events
     from tats_core.processing.queue import reconcile
 
     if args.schedule:
@@ -176,6 +202,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return 0
     deps = _deps()
     report = reconcile(deps.session_factory, deps.queue)
+    if deps.webhooks is not None:
+        job_events.sweep(deps.session_factory, deps.webhooks)
     if report.error:
         print(f"warning: {report.error}; {report.remaining} candidates still wait", file=sys.stderr)
     print(json.dumps(report.to_dict()))

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tats_core.processing.job_events import WebhookSender
+from tats_core.processing.qstash_http import QStashHttp
 from tats_core.processing.queue import CandidateQueue
 from tats_core.settings import Settings
 from tats_core.store.db import make_engine, make_session_factory
@@ -27,6 +29,7 @@ class Deps:
     engine: Engine
     session_factory: sessionmaker[Session]
     queue: CandidateQueue
+    webhooks: WebhookSender | None = None  # built from the settings when not given
 
 
 def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
@@ -38,7 +41,15 @@ def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
         engine=engine,
         session_factory=make_session_factory(engine),
         queue=CandidateQueue.from_settings(settings),
+        webhooks=webhook_sender(settings),
     )
+
+
+def webhook_sender(settings: Settings) -> WebhookSender:
+    http = QStashHttp(
+        settings.qstash_url, settings.qstash_token, timeout=settings.publish_timeout_s
+    )
+    return WebhookSender(http, settings.webhook_secret)
 
 
 def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> Judges:

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
         None, ge=1, le=256, validation_alias="TATS_TEST_CONCURRENCY"
     )
 
+    # Signs job webhooks (``X-TATS-Signature``); a job's notify URL is refused without it.
+    webhook_secret: str | None = Field(None, validation_alias="TATS_WEBHOOK_SECRET", repr=False)
+
     # Set by ``tats dev --demo`` for the app it starts: offers the sample job's button.
     demo: bool = Field(False, validation_alias="TATS_DEMO")
 

@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from tats_core.repo import files as repo_files
 from tats_dev.replay_blobs import git_blob_sha
@@ -103,10 +104,10 @@ def _repo(owner: str, name: str, description: str | None, pushed: str) -> dict[s
     }
 
 
-def _commits(full_name: str, messages: list[str], every: timedelta) -> list[dict[str, object]]:
+def _commits(full_name: str, messages: list[str], every: timedelta) -> list[dict[str, Any]]:
     """Newest first, as the API lists them; shas derived from the name and position."""
     shas = [hashlib.sha1(f"{full_name}:{i}".encode()).hexdigest() for i in range(len(messages))]
-    history = []
+    history: list[dict[str, Any]] = []
     for i, message in enumerate(messages):
         when = _iso(START + i * every)
         person = {"name": "Candidate", "email": "candidate@users.noreply.example", "date": when}

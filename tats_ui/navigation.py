@@ -14,6 +14,9 @@ QUEUE_PAGE = "app_pages/queue_ops.py"  # not queue.py: mypy would take it for th
 # Served from the app itself: a page icon named like ":material/...:" is fetched from a font CDN,
 # which fails offline.
 PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
+# The sidebar's width in pixels: Streamlit's 300 px left an 800 px window 500 px for the page.
+# Given as a number, the sidebar also folds away by itself on narrow screens ("auto").
+SIDEBAR_WIDTH = 224
 
 
 def configure_page() -> None:
@@ -21,5 +24,5 @@ def configure_page() -> None:
         page_title="TATS · Applicant triage",
         page_icon=str(PAGE_ICON),
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state=SIDEBAR_WIDTH,
     )

@@ -8,6 +8,7 @@ from tats_core.github.quota import LIMIT_WITH_TOKEN, candidates_within
 from tats_core.wording import plural
 from tats_ui import auth
 from tats_ui.quota import current_quota
+from tats_ui.timezone import local_time
 
 
 def render_sidebar() -> None:
@@ -32,7 +33,8 @@ def _github_quota() -> None:
         return
     st.caption(
         f":material/speed: GitHub API: {github.remaining:,} of {github.limit:,} requests left "
-        f"(about {plural(candidates_within(github), 'candidate')}), resets {github.reset:%H:%M} UTC"
+        f"(about {plural(candidates_within(github), 'candidate')}), resets "
+        f"{local_time(github.reset, '%H:%M')}"
     )
     if github.limit < LIMIT_WITH_TOKEN:
         st.caption("Set GITHUB_TOKEN to raise the limit to 5,000 requests an hour.")

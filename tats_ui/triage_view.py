@@ -1,10 +1,11 @@
-"""The triage page's pieces, drawn from data the page has read: the status chart and legend,
-the filter bar, the candidates table (whose selection follows a candidate), and one candidate's
-evaluation with the recruiter's actions. Nothing here reads or writes the database."""
+"""The triage page's overview and table, drawn from data the page has read: the status chart and
+legend with the re-run of failures, the filter bar, the candidates table (selection and order
+are ``selection``), its footer, the selection's actions and the downloads. One candidate's
+evaluation is ``candidate_panel``; a comparison is ``compare_view``. Nothing here reads or
+writes the database."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -13,37 +14,54 @@ import pandas as pd
 import streamlit as st
 
 from tats_core import statuses
-from tats_core.judging.analysis import INJECTION_FLAG
-from tats_core.judging.overlap import SHARED_CODE_FLAG, Overlap
-from tats_core.judging.signals import describe_stored
-from tats_core.store.models import Candidate, Evaluation, StatusEvent
+from tats_core.github.quota import requests_needed
+from tats_core.statuses import TestStatus
 from tats_core.triage.agreement import Agreement, matrix_rows
-from tats_core.triage.candidates import CandidateFilter, CandidatePage
-from tats_core.triage.evidence import Excerpt
+from tats_core.triage.candidates import Failures
+from tats_core.triage.comparison import MAX_COMPARED, MIN_COMPARED
+from tats_core.triage.listing import DEFAULT_SORT, CandidateFilter, CandidatePage
 from tats_core.triage.reviews import Review
 from tats_core.wording import plural
+from tats_ui import selection
 from tats_ui.escaping import md
+from tats_ui.labels import analyzer_label, flag_labels
 from tats_ui.palette import COLORS, LABEL_COLORS, chip
-from tats_ui.timezone import local_time, viewer_zone
+from tats_ui.tests_view import LABELS as TEST_LABELS
+from tats_ui.tests_view import tests_cell
 
-RerunAction = Callable[[list[int], str, bool], None]
 Notice = tuple[str, str]  # (st function name: "success", "warning", ...; message)
 
-TABLE = "candidate_table"
+# Sized so that every column shows at 1,400 px (a 240 px sidebar): nothing scrolls sideways.
 COLUMNS = {
-    "Name": st.column_config.TextColumn(width="medium", pinned=True),
-    "Status": st.column_config.TextColumn(width=110),
-    "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d", width=90),
+    "Name": st.column_config.TextColumn(width=150, pinned=True),
+    "Status": st.column_config.TextColumn(width=100),
+    "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d", width=70),
+    "Flags": st.column_config.TextColumn(
+        width=95, help="⚠ possible prompt injection · ⧉ shares code with another submission"
+    ),
+    "Tests": st.column_config.TextColumn(
+        width=85,
+        help="The submission's own tests run in the sandbox (✓ passed, ✗ failing of run), "
+        "then the job's acceptance tests (acc.)",
+    ),
+    "Summary": st.column_config.TextColumn(width=135),
     "Decided by": st.column_config.TextColumn(
-        width="medium", help="A recruiter's decision, and what the analyzer had said"
+        width=120, help="A recruiter's decision, and what the analyzer had said"
     ),
-    "Repository": st.column_config.LinkColumn(
-        width="medium", display_text=r"https://github\.com/(.*)"
-    ),
-    "Summary": st.column_config.TextColumn(width="large"),
-    "Flags": st.column_config.TextColumn(width="small"),
-    "Updated": st.column_config.DatetimeColumn(format="distance"),
-    "ID": st.column_config.NumberColumn(width="small", format="%d"),
+    "Email": st.column_config.TextColumn(width=130),
+    "Updated": st.column_config.DatetimeColumn(format="distance", width=95),
+}
+SORT_WORDS = {
+    ("score", True): "best score first",
+    ("score", False): "lowest score first",
+    ("name", False): "by name, A–Z",
+    ("name", True): "by name, Z–A",
+    ("email", False): "by email, A–Z",
+    ("email", True): "by email, Z–A",
+    ("status", False): "by status, A–Z",
+    ("status", True): "by status, Z–A",
+    ("updated", True): "most recently updated first",
+    ("updated", False): "least recently updated first",
 }
 
 
@@ -72,12 +90,8 @@ def show_notice(notice: Notice | None) -> None:
         getattr(st, notice[0])(notice[1])
 
 
-def overview(
-    counts: dict[str, int],
-    refresh_note: str,
-    on_rerun_failed: Callable[[], None],
-    notice: Notice | None = None,
-) -> None:
+def overview(counts: dict[str, int], refresh_note: str) -> None:
+    """Progress, the chart and the legend of counts per status."""
     total = sum(counts.values())
     done = total - sum(counts[s] for s in statuses.ACTIVE)
     st.progress(
@@ -94,19 +108,58 @@ def overview(
         ):
             chips = " ".join(chip(s, f"{statuses.LABELS[s]} · {counts[s]:,}") for s in group)
             st.markdown(f"**{heading}**<br>{chips}", unsafe_allow_html=True)
-        failed = sum(counts[s] for s in statuses.FAILURES)
+
+
+CONFIRM_FAILED = "confirm_rerun_failed"
+INCLUDE_PERMANENT = "rerun_permanent"
+
+
+def rerun_failed_controls(
+    failed: int,
+    failures: Callable[[], Failures],
+    on_rerun: Callable[[bool], None],
+    notice: Notice | None,
+) -> None:
+    """ "Re-run failed", which asks first: how many, what it costs, and whether to include the
+    failures a re-run cannot change (GitHub said the repository is missing or private)."""
+    state = st.session_state
+    if not state.get(CONFIRM_FAILED) or not failed:
         st.button(
             f"Re-run failed ({failed:,})",
             icon=":material/replay:",
             disabled=not failed,
-            on_click=on_rerun_failed,
-            help="Start a new attempt for every candidate whose processing failed.",
+            on_click=lambda: state.update({CONFIRM_FAILED: True, INCLUDE_PERMANENT: False}),
+            help="Start a new attempt for the candidates whose processing failed (asks first).",
         )
         show_notice(notice)  # next to the button that caused it
+        return
+    found = failures()
+    with st.container(border=True):
+        include = st.checkbox(
+            f"Also the {plural(len(found.permanent), 'candidate')} whose repository GitHub "
+            "reported missing, private or blocked (a re-run asks GitHub the same question)",
+            key=INCLUDE_PERMANENT,
+            disabled=not found.permanent,
+        )
+        count = len(found.retryable) + (len(found.permanent) if include else 0)
+        st.markdown(
+            f"Re-run **{plural(count, 'failed candidate')}**? Each starts a new attempt and "
+            f"costs about {requests_needed(count):,} GitHub requests."
+        )
+        yes_col, no_col = st.columns(2)
+        yes_col.button(
+            f"Re-run {plural(count, 'candidate')}",
+            type="primary",
+            disabled=not count,
+            on_click=on_rerun,
+            args=(include,),
+            width="stretch",
+        )
+        no_col.button("Cancel", on_click=lambda: state.pop(CONFIRM_FAILED, None), width="stretch")
 
 
 def filter_bar(analyzers: list[str]) -> CandidateFilter:
-    status_col, score_col, search_col, analyzer_col = st.columns([3, 2, 3, 2])
+    status_col, score_col, search_col, analyzer_col, tests_col = st.columns([3, 2, 3, 2, 2])
     chosen_statuses = status_col.multiselect(
         "Status",
         statuses.ALL,
@@ -119,7 +172,19 @@ def filter_bar(analyzers: list[str]) -> CandidateFilter:
         "Search", placeholder="Name, email, repository or summary", key="filter_search"
     )
     chosen_analyzers = analyzer_col.multiselect(
-        "Analyzer", analyzers, placeholder="All analyzers", key="filter_analyzer"
+        "Analyzer",
+        analyzers,
+        format_func=analyzer_label,
+        placeholder="All analyzers",
+        key="filter_analyzer",
+    )
+    chosen_tests = tests_col.multiselect(
+        "Tests",
+        list(TestStatus),
+        format_func=lambda s: TEST_LABELS[s],
+        placeholder="Any tests",
+        key="filter_tests",
+        help="How the submission's own tests ran in the sandbox",
     )
     return CandidateFilter(
         statuses=chosen_statuses,
@@ -127,30 +192,8 @@ def filter_bar(analyzers: list[str]) -> CandidateFilter:
         max_score=high,
         search=search,
         analyzers=chosen_analyzers,
+        tests=[str(s) for s in chosen_tests],
     )
-
-
-def _pin_selection(ids: list[int]) -> None:
-    """Keep the selected candidate selected while rows move (scores arrive, pages change).
-
-    A click selects a row index of the rows the person saw; the candidate behind it is pinned,
-    and the table's selection follows that candidate on every later run.
-    """
-    state = st.session_state
-    clicked = list(state.get(TABLE, {}).get("selection", {}).get("rows", []))
-    if clicked != state.get("table_rows", []):
-        seen = state.get("table_ids", [])
-        state["pinned"] = seen[clicked[0]] if clicked and clicked[0] < len(seen) else None
-    pinned = state.get("pinned")
-    rows = [ids.index(pinned)] if pinned in ids else []
-    if rows != clicked:
-        state[TABLE] = {"selection": {"rows": rows, "columns": []}}
-    state["table_ids"], state["table_rows"] = ids, rows
-
-
-def _flag_labels(flags: list[str]) -> str:
-    labels = {INJECTION_FLAG: "⚠ injection", SHARED_CODE_FLAG: "⧉ shared code"}
-    return " · ".join(label for flag, label in labels.items() if flag in flags)
 
 
 def decided_by(review: Review | None) -> str:
@@ -162,20 +205,20 @@ def decided_by(review: Review | None) -> str:
 
 
 def candidate_table(rows: list[dict[str, Any]], reviews: dict[int, Review]) -> None:
-    _pin_selection([row["candidate_id"] for row in rows])
+    """One page of candidates: tick rows to select them (several: compare or decide at once);
+    a click on a column header orders the whole job by it."""
+    selection.show_selection([row["candidate_id"] for row in rows])
     frame = pd.DataFrame(
         {
             "Name": row["name"],
             "Status": statuses.LABELS[row["status"]],
             "Score": row["score"],
-            "Decided by": decided_by(reviews.get(row["candidate_id"])),
-            "Repository": f"https://github.com/{row['repo_full_name']}",
+            "Flags": flag_labels(row["flags"] or []),
+            "Tests": tests_cell(row.get("tests")),
             "Summary": row["summary"] or "",
-            "Flags": _flag_labels(row["flags"] or []),
+            "Decided by": decided_by(reviews.get(row["candidate_id"])),
             "Email": row["email"],
-            "Analyzer": row["analyzer"] or "",
             "Updated": row["updated_at"],
-            "ID": row["candidate_id"],
         }
         for row in rows
     )
@@ -184,33 +227,98 @@ def candidate_table(rows: list[dict[str, Any]], reviews: dict[int, Review]) -> N
             lambda label: f"color: {LABEL_COLORS.get(label, 'inherit')}; font-weight: 600",
             subset=["Status"],
         ),
-        key=TABLE,
+        key=selection.TABLE,
         on_select="rerun",
-        selection_mode="single-row",
+        # Column selection turns a header click from sorting this page into a request to order
+        # the whole job (``selection``): a page-only sort misleads on a paged table.
+        selection_mode=["multi-row", "single-column"],
         hide_index=True,
         column_config=COLUMNS,
         height=min(38 + 35 * len(frame), 560),
+        alt="Candidates of this job",
     )
 
 
 def table_footer(page: CandidatePage, page_size: int, total: int, pager_key: str) -> None:
-    """Which rows are shown, of how many, and the pager when there is more than one page."""
+    """Which rows are shown, of how many, in which order, and the pager."""
     first = (page.page - 1) * page_size + 1
+    sort = selection.current_sort()
     info_col, pages_col = st.columns([3, 2], vertical_alignment="center")
     info_col.caption(
         f"Showing {first:,}–{first + len(page.rows) - 1:,} of {plural(page.total, 'candidate')}"
         + (f" (filtered from {total:,})" if page.total != total else "")
-        + " · best score first · select a row to see its evaluation"
+        + f" · {SORT_WORDS[(sort.column, sort.descending)]}"
+        + (" (click a column header to sort by it)" if sort == DEFAULT_SORT else "")
+        + " · tick rows to open, compare or decide; Shift+Space ticks the focused row"
     )
     if page.pages > 1:
         with pages_col, st.container(horizontal_alignment="right"):
             st.pagination(page.pages, key=pager_key)
 
 
-def csv_downloads(
-    all_rows: Callable[[], bytes], filtered_rows: Callable[[], bytes], stem: str, filtered: bool
+OPEN_PICKER = "open_candidate"
+
+
+def open_picker(rows: list[dict[str, Any]]) -> None:
+    """The keyboard's way to a candidate: type a name, Enter opens the evaluation (a table's
+    rows take Shift+Space, which nobody guesses)."""
+    names = {row["candidate_id"]: row["name"] or row["repo_full_name"] for row in rows}
+
+    def opened() -> None:
+        chosen = st.session_state.get(OPEN_PICKER)
+        if chosen is not None:
+            selection.open_candidate(chosen)
+        st.session_state[OPEN_PICKER] = None
+
+    st.selectbox(
+        "Open a candidate",
+        list(names),
+        index=None,
+        format_func=names.__getitem__,
+        placeholder="Type a name on this page, then Enter",
+        key=OPEN_PICKER,
+        on_change=opened,
+    )
+
+
+def selection_bar(
+    names: dict[int, str],
+    on_compare: Callable[[], None],
+    bulk_form: Callable[[list[int]], None],
 ) -> None:
-    """The evaluations CSV, of every candidate and of the filtered ones (built on click)."""
+    """What the ticked candidates can do together: compare (two to four), one decision."""
+    chosen = [i for i in selection.selected() if i in names]
+    if not chosen:
+        return
+    with st.container(border=True):
+        listed = ", ".join(names[i] or f"candidate {i}" for i in chosen[:6])
+        more = f" and {len(chosen) - 6:,} more" if len(chosen) > 6 else ""
+        st.markdown(f"**{plural(len(chosen), 'candidate')} selected:** {md(listed)}{more}")
+        fits = MIN_COMPARED <= len(chosen) <= MAX_COMPARED
+        with st.container(horizontal=True):
+            st.button(
+                f"Compare {plural(len(chosen), 'candidate')}" if fits else "Compare",
+                icon=":material/compare_arrows:",
+                disabled=not fits,
+                on_click=on_compare,
+                help=f"Side by side: select {MIN_COMPARED} to {MAX_COMPARED} candidates.",
+            )
+            st.button(
+                "Clear selection", icon=":material/deselect:", on_click=selection.clear_selection
+            )
+        if len(chosen) > 1:
+            bulk_form(chosen)
+
+
+def csv_downloads(
+    all_rows: Callable[[], bytes],
+    filtered_rows: Callable[[], bytes],
+    stem: str,
+    filters: CandidateFilter,
+    matching: int,
+) -> None:
+    """The evaluations CSV, of every candidate and of the filtered ones (built on click); a
+    filter that matches nothing offers no file to download."""
     all_col, filtered_col = st.columns(2)
     all_col.download_button(
         "Download all (CSV)",
@@ -228,279 +336,10 @@ def csv_downloads(
         mime="text/csv",
         icon=":material/filter_alt:",
         on_click="ignore",
-        disabled=not filtered,
+        disabled=not filters.active or not matching,
         width="stretch",
+        help=None if matching else "No candidate matches these filters.",
     )
-
-
-def _bullets(items: list[str]) -> str:
-    return "\n".join(f"- {md(item)}" for item in items) or "_None noted._"
-
-
-def _evaluation(evaluation: Evaluation) -> None:
-    st.markdown("#### Summary")
-    st.markdown(md(evaluation.summary) or "_No summary._")
-    strengths_col, concerns_col = st.columns(2)
-    strengths_col.markdown("#### Strengths\n" + _bullets(evaluation.strengths))
-    concerns_col.markdown("#### Concerns\n" + _bullets(evaluation.concerns))
-    if evaluation.criteria:
-        st.markdown("#### Criteria")
-        # A static table: long evidence wraps instead of being cut to a column's width.
-        st.table(
-            pd.DataFrame(
-                {  # st.table renders markdown: tests/__init__.py must not turn bold
-                    "Criterion": md(c.get("criterion", "")),
-                    "Verdict": md(c.get("verdict", "")),
-                    "Evidence": md("; ".join(c.get("evidence") or [])),
-                }
-                for c in evaluation.criteria
-            ).set_index("Criterion")
-        )
-
-
-def cited_code(excerpts: list[Excerpt]) -> None:
-    """The lines of code the evaluation cites, as they were read when it was judged."""
-    if not excerpts:
-        return
-    st.markdown("#### Cited code")
-    for excerpt in excerpts:
-        where = f"{excerpt.path}:{excerpt.start}" + (
-            f"-{excerpt.end}" if excerpt.end != excerpt.start else ""
-        )
-        with st.expander(where, expanded=len(excerpts) <= 3):
-            st.caption(md(excerpt.cited_by[:300]))
-            width = len(str(excerpt.lines[-1][0]))
-            st.code(
-                "\n".join(
-                    f"{'>' if excerpt.start <= n <= excerpt.end else ' '} {n:>{width}}  {text}"
-                    for n, text in excerpt.lines
-                ),
-                language=None,
-                wrap_lines=True,
-            )
-
-
-def decision_key(candidate: Candidate) -> str:
-    """The decision widget's key: one per candidate and status, so each candidate shows its own
-    current decision, and a saved decision shows itself rather than a stale choice."""
-    return f"decision_{candidate.id}_{candidate.status}"
-
-
-def reason_key(candidate: Candidate) -> str:
-    return f"reason_{candidate.id}"
-
-
-def _decision_form(
-    candidate: Candidate, on_override: Callable[[int], None], notice: Notice | None
-) -> None:
-    active = candidate.status in statuses.ACTIVE
-    with st.form(f"decision_form_{candidate.id}", border=True):
-        decision_col, reason_col = st.columns([1, 2])
-        decision_col.selectbox(
-            "Your decision",
-            list(statuses.DECISIONS),
-            format_func=statuses.LABELS.__getitem__,
-            index=statuses.DECISIONS.index(candidate.status)
-            if candidate.status in statuses.DECISIONS
-            else 1,
-            key=decision_key(candidate),
-            disabled=active,
-        )
-        reason_col.text_area(
-            "Why",
-            placeholder="Needed when you change the analyzer's decision; kept with your name",
-            key=reason_key(candidate),
-            disabled=active,
-            height=80,
-        )
-        st.form_submit_button(
-            "Save decision",
-            icon=":material/gavel:",
-            disabled=active,
-            on_click=on_override,
-            args=(candidate.id,),
-        )
-        show_notice(notice)
-
-
-def _rerun_controls(
-    candidate: Candidate, review: Review | None, on_rerun: RerunAction, notice: Notice | None
-) -> None:
-    active = candidate.status in statuses.ACTIVE
-    confirming = st.session_state.get("confirm_rerun") == candidate.id
-    if review is None or not confirming:
-        st.button(
-            "Re-run this candidate",
-            icon=":material/replay:",
-            disabled=active,
-            on_click=on_rerun
-            if review is None
-            else lambda: st.session_state.update(confirm_rerun=candidate.id),
-            args=([candidate.id], "Re-run", False) if review is None else (),
-            help="A new attempt: fetch the repository again and judge it again.",
-        )
-    else:
-        st.warning(
-            f"**{md(review.actor)} decided {statuses.LABELS[review.decision]}** for this "
-            "candidate. A re-run starts a new attempt, and the analyzer's new decision replaces "
-            "theirs (it stays in the history).",
-            icon=":material/warning:",
-        )
-        yes_col, no_col = st.columns(2)
-        yes_col.button(
-            "Re-run and replace",
-            type="primary",
-            on_click=on_rerun,
-            args=([candidate.id], "Re-run", True),
-            width="stretch",
-        )
-        no_col.button(
-            "Keep the decision",
-            on_click=lambda: st.session_state.pop("confirm_rerun", None),
-            width="stretch",
-        )
-    show_notice(notice)
-
-
-def _history(events: list[StatusEvent]) -> None:
-    _, zone = viewer_zone()
-    st.markdown("#### History")
-    if not events:
-        st.caption("No status changes recorded yet.")
-        return
-    # A static table, so long reasons wrap; times in the viewer's zone, named in the header.
-    st.table(
-        pd.DataFrame(
-            {
-                f"When ({zone})": local_time(event.created_at, "%Y-%m-%d %H:%M:%S").rsplit(" (", 1)[
-                    0
-                ],
-                "Status": statuses.LABELS.get(event.to_status, event.to_status),
-                "By": md(event.actor),  # st.table renders markdown
-                "Why": md(("Decision: " if event.override else "") + (event.reason or "")),
-            }
-            for event in reversed(events)
-        ).set_index(f"When ({zone})")
-    )
-
-
-def _decision_line(
-    candidate: Candidate, evaluation: Evaluation | None, review: Review | None
-) -> str:
-    """The human decision (who, when, why) beside the analyzer's own."""
-    if review is None:
-        return ""
-    said = (
-        chip(review.analyzer_decision)
-        if review.analyzer_decision
-        else html.escape(statuses.LABELS.get(evaluation.status, "") if evaluation else "none")
-    )
-    verb = "changed the decision" if review.overrides else "kept the analyzer's decision"
-    return (
-        f"**{md(review.actor)}** {verb} on {md(local_time(review.at))}: "
-        f"{chip(review.decision)} · analyzer said {said}  \n"
-        f"_Why:_ {md(review.reason)}"
-    )
-
-
-def shared_code_notice(overlaps: list[Overlap]) -> None:
-    """Other submissions of the job holding the same files as this one, with the files."""
-    for overlap in overlaps:
-        rows = "\n".join(
-            f"- {md(mine)}" + ("" if mine == theirs else f" (theirs: {md(theirs)})")
-            for mine, theirs in overlap.pairs[:20]
-        )
-        more = f"\n- … and {len(overlap.pairs) - 20} more" if len(overlap.pairs) > 20 else ""
-        st.warning(
-            f"**Shares {plural(len(overlap.pairs), 'file')} with candidate {overlap.other}** "
-            f"({overlap.shared_bytes:,} bytes of identical code; generator and starter files "
-            f"not counted). TATS capped the decision at Needs review; compare them yourself.\n"
-            f"{rows}{more}",
-            icon=":material/content_copy:",
-        )
-
-
-def candidate_panel(
-    candidate: Candidate,
-    evaluation: Evaluation | None,
-    events: list[StatusEvent],
-    review: Review | None,
-    *,
-    on_override: Callable[[int], None],
-    on_rerun: RerunAction,
-    notices: dict[str, Notice],
-    shared: list[Overlap] | None = None,
-    excerpts: list[Excerpt] | None = None,
-) -> None:
-    """One candidate: status, the human and analyzer decisions, evaluation, signals, warnings,
-    actions (with their messages beside them) and history."""
-    st.divider()
-    _panel_heading(candidate, evaluation, review)
-    _warnings(candidate, evaluation, shared or [])
-    # Full width, one block under another: the layout holds from 800 px up, nothing is cut off.
-    st.markdown("#### Actions")
-    _decision_form(candidate, on_override, notices.get("decision"))
-    _rerun_controls(candidate, review, on_rerun, notices.get("rerun"))
-    if evaluation and evaluation.status in statuses.DECISIONS:
-        _evaluation(evaluation)
-        cited_code(excerpts or [])
-    lines = describe_stored(dict(evaluation.signals) if evaluation else {})
-    if lines:
-        st.markdown("#### Signals\n" + _bullets(lines))
-    _history(events)
-
-
-def _panel_heading(
-    candidate: Candidate, evaluation: Evaluation | None, review: Review | None
-) -> None:
-    """Name and Close, the facts line (status, who decided, score, attempt, analyzer), the
-    repository and the human decision beside the analyzer's."""
-    # A horizontal container, not columns: the Close button keeps its width at 800 px.
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.subheader(candidate.name or candidate.repo_full_name, width="stretch")
-        st.button(
-            "Close",
-            icon=":material/close:",
-            on_click=lambda: st.session_state.update(pinned=None),
-            width="content",
-        )
-    facts = [chip(candidate.status)]
-    if review is not None:
-        facts.append(f"decided by <b>{html.escape(review.actor)}</b>")
-    if evaluation and evaluation.score is not None:
-        facts.append(f"score <b>{evaluation.score}</b>")
-    facts.append(f"attempt {candidate.attempt}")
-    if evaluation and evaluation.analyzer:
-        model = f" · {evaluation.model}" if evaluation.model else ""
-        facts.append(html.escape(evaluation.analyzer + model))
-    st.markdown(" · ".join(facts), unsafe_allow_html=True)
-    repo = candidate.repo_full_name
-    email = f" · {md(candidate.email)}" if candidate.email else ""
-    st.markdown(f"[{md(repo)}](https://github.com/{repo}){email}")
-    line = _decision_line(candidate, evaluation, review)
-    if line:
-        with st.container(border=True):
-            st.markdown(line, unsafe_allow_html=True)
-
-
-def _warnings(candidate: Candidate, evaluation: Evaluation | None, shared: list[Overlap]) -> None:
-    """What the recruiter must know before deciding: injection, shared code, failure, progress."""
-    if evaluation and INJECTION_FLAG in (evaluation.flags or []):
-        st.error(
-            "**Possible prompt injection.** This repository contains text addressed to the AI "
-            "reviewer (such as 'ignore previous instructions'). TATS treated it as data and "
-            "capped the decision at Needs review; read the repository yourself.",
-            icon=":material/gpp_maybe:",
-        )
-    shared_code_notice(shared)
-    if candidate.status in statuses.FAILURES:
-        reason = (evaluation.error if evaluation else None) or candidate.last_error
-        st.warning(
-            f"**{statuses.LABELS[candidate.status]}.** {md(reason or 'No reason recorded.')}",
-            icon=":material/error:",
-        )
-    if candidate.status in statuses.ACTIVE:
-        st.info("Still being processed; this view updates itself.", icon=":material/hourglass_top:")
 
 
 def agreement_panel(result: Agreement, labels: Callable[[], bytes], file_name: str) -> None:

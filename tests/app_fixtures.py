@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import select
@@ -83,6 +84,14 @@ def texts(at: AppTest) -> str:
 
 def table(at: AppTest, index: int = 0) -> Any:
     return at.dataframe[index].value
+
+
+def displayed(at: AppTest, index: int = 0) -> pd.DataFrame:
+    """A styled table as the browser shows it: each cell's display text (``Styler.format``)."""
+    import pyarrow as pa
+
+    styler = at.dataframe[index].proto.arrow_data.styler
+    return pa.ipc.open_stream(styler.display_values).read_pandas()
 
 
 @dataclass
@@ -162,6 +171,17 @@ def add_candidate(
             )
         )
     return candidate
+
+
+def seed_big_job(session_factory: sessionmaker[Session], names: list[str]) -> int:
+    """A job of pending candidates with these names, in this upload order; its id."""
+    with transaction(session_factory) as session:
+        job = Job(title="Big job")
+        session.add(job)
+        session.flush()
+        for name in names:
+            add_candidate(session, job.id, statuses.PENDING, name)
+        return job.id
 
 
 def seed_every_status(

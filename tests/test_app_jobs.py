@@ -11,6 +11,7 @@ from tats_core.triage.jobs import set_archived
 from tats_ui.navigation import JOBS_PAGE as JOBS
 from tests import app_fixtures
 from tests.app_fixtures import (
+    displayed,
     no_exceptions,
     seed_every_status,
     texts,
@@ -49,7 +50,8 @@ def test_with_no_jobs_the_form_is_open_and_creating_one_lists_it(make_app, sessi
         "Idempotent loads, tests, a README",
     )
     assert any("Created the job" in s.value for s in at.success)
-    assert list(at.dataframe[0].value["Job"]) == ["Data engineer take-home"]
+    assert list(displayed(at)["Job"]) == ["Data engineer take-home"]
+    assert list(at.dataframe[0].value["Job"]) == [f"triage?job={job.id}"]  # a link to its triage
     assert at.text_input(key="new_title").value == ""  # ready for the next one
 
 
@@ -67,9 +69,11 @@ def test_the_list_counts_candidates_per_status(make_app, session_factory):
     at = jobs_page(make_app)
     row = at.dataframe[0].value.iloc[0]
     assert row["Candidates"] == len(statuses.ALL)
-    for status in statuses.ALL:
+    for status in statuses.DECISIONS:
         assert row[statuses.LABELS[status]] == 1
+    assert row["Failed"] == len(statuses.FAILURES)  # one column: no sideways scroll at 1,400 px
     assert round(row["Done"]) == 75  # 6 of 8 are final
+    assert "Archived" not in at.dataframe[0].value.columns  # shown with archived jobs only
 
 
 def test_editing_a_job_saves_it(make_app, session_factory):
@@ -95,12 +99,12 @@ def test_archive_hides_a_job_and_restore_brings_it_back(make_app, session_factor
     no_exceptions(button(at, "Archive job").click().run())
 
     assert all_jobs(session_factory)[0].archived_at is not None
-    assert list(at.dataframe[0].value["Job"]) == ["Current job"]
+    assert list(displayed(at)["Job"]) == ["Current job"]
 
     at.toggle(key="show_archived").set_value(True)
     no_exceptions(at.run())
-    listed = at.dataframe[0].value.set_index("Job")["Archived"].to_dict()
-    assert listed == {"Old job": True, "Current job": False}
+    archived = dict(zip(displayed(at)["Job"], at.dataframe[0].value["Archived"], strict=True))
+    assert archived == {"Old job": True, "Current job": False}
     at.selectbox(key="edit_job").select(all_jobs(session_factory)[0].id)
     no_exceptions(at.run())
     no_exceptions(button(at, "Restore job").click().run())
@@ -115,3 +119,36 @@ def test_an_archived_job_is_not_the_default_on_the_triage_page(make_app, session
     at = no_exceptions(make_app().run())
     assert at.title[0].value == "Current job"
     assert at.selectbox[0].options == ["Current job"]
+
+
+def test_the_new_job_form_stays_open_while_the_second_job_is_typed(make_app, session_factory):
+    """Defect 3: after a first job, the form folded shut while the next title was typed (the
+    first job's message left the page and the unkeyed section lost its open state)."""
+    at = jobs_page(make_app)
+    at.text_input(key="new_title").input("First job")
+    no_exceptions(button(at, "Create job").click().run())
+    assert at.expander[0].label == "New job" and at.session_state["new_job_open"]
+    at.text_input(key="new_title").input("Second job")  # typed, then Tab
+    at = no_exceptions(at.run())
+    assert at.session_state["new_job_open"]  # still open
+    assert not at.success  # the first job's message is gone; nothing else moved the form
+    assert at.text_input(key="new_title").value == "Second job"
+
+
+def test_a_job_form_error_is_shown_next_to_the_form(make_app, session_factory):
+    """Defect 12: job form errors appeared at the top of the page, away from the form."""
+    seed_every_status(session_factory, title="Backend take-home")
+    at = jobs_page(make_app)
+    at.text_input(key="new_title").input("Backend take-home")
+    no_exceptions(button(at, "Create job").click().run())
+    [error] = at.expander[0].error
+    assert error.value.startswith("Not created: a job titled")
+    job_id = all_jobs(session_factory)[0].id
+    at.text_input(key=f"title_{job_id}").input("")
+    no_exceptions(button(at, "Save changes").click().run())
+    [form] = [
+        block
+        for block in at.main.children.values()
+        if hasattr(block, "button") and any(b.label == "Save changes" for b in block.button)
+    ]
+    assert [e.value for e in form.error] == ["Not saved: a job needs a title."]

@@ -175,3 +175,27 @@ def test_a_queue_that_is_down_gets_a_clear_message(make_app, session_factory):
     assert "not reachable" in error.value and "QSTASH_URL" in error.value
     assert "Waiting to publish" in at.dataframe[0].value.columns  # the database still answers
     assert_no_secrets(at)
+
+
+def test_events_name_their_candidate_and_job_and_the_page_refreshes_itself(
+    make_app, session_factory, queue, target
+):
+    """Polish: the Queue page did not refresh itself and its events named no candidate or job."""
+    from tats_core.store.db import transaction
+    from tats_core.store.models import Candidate
+
+    seeded = seed_every_status(session_factory, title="Backend take-home")
+    target.failures = 0
+    message_id = queue.message.publish_json(
+        url=target.url, body={"candidateId": seeded.ids["pending"]}
+    ).message_id
+    with transaction(session_factory) as session:
+        session.get(Candidate, seeded.ids["pending"]).message_id = message_id  # type: ignore[union-attr]
+    wait_until(lambda: target.deliveries, "the delivery")
+
+    at = queue_page(make_app)
+    events = at.dataframe[-1].value
+    mine = events[events["Message"] == message_id]
+    assert set(mine["Candidate"]) == {"Petra Pending"}
+    assert set(mine["Job"]) == {"Backend take-home"}
+    assert "Updates itself every 5 s" in texts(at)

@@ -4,6 +4,7 @@ quota in the sidebar, and the boundary between the UI shell and ``tats_core``.""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,8 @@ def test_the_sidebar_shows_the_github_quota(make_app, monkeypatch):
     shown = sidebar_text(at)
     assert "GitHub API: 42 of 60 requests left (about 7 candidates)" in shown
     assert "GITHUB_TOKEN" in shown
+    # The reset in the viewer's zone, named like every other time (UTC without a browser).
+    assert re.search(r"resets \d\d:\d\d \(UTC\)", shown)
 
 
 def test_the_sidebar_says_when_the_quota_is_unknown(make_app):

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from tats_core import statuses
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, Job
-from tats_core.triage.candidates import CandidateFilter
 from tats_core.triage.export import evaluations_csv
+from tats_core.triage.listing import CandidateFilter
+from tats_dev.demo import DEMO_CANDIDATES
 from tats_ui.palette import COLORS
 from tests import app_fixtures
 from tests.app_fixtures import (
@@ -20,6 +21,7 @@ from tests.app_fixtures import (
     candidate,
     events_of,
     no_exceptions,
+    seed_big_job,
     seed_every_status,
     set_status,
     table,
@@ -67,10 +69,10 @@ def test_the_demo_button_loads_the_demo_job_and_says_the_queue_is_down(
         pending = session.scalar(
             select(func.count()).where(Candidate.job_id == job.id, Candidate.status == "pending")
         )
-    assert pending == 7
+    assert pending == len(DEMO_CANDIDATES)
     assert at.query_params["job"] == str(job.id)
     assert at.title[0].value == job.title
-    assert len(table(at)) == 7
+    assert len(table(at)) == len(DEMO_CANDIDATES)
     assert any("reconcile" in w.value for w in at.warning)
 
 
@@ -125,8 +127,10 @@ def test_every_status_has_one_colour_in_chart_labels_and_table(make_app, session
     assert "6 of 8 candidates processed" in at.get("progress")[0].proto.text
 
 
-def test_the_table_links_repositories_and_shows_scores(make_app, session_factory):
-    seeded = seed_every_status(session_factory)
+def test_the_table_shows_scores_best_first_and_the_panel_links_the_repository(
+    make_app, session_factory
+):
+    seed_every_status(session_factory)
     at = no_exceptions(make_app().run())
     frame = table(at)
     assert list(frame["Name"][:3]) == [
@@ -134,10 +138,11 @@ def test_the_table_links_repositories_and_shows_scores(make_app, session_factory
         NAMES["needs_review"],
         NAMES["low_effort"],
     ]
-    grace = frame[frame["ID"] == seeded.ids["looks_fine"]].iloc[0]
-    assert grace["Repository"] == "https://github.com/grace-hopper/take-home"
+    grace = frame[frame["Name"] == NAMES["looks_fine"]].iloc[0]
     assert grace["Score"] == 88
-    assert "Showing 1–8 of 8 candidates" in texts(at)
+    assert "Showing 1–8 of 8 candidates · best score first" in texts(at)
+    at = select_row(at, NAMES["looks_fine"])
+    assert "(https://github.com/grace-hopper/take-home)" in texts(at)
 
 
 def test_status_filter(make_app, session_factory):
@@ -169,7 +174,8 @@ def test_analyzer_filter(make_app, session_factory):
     seed_every_status(session_factory)
     at = no_exceptions(make_app().run())
     analyzer = at.multiselect(key="filter_analyzer")
-    assert analyzer.options == ["cohere", "heuristic"]
+    # In a recruiter's words, not the analyzers' internal names ("heuristic", "rules").
+    assert analyzer.options == ["Cohere (AI model)", "Built-in rubric (offline)"]
     analyzer.set_value(["cohere"])
     no_exceptions(at.run())
     assert list(table(at)["Name"]) == ["Grace Hopper"]
@@ -185,12 +191,7 @@ def test_filters_that_match_nothing_say_so(make_app, session_factory):
 
 
 def test_a_big_job_is_paged_on_the_server(make_app, session_factory):
-    with transaction(session_factory) as session:
-        job = Job(title="Big job")
-        session.add(job)
-        session.flush()
-        for i in range(120):
-            add_candidate(session, job.id, statuses.PENDING, f"Person {i:03}")
+    seed_big_job(session_factory, [f"Person {i:03}" for i in range(120)])
     at = no_exceptions(make_app().run())
     assert len(table(at)) == 50
     assert "Showing 1–50 of 120 candidates" in texts(at)
@@ -290,6 +291,9 @@ def test_rerun_all_failed_candidates(make_app, session_factory):
     seeded = seed_every_status(session_factory)
     at = no_exceptions(make_app().run())
     no_exceptions(button(at, "Re-run failed (3)").click().run())
+    assert candidate(session_factory, seeded.ids["ai_failed"]).attempt == 1  # it asks first
+    assert "costs about 18 GitHub requests" in texts(at)
+    no_exceptions(button(at, "Re-run 3 candidates").click().run())
     for status in statuses.FAILURES:
         again = candidate(session_factory, seeded.ids[status])
         assert (again.status, again.attempt) == ("pending", 2)

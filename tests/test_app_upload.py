@@ -56,7 +56,8 @@ def test_first_upload_creates_the_job_inline_stores_candidates_and_says_the_queu
 ):
     at = upload_page(make_app)
     assert at.selectbox[0].value == 0  # no jobs yet: "New job…" is the only choice
-    assert at.get("download_button")[0].label == "Download a sample CSV"
+    samples = [b.label for b in at.get("download_button")]
+    assert samples == ["Sample: TATS columns", "Sample: Greenhouse export", "Sample: Lever export"]
     at = upload(at, GOOD_CSV)
     assert metrics(at) == {
         "Rows in the file": "3",
@@ -108,7 +109,9 @@ def test_the_validation_report_lists_invalid_rows_and_duplicates(make_app, sessi
     duplicates = at.expander[1].dataframe[0].value
     assert list(duplicates["Reason"]) == [
         "repository new-one/todo is also on row 2 of this file",
-        "repository grace-hopper/take-home is already in this job",
+        # The candidate already there is named, so the recruiter can find it.
+        f"repository grace-hopper/take-home is already in this job: candidate "
+        f"{seeded.ids['looks_fine']} (Grace Hopper)",
     ]
 
     assert import_button(at).label == "Import 1 candidate"
@@ -155,8 +158,11 @@ def test_a_missed_column_can_be_chosen_by_hand(make_app, session_factory):
     data = b"Applicant,Contact,Where is the code\nAda,ada@example.com,https://github.com/ada/x\n"
     at = upload(upload_page(make_app), data)
     assert any("Choose the column" in e.value for e in at.error)
+    columns = {m.label: m for m in at.multiselect}
+    columns["GitHub repository URL, or the links to search (required)"].set_value(
+        ["Where is the code"]
+    )
     column_choice = {s.label: s for s in at.selectbox}
-    column_choice["GitHub URL (required)"].set_value("Where is the code")
     column_choice["Email"].set_value("Contact")
     no_exceptions(at.run())
     assert metrics(at)["New candidates"] == "1"
@@ -197,3 +203,59 @@ def test_no_quota_warning_when_the_upload_fits(make_app, session_factory, monkey
         at = upload(upload_page(make_app), GOOD_CSV)
     assert not [w for w in at.warning if "GitHub requests" in w.value]
     assert "Needs about 18 GitHub requests; 4,000 of 5,000 are left" in texts(at)
+
+
+def test_a_greenhouse_export_uploads_as_it_is(make_app, session_factory):
+    from tests.csv_corpus import corpus_file
+
+    seed_every_status(session_factory)
+    at = upload(upload_page(make_app), corpus_file("greenhouse_export.csv").read_bytes())
+    columns = {m.label: m.value for m in at.multiselect}
+    assert columns == {
+        "GitHub repository URL, or the links to search (required)": [
+            "Website",
+            "Social Media",
+            "Links",
+        ],
+        "Name": ["First Name", "Last Name"],
+    }
+    assert metrics(at)["New candidates"] == "3" and metrics(at)["Invalid rows"] == "3"
+    preview = at.dataframe[0].value
+    assert list(preview["Name"]) == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
+    assert list(preview["Repository"]) == ["ada/engine", "alan/bombe @ main / api", "grace/cobol"]
+    reasons = at.expander[0].dataframe[0].value
+    assert reasons["Reason"].iloc[0].startswith("no GitHub repository among the links")
+
+
+def test_a_malformed_optional_email_costs_the_email_not_the_row(make_app, session_factory):
+    """Defect 11: a row with a valid repository was rejected whole for its email."""
+    seed_every_status(session_factory)
+    data = b"name,email,github_url\nAda,ada at example,https://github.com/ada/todo\n"
+    at = upload(upload_page(make_app), data)
+    assert metrics(at)["New candidates"] == "1" and metrics(at)["Invalid rows"] == "0"
+    [noted] = [e for e in at.expander if e.label.startswith("Stored with a note (1)")]
+    assert noted.dataframe[0].value["Note"].iloc[0] == (
+        "not an email address; imported without an email"
+    )
+
+
+def test_a_reimport_with_a_corrected_url_changes_the_candidate_and_keeps_its_history(
+    make_app, session_factory
+):
+    """Defect 2 (the re-import): the corrected URL was refused as a duplicate."""
+    from tests.app_fixtures import candidate
+
+    seeded = seed_every_status(session_factory)
+    gita = seeded.ids["github_failed"]
+    data = b"name,email,github_url\nGita Missing,gita-missing@example.com,https://github.com/gita/fixed\n"
+    at = upload(upload_page(make_app, job=seeded.job_id), data)
+    [changes] = [e for e in at.expander if e.label.startswith("Changes to candidates")]
+    assert changes.dataframe[0].value["Change"].iloc[0] == (
+        "gita-missing/take-home → https://github.com/gita/fixed"
+    )
+    assert at.checkbox(key="upload_replace").value
+    [change] = [b for b in at.button if b.label == "Change 1 candidate"]
+    no_exceptions(change.click().run())
+    changed = candidate(session_factory, gita)
+    assert (changed.repo_full_name, changed.attempt, changed.status) == ("gita/fixed", 2, "pending")
+    assert any("changed 1 candidate" in s.value for s in at.success)

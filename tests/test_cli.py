@@ -306,3 +306,20 @@ def test_bad_acceptance_tests_are_one_line_and_store_nothing(
     with transaction(session_factory) as session:
         assert session.scalar(select(func.count()).select_from(Candidate)) == 0
         assert find_job_by_title(session, "Backend") is None
+
+
+@pytest.mark.parametrize(("export", "inserted", "invalid_rows"), [
+    ("greenhouse_export.csv", 3, [5, 6, 7]),
+    ("lever_export.csv", 3, [4]),
+])  # fmt: skip
+def test_import_takes_an_ats_export_as_it_is(tats, session_factory, export, inserted, invalid_rows):
+    result = tats("import", str(corpus_file(export)), "--job-title", "From the ATS")
+
+    assert result.returncode == 0, result.stderr.decode()
+    report = json_output(result)
+    assert set(report) == REPORT_KEYS
+    assert report["inserted"] == inserted
+    assert [p["row"] for p in report["invalid"]] == invalid_rows
+    with session_factory() as session:
+        names = session.scalars(select(Candidate.name).order_by(Candidate.id)).all()
+    assert names[:2] == ["Ada Lovelace", "Alan Turing"]  # first and last name, or the full name

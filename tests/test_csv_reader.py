@@ -84,12 +84,16 @@ def test_corpus_files_are_read_into_the_right_columns(name, delimiter, expected)
 def test_bom_does_not_stick_to_the_first_header():
     layout = inspect_layout(corpus_file("bom.csv"))
     assert layout.headers == ["name", "email", "github_url"]
-    assert layout.mapping == {"github_url": "github_url", "name": "name", "email": "email"}
+    assert layout.mapping == {"github_url": ["github_url"], "name": ["name"], "email": ["email"]}
 
 
 def test_upper_case_headers_with_spaces_and_dashes_are_recognised():
     layout = inspect_layout(corpus_file("upper_headers.csv"))
-    assert layout.mapping == {"github_url": "GitHub URL", "name": "Full Name", "email": "E-mail"}
+    assert layout.mapping == {
+        "github_url": ["GitHub URL"],
+        "name": ["Full Name"],
+        "email": ["E-mail"],
+    }
     assert rows_of(corpus_file("upper_headers.csv")) == [
         (2, "https://github.com/ada/engine", "Ada Lovelace", "ada@example.com")
     ]
@@ -107,7 +111,7 @@ def test_upper_case_headers_with_spaces_and_dashes_are_recognised():
     ],
 )
 def test_github_url_column_aliases(headers, expected):
-    assert detect_mapping(headers)["github_url"] == expected
+    assert detect_mapping(headers)["github_url"] == [expected]
 
 
 def test_blank_lines_count_as_spreadsheet_rows_but_are_not_candidates():

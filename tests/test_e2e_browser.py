@@ -51,9 +51,16 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture
-def dev_stack(tmp_path: Path) -> Iterator[str]:
-    """``python -m tats_core dev --demo`` on free ports; yields the app's URL."""
+@pytest.fixture(scope="module")
+def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dev-stack")
+
+
+@pytest.fixture(scope="module")
+def dev_stack(stack_dir: Path) -> Iterator[str]:
+    """``python -m tats_core dev --demo`` on free ports, one for this module's tests (starting
+    it is the slow part); yields the app's URL."""
+    tmp_path = stack_dir
     app_port, queue_port, worker_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
@@ -148,6 +155,27 @@ def test_upload_then_watch_the_triage_page_reach_final_statuses(
             browser.close()
 
 
+def sideways_overflow(page) -> list[int]:  # type: ignore[no-untyped-def]
+    """How far each table on the page would scroll sideways (the grid's scroller, by its class
+    in the grid library Streamlit draws tables with: the test fails loudly if it is renamed)."""
+    overflow = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller')]"
+        ".map(s => s.scrollWidth - s.clientWidth)"
+    )
+    assert overflow, "no table scroller found"
+    return list(overflow)
+
+
+def tick_row(page, row: int) -> None:  # type: ignore[no-untyped-def]
+    """Tick a row of the candidates table: the grid draws on a canvas, so click its checkbox,
+    after bringing the table into view (an opened evaluation scrolls the page to itself)."""
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    grid = table.bounding_box()
+    assert grid is not None
+    page.mouse.click(grid["x"] + 14, grid["y"] + 38 + 35 * row + 17)
+
+
 def _demo_job(
     database: Path, timeout: float = FINAL_WITHIN_S
 ) -> tuple[int, list[tuple[int, str, str]]]:
@@ -175,11 +203,11 @@ def _demo_job(
 
 
 def test_links_open_a_candidate_and_each_candidate_keeps_its_own_decision(
-    chromium: Path, dev_stack: str, tmp_path: Path
+    chromium: Path, dev_stack: str, stack_dir: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    job_id, rows = _demo_job(tmp_path / "tats.db")
+    job_id, rows = _demo_job(stack_dir / "tats.db")
     from tats_core.statuses import LABELS
 
     (first_id, first_name, _), (second_id, second_name, second_status) = rows[0], rows[1]
@@ -191,7 +219,7 @@ def test_links_open_a_candidate_and_each_candidate_keeps_its_own_decision(
             # /triage answers like /: no "Page not found" dialog over an inert page.
             page.goto(f"{dev_stack}/triage?job={job_id}&candidate={first_id}")
             panel = page.get_by_role("heading", name=first_name, exact=True)
-            expect(panel).to_be_visible(timeout=60_000)
+            expect(panel).to_be_focused(timeout=60_000)  # opened, scrolled to and focused
             expect(page.get_by_role("dialog")).to_have_count(0)
             expect(page.get_by_text("Page not found")).to_have_count(0)
 
@@ -207,20 +235,18 @@ def test_links_open_a_candidate_and_each_candidate_keeps_its_own_decision(
             expect(page.get_by_text(f"Decision saved: {choice}.")).to_be_visible(timeout=30_000)
             expect(decision_box()).to_have_value(choice)
 
-            # Select the second row of the table (the grid draws on a canvas: click its row).
-            grid = page.get_by_test_id("stDataFrame").first.bounding_box()
-            assert grid is not None
-            page.mouse.click(grid["x"] + 14, grid["y"] + 38 + 35 * 1 + 17)
-            expect(page.get_by_role("heading", name=second_name, exact=True)).to_be_visible(
+            tick_row(page, 1)
+            expect(page.get_by_role("heading", name=second_name, exact=True)).to_be_focused(
                 timeout=30_000
             )
             expect(page).to_have_url(re.compile(rf"candidate={second_id}\b"))
             # its own decision, not the first candidate's
             expect(decision_box()).to_have_value(LABELS[second_status])
 
-            # Back to the first: it shows its own (overridden) decision, and a re-run asks.
-            page.mouse.click(grid["x"] + 14, grid["y"] + 38 + 17)
-            expect(page.get_by_role("heading", name=first_name, exact=True)).to_be_visible(
+            # Untick the second: the first, ticked before it, is open again with its own
+            # (overridden) decision, and a re-run asks.
+            tick_row(page, 1)
+            expect(page.get_by_role("heading", name=first_name, exact=True)).to_be_focused(
                 timeout=30_000
             )
             expect(decision_box()).to_have_value(choice)
@@ -234,3 +260,71 @@ def test_links_open_a_candidate_and_each_candidate_keeps_its_own_decision(
             raise
         finally:
             browser.close()
+
+
+def test_compare_three_candidates_and_decide_for_them_at_once(
+    chromium: Path, dev_stack: str, stack_dir: Path
+) -> None:
+    """Issue #21 in a real browser: every column of the table shows at 1,400 px, ticked rows
+    stay ticked, a newly opened evaluation is brought into view (only a browser scrolls), three
+    candidates side by side with a link to the comparison, one decision for the three, the jobs
+    table needs no sideways scroll either, and an 800 px window keeps most of its width."""
+    import sqlite3
+
+    from playwright.sync_api import expect, sync_playwright
+
+    job_id, rows = _demo_job(stack_dir / "tats.db")
+    names = [name for _, name, _ in rows[:3]]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{dev_stack}/triage?job={job_id}")
+            expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=60_000)
+            assert sideways_overflow(page) == [0]  # flags, email and updated on screen
+            for row, name in enumerate(names):
+                tick_row(page, row)
+                heading = page.get_by_role("heading", name=name, exact=True)
+                expect(heading).to_be_focused(timeout=30_000)  # the focus moved to it
+                expect(heading).to_be_in_viewport()  # scrolled to, not left below the fold
+            expect(page.get_by_text("3 candidates selected")).to_be_visible()
+
+            page.get_by_role("button", name="Compare 3 candidates").click()
+            compared = page.get_by_role("heading", name="Comparing 3 candidates")
+            expect(compared).to_be_focused(timeout=30_000)  # brought into view too
+            expect(compared).to_be_in_viewport()
+            expect(page).to_have_url(re.compile(r"compare=\d+(%2C|,)\d+(%2C|,)\d+"))
+            side_by_side = page.get_by_test_id("stTable").filter(has_text="Shared code")
+            for name in names:
+                expect(side_by_side).to_contain_text(name)
+
+            page.get_by_role("combobox", name="Decision", exact=True).click()
+            page.keyboard.type("Needs review")  # the keyboard's way: type, then Enter
+            page.keyboard.press("Enter")
+            page.get_by_label("Why (one reason, kept with each)").fill("Second interview round")
+            page.get_by_role("button", name="Apply to 3 candidates").click()
+            expect(page.get_by_text("Needs review for 3 candidates.")).to_be_visible(timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "triage-compare.png"), full_page=True)
+
+            jobs = browser.new_page(viewport={"width": 1400, "height": 900})
+            jobs.goto(f"{dev_stack}/jobs")
+            expect(jobs.get_by_test_id("stDataFrame").first).to_be_visible(timeout=60_000)
+            assert sideways_overflow(jobs) == [0]
+
+            narrow = browser.new_page(viewport={"width": 800, "height": 900})
+            narrow.goto(f"{dev_stack}/triage?job={job_id}")
+            expect(narrow.get_by_test_id("stDataFrame").first).to_be_visible(timeout=60_000)
+            sidebar = narrow.get_by_test_id("stSidebar").bounding_box()
+            assert sidebar is not None and sidebar["width"] <= 240  # not Streamlit's 300 px
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure-compare.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    with sqlite3.connect(stack_dir / "tats.db") as db:
+        decided = db.execute(
+            "SELECT candidate_id, reason FROM status_event WHERE override = 1 AND actor = ?",
+            ("local user",),
+        ).fetchall()
+    ids = {cid for cid, _, _ in rows[:3]}
+    assert {cid for cid, reason in decided if reason == "Second interview round"} == ids

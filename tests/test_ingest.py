@@ -259,13 +259,20 @@ def test_second_import_into_the_job_skips_rows_already_there(session_factory, en
     report = import_csv(session_factory, again)
 
     assert report.inserted == 1
+    # Each duplicate names the candidate already there; a known email with another repository
+    # is a change to that candidate, not applied unless asked.
     assert problems(report.duplicates) == [
         (
             2,
             "https://github.com/ADA/Engine.git",
-            "repository ADA/Engine is already in this job",
+            "repository ADA/Engine is already in this job: candidate 1 (Ada Lovelace)",
         ),
-        (3, "alan@example.com", "email is already in this job"),
+        (
+            3,
+            "https://github.com/someone/new",
+            "email belongs to candidate 2 (Alan Turing), which is still being processed: "
+            "re-import this row once it is done",
+        ),
     ]
     assert [c.name for c in stored(session_factory)] == ["Ada Lovelace", "Alan Turing", "New"]
     assert table_counts(engine) == {"job": 1, "candidate": 3, "status_event": 0}
@@ -280,18 +287,23 @@ def test_the_same_file_in_another_job_is_not_a_duplicate(session_factory):
 def test_duplicate_and_invalid_emails(session_factory):
     report = import_csv(session_factory, corpus_file("duplicate_emails.csv"))
 
-    assert report.inserted == 3
+    assert report.inserted == 4
     assert problems(report.duplicates) == [
         (3, "ADA@Example.com", "email is also on row 2 of this file")
     ]
-    assert problems(report.invalid) == [(6, "not-an-email", "not an email address")]
-    assert report.invalid[0].name  # the row's name comes with its problem
+    # A malformed optional email is left out with a note; the row's repository is fine.
+    assert report.invalid == []
+    assert problems(report.notes) == [
+        (6, "not-an-email", "not an email address; imported without an email")
+    ]
+    assert report.notes[0].name  # the row's name comes with its note
     # Candidates without an email never collide with each other.
     candidates = stored(session_factory)
     assert [(c.name, c.email, c.email_key) for c in candidates] == [
         ("Ada", "ada@example.com", "ada@example.com"),
         ("No email", "", None),
         ("Also none", "", None),
+        ("Bad", "", None),
     ]
 
 
@@ -339,12 +351,18 @@ def test_values_longer_than_their_columns_are_invalid_rows_not_crashes(session_f
 
     report = import_csv(session_factory, data)
 
-    assert report.inserted == 1
+    assert report.inserted == 2
     assert [(p.row, p.value, p.reason) for p in report.invalid] == [
         (2, long_name, "name is longer than 300 characters"),
-        (3, long_email, "email is longer than 320 characters"),
     ]
-    assert [c.name for c in stored(session_factory)] == ["C"]
+    # An overlong optional email costs the email, not the row.
+    assert problems(report.notes) == [
+        (3, long_email, "email is longer than 320 characters; imported without an email")
+    ]
+    assert [(c.name, c.email) for c in stored(session_factory)] == [
+        ("B", ""),
+        ("C", "c@example.com"),
+    ]
 
 
 def test_plan_writes_nothing_and_apply_is_atomic(session_factory, engine):

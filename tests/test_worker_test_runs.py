@@ -7,8 +7,10 @@ results: stored with the evaluation, in the export's columns, and in the verdict
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -32,7 +34,8 @@ from tests.test_testrun_submissions import BUGGY_WORDS, WORDS_ACCEPTANCE
 from tests.testrun_fixtures import submission_files
 from tests.worker_fixtures import running_worker
 
-sandbox_base = testrun_fixtures.sandbox_base  # fixture
+sandbox_base = testrun_fixtures.sandbox_base  # fixtures
+loopback_server = testrun_fixtures.loopback_server
 pytestmark = pytest.mark.slow  # installs from PyPI and runs two sandboxes per candidate
 
 HISTORY = [
@@ -123,3 +126,50 @@ def test_the_jobs_switch_turns_tests_off(database_url, session_factory, github, 
     assert stored.tests_status == "not_run"
     assert stored.tests["tests"]["note"] == "tests are turned off for this job"
     assert stored.acceptance_status is None
+
+
+def test_a_hostile_submission_through_the_worker_is_contained(
+    database_url, session_factory, tmp_path, sandbox_base, loopback_server, monkeypatch
+):
+    """A submission whose tests try every way out (network, loopback included, writes outside,
+    the environment, detached processes), judged by the real worker while TATS's secrets sit in
+    its environment: the candidate ends in a final status, the worker stays healthy, nothing of
+    the run is stored beyond its kept output, and no secret appears in anything stored."""
+    from tests.test_testrun_hostile import _hostile_config
+
+    url, seen = loopback_server
+    secret = "tats-worker-secret-4e2a9f"
+    for name in ("GITHUB_TOKEN", "COHERE_API_KEY", "QSTASH_TOKEN"):
+        monkeypatch.setenv(name, secret)
+    mark = "61" + str(abs(hash(secret)))[:6]
+    files = submission_files(
+        "python_hostile", {"hostile.json": _hostile_config(url, sandbox_base, mark)}
+    )
+    repos = tmp_path / "repos"
+    write_repo(repos, "acme/hostile", files, commits=HISTORY)
+    with serve(create_replay(repos)) as github:
+        judges = Judges(GitHubClient(github), HeuristicAnalyzer(), TestRuns(sandbox_base))
+        with transaction(session_factory) as session:
+            job = create_job(session, "Hostile", "Python.")
+            csv = b"name,url\nMallory,https://github.com/acme/hostile\n"
+            apply_ingest(session, job.id, plan_ingest(session, job.id, csv))
+            [cid] = session.scalars(select(Candidate.id))
+        with running_worker(database_url, session_factory, judges) as worker:
+            answer = worker.deliver({"candidateId": cid})
+            health = httpx.get(worker.url + "/healthz")
+    assert answer.json()["outcome"] == "processed"
+    assert health.json() == {"status": "ok"}
+    stored = evaluation(session_factory, cid)
+    assert stored.status in statuses.DECISIONS
+    assert stored.tests_status == "passed", stored.tests  # every way out was shut
+    assert seen == []  # the loopback server heard nothing
+    assert testrun_fixtures.processes_marked(mark) == []
+    with transaction(session_factory) as session:
+        everything = json.dumps(
+            [
+                {c.name: str(getattr(row, c.name)) for c in row.__table__.columns}
+                for model in (Evaluation, Candidate)
+                for row in session.scalars(select(model))
+            ]
+        )
+    assert secret not in everything

@@ -1,11 +1,13 @@
-"""Screenshots of the triage and Queue pages for the README, taken from a real ``tats dev --demo`` stack so
-they stay current: wide (1440 px) and narrow (800 px), in the light and the dark theme.
+"""Screenshots for the README, taken from a real ``tats dev --demo`` stack so they stay
+current: the triage page, a candidate's panel with notes, a comparison of three candidates and
+the Queue page; wide (1440 px) and narrow (800 px), in the light and the dark theme.
 
     python tools/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
 
 Starts the stack on free ports with a temporary SQLite database, waits for the demo job to be
-judged, records one recruiter decision (so the panel shows a human decision beside the
-analyzer's), opens that candidate by its link, and saves palette PNGs (small enough to commit).
+judged, records one recruiter decision and two notes on the best candidate (so its panel shows a
+human decision beside the analyzer's, and notes), opens pages by their links, and saves palette
+PNGs (small enough to commit).
 """
 
 from __future__ import annotations
@@ -59,33 +61,49 @@ def demo_judged(database: Path) -> bool:
     return bool(total) and not active
 
 
-def record_a_decision(database_url: str) -> tuple[int, int]:
-    """A recruiter changes the best candidate's decision: the job id and that candidate's id."""
+NOTES = (
+    ("Dana (recruiter)", "Phone screen went well; prefers backend work. Available from March."),
+    ("Eli (hiring manager)", "Ask about the retry logic in tasks.py during the technical call."),
+)
+
+
+def record_a_decision(database_url: str) -> tuple[int, list[int]]:
+    """A recruiter changes the best candidate's decision and leaves notes on it: the job id and
+    the three best candidates' ids, best first."""
     from sqlalchemy import select
 
     from tats_core.statuses import NEEDS_REVIEW
     from tats_core.store.db import make_engine, make_session_factory, transaction
     from tats_core.store.models import Candidate
-    from tats_core.triage.candidates import TABLE_ORDER, override_decision
+    from tats_core.triage.candidates import override_decision
+    from tats_core.triage.listing import TABLE_ORDER
+    from tats_core.triage.notes import add_note
 
     engine = make_engine(database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
-            best = session.scalars(select(Candidate).order_by(*TABLE_ORDER).limit(1)).one()
+            best = list(session.scalars(select(Candidate).order_by(*TABLE_ORDER).limit(3)))
             override_decision(
                 session,
-                best.id,
+                best[0].id,
                 NEEDS_REVIEW,
                 actor="Dana (recruiter)",
                 reason="Strong code, but the README skips how to run the tests; ask in the call.",
             )
-            return best.job_id, best.id
+            for author, text in NOTES:
+                add_note(session, best[0].id, text, author=author)
+            return best[0].job_id, [c.id for c in best]
     finally:
         engine.dispose()
 
 
 # What each page has drawn once it has finished loading.
-READY = {"triage": ("stDataFrame", "stVegaLiteChart", "stForm"), "queue": ("stDataFrame",)}
+READY = {
+    "triage": ("stDataFrame", "stVegaLiteChart"),
+    "notes": ("stDataFrame", "stForm"),
+    "compare": ("stDataFrame", "stCode"),
+    "queue": ("stDataFrame",),
+}
 
 
 def shoot(url: str, out: Path, chromium: str, name: str = "triage") -> list[Path]:
@@ -145,11 +163,18 @@ def main() -> None:
         command = [sys.executable, "-m", "tats_core", "dev", "--demo", "--app-port", str(app_port)]
         with child_stack(command, cwd=Path(work), env=env, log=Path(work) / "dev.log"):
             wait(lambda: demo_judged(database), "the demo job to be judged")
-            job_id, candidate_id = record_a_decision(database_url)
-            url = f"http://127.0.0.1:{app_port}/triage?job={job_id}&candidate={candidate_id}"
-            queue_url = f"http://127.0.0.1:{app_port}/queue"
-            shots = shoot(url, args.out, args.chromium)
-            shots += shoot(queue_url, args.out, args.chromium, name="queue")
+            job_id, best = record_a_decision(database_url)
+            app = f"http://127.0.0.1:{app_port}"
+            pages = {
+                "triage": f"{app}/triage?job={job_id}",
+                # Opening a candidate or a comparison by its link brings it into view.
+                "notes": f"{app}/triage?job={job_id}&candidate={best[0]}",
+                "compare": f"{app}/triage?job={job_id}&compare={','.join(map(str, best))}",
+                "queue": f"{app}/queue",
+            }
+            shots = []
+            for name, url in pages.items():
+                shots += shoot(url, args.out, args.chromium, name=name)
             for path in shots:
                 print(f"{path}  {path.stat().st_size // 1024} KiB")
 

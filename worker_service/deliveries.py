@@ -13,7 +13,10 @@ import time
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
+from tats_core.errors import TatsError
+from tats_core.processing import job_events
 from tats_core.processing.delivery import process_candidate
 from tats_core.processing.failure_callback import fail_after_retries
 from tats_core.processing.outcome import DeliveryOutcome
@@ -21,6 +24,7 @@ from tats_core.processing.queue import reconcile
 from tats_core.processing.recheck import recheck
 from tats_core.routes import FAILED_PATH, PROCESS_PATH, RECONCILE_PATH
 from tats_core.store.db import transaction
+from tats_core.store.models import Candidate
 from worker_service import bodies
 from worker_service.signature import SIGNATURE_HEADER, unauthorized, verified_body
 
@@ -55,6 +59,8 @@ async def process(request: Request) -> JSONResponse:
     _log_delivery(
         candidate_id, message_id, request.headers.get("upstash-retried"), outcome, started
     )
+    if outcome.made_final:
+        await _job_may_be_complete(request, outcome.job_id)
     return respond(candidate_id, outcome)
 
 
@@ -71,16 +77,20 @@ async def failed(request: Request) -> JSONResponse:
         log.warning("unreadable failure callback: %r", body[:200])
         return JSONResponse({"status": "ignored"})
 
-    def _fail() -> str | None:
+    def _fail() -> tuple[str | None, int | None]:
         with transaction(request.app.state.deps.session_factory) as session:
-            return fail_after_retries(
+            status = fail_after_retries(
                 session,
                 callback.candidate_id,
                 source_message_id=callback.source_message_id,
                 detail=callback.detail,
             )
+            candidate = session.get(Candidate, callback.candidate_id)
+            return status, candidate.job_id if candidate else None
 
-    status = await anyio.to_thread.run_sync(_fail)
+    status, job_id = await anyio.to_thread.run_sync(_fail)
+    if status is not None:
+        await _job_may_be_complete(request, job_id)
     log.info(
         json.dumps(
             {
@@ -102,8 +112,23 @@ async def run_reconcile(request: Request) -> JSONResponse:
     deps = request.app.state.deps
     await recheck(deps.session_factory, request.app.state.judges)
     report = await anyio.to_thread.run_sync(reconcile, deps.session_factory, deps.queue)
+    await anyio.to_thread.run_sync(
+        job_events.sweep, deps.session_factory, request.app.state.webhooks
+    )
     log.info(json.dumps({"event": "reconcile", **report.to_dict()}))
     return JSONResponse(report.to_dict())
+
+
+async def _job_may_be_complete(request: Request, job_id: int | None) -> None:
+    """A final status was written: the job's webhook goes out if that completed the job. Its
+    failure never fails the delivery (it is recorded, and reconcile sends it later)."""
+    deps = request.app.state.deps
+    try:
+        await anyio.to_thread.run_sync(
+            job_events.after_final, deps.session_factory, request.app.state.webhooks, job_id
+        )
+    except (SQLAlchemyError, TatsError):
+        log.exception("job %s: the completion webhook is left for reconcile", job_id)
 
 
 def respond(candidate_id: int, outcome: DeliveryOutcome) -> JSONResponse:

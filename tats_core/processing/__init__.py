@@ -16,6 +16,7 @@
                         (no model call, no test run); what judging reads from the database
 - ``test_runs``         a candidate's tests in the sandbox: when, where, what is stored
 - ``failure_callback``  the queue gave up on a message: a final failure status, or the outbox
+- ``job_events``        a job's signed ``job.completed`` webhook, once every candidate is final
 - ``problems``          dependencies misconfigured (a rejected key): recorded, shown, waited for
 - ``recheck``           asking a misconfigured dependency whether it answers again
 """

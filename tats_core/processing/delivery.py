@@ -193,7 +193,9 @@ async def _record(
     written = await _write(session_factory, work, record_decision, judgement, message_id)
     decision = judgement.result.analysis.decision
     outcome = Outcome.PROCESSED if written else Outcome.SUPERSEDED
-    return DeliveryOutcome(outcome, decision, work.attempt, costs=judgement.costs)
+    return DeliveryOutcome(
+        outcome, decision, work.attempt, costs=judgement.costs, job_id=work.job_id
+    )
 
 
 async def _after_failure(
@@ -209,6 +211,7 @@ async def _after_failure(
             exc.failure_status,
             work.attempt,
             detail=exc.message,
+            job_id=work.job_id,
         )
     if isinstance(exc, ConfigurationError):
         return await _wait_for_dependency(session_factory, work, exc)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tats_core.processing.queue import CandidateQueue, EnqueueReport, enqueue_pending
 from tats_core.store.db import transaction
 from tats_core.triage import acceptance, jobs
-from tats_core.triage.ingest import IngestReport, ingest
+from tats_core.triage.csv_reader import ColumnChoice
+from tats_core.triage.ingest import IMPORT_ACTOR, IngestReport, ingest
 
 # fraction done (0..1) and a sentence saying what is happening
 Progress = Callable[[float, str], None]
@@ -35,6 +36,9 @@ class NewJob:
     reuse_by_title: bool = False
     # The employer's acceptance tests (path -> bytes), stored as the job's newest version.
     acceptance: Mapping[str, bytes] | None = None
+    # The job's webhook; ``can_sign``: TATS_WEBHOOK_SECRET is set (webhooks are always signed).
+    notify_url: str | None = None
+    can_sign: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,13 @@ def import_candidates(
     source: str | Path | bytes,
     *,
     job: int | NewJob,
-    mapping: dict[str, str | None] | None = None,
+    mapping: ColumnChoice | None = None,
     progress: Progress = _no_progress,
+    replace: bool = False,
+    actor: str = IMPORT_ACTOR,
 ) -> ImportResult:
     """Store the file's valid rows for ``job`` (an id, or a job to create), then queue them.
+    ``replace``: rows that change candidates already in the job are applied (``ingest``).
 
     Raises ``InputError`` (nothing stored) for an unreadable file or an unknown job.
     """
@@ -69,12 +76,16 @@ def import_candidates(
         job_id = _resolve_job(session, job)
         if isinstance(job, NewJob) and job.acceptance:  # before any candidate can be judged
             acceptance.attach(session, job_id, job.acceptance, actor="tats import")
+        if isinstance(job, NewJob) and job.notify_url:
+            jobs.set_notify_url(session, job_id, job.notify_url, can_sign=job.can_sign)
         report = ingest(
             session,
             job_id,
             source,
             mapping=mapping,
             progress=lambda done: progress(min(done, 1.0) / 2, "Checking and storing the rows…"),
+            replace=replace,
+            actor=actor,
         )
     progress(0.5, f"Stored {report.inserted:,}; queueing them for processing…")
     enqueue = enqueue_pending(

@@ -58,6 +58,12 @@ class DeliveryOutcome:
     retry_after: float | None = None
     detail: str = ""
     costs: Costs | None = None  # when judging ran
+    job_id: int | None = None  # the candidate's job, when a final status was written
+
+    @property
+    def made_final(self) -> bool:
+        """This delivery wrote a final status (a decision or a recorded failure)."""
+        return self.outcome in (Outcome.PROCESSED, Outcome.FAILED)
 
     @property
     def done(self) -> bool:

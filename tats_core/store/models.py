@@ -1,5 +1,6 @@
-"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_file, http_cache,
-blob_text, commit_archive, dependency_problem, schema_compat, job_acceptance.
+"""SQLAlchemy 2.x models: job, candidate, evaluation, status_event, candidate_note,
+candidate_file, http_cache, blob_text, commit_archive, dependency_problem, schema_compat,
+job_acceptance, job_event.
 
 The same schema runs on SQLite and PostgreSQL; timestamps are stored as UTC and come back
 timezone-aware.
@@ -78,6 +79,8 @@ class Job(Base):
     # The criteria each evaluation scores, with weights (``judging.criteria``); NULL: the
     # default set. Part of the rubric, with the description and ``rubric``.
     criteria: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # Where a signed ``job.completed`` event goes once every candidate is final (a webhook).
+    notify_url: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -91,7 +94,9 @@ class Candidate(Base):
         UniqueConstraint("job_id", "repo_key"),
         # NULL emails do not collide (SQL semantics on both databases).
         UniqueConstraint("job_id", "email_key"),
-        Index("ix_candidate_job_id_status", "job_id", "status"),
+        # Per-status counts of a job from the index alone, of all its candidates or of those
+        # still in it (``removed_at`` NULL): the triage page reads them on every refresh.
+        Index("ix_candidate_job_id_status_removed_at", "job_id", "status", "removed_at"),
         Index("ix_candidate_job_id_updated_at", "job_id", "updated_at"),
         # reconcile: pending and never enqueued / stale processing claims.
         Index("ix_candidate_status_enqueued_at", "status", "enqueued_at"),
@@ -130,6 +135,10 @@ class Candidate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Removed from the job by a recruiter: hidden from the job's lists, counts and exports, but
+    # kept with its history (a re-import of its repository or email brings it back).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(200))
 
     job: Mapped[Job] = relationship(back_populates="candidates")
     evaluations: Mapped[list[Evaluation]] = relationship(
@@ -197,6 +206,19 @@ class StatusEvent(Base):
     actor: Mapped[str] = mapped_column(String(200))  # "system", "worker", or a recruiter
     reason: Mapped[str] = mapped_column(Text, default="")
     override: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CandidateNote(Base):
+    """A recruiter's note on a candidate: not a decision, kept with its author and time."""
+
+    __tablename__ = "candidate_note"
+    __table_args__ = (Index("ix_candidate_note_candidate_id_id", "candidate_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -304,3 +326,24 @@ class JobAcceptance(Base):
     total_bytes: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobEvent(Base):
+    """A webhook event of a job (``job.completed``), kept as an outbox: created once per
+    completion (``completion``: the live candidates and their attempts, so a re-run that
+    completes the job again is a new event and an override is not), published through the
+    queue, which retries it; ``event_id`` is the same on every attempt."""
+
+    __tablename__ = "job_event"
+    __table_args__ = (UniqueConstraint("job_id", "completion"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    completion: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)  # the exact bytes signed and sent (JSON)
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)

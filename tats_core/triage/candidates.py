@@ -1,27 +1,31 @@
-"""Candidates: status changes, recruiters' overrides and re-runs, listing and detail.
+"""Candidates: status changes, recruiters' overrides and re-runs, history and detail (the
+table's listing is ``listing``).
 
 Every status change goes through ``transition`` (or, on the worker's Core hot path, comes with a
 ``record_event``) so the audit trail (``status_event``) is complete and each change is checked
-against the status machine (``statuses.TRANSITIONS``). Functions take a session and never commit: the caller owns the transaction.
+against the status machine (``statuses.TRANSITIONS``). Functions take a session and never
+commit: the caller owns the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Select, Table, and_, func, insert, or_, select
+from sqlalchemy import Table, and_, insert, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import InputError, NotFound
-from tats_core.store.models import Candidate, Evaluation, StatusEvent, utcnow
+from tats_core.store.models import Candidate, Evaluation, Job, StatusEvent, utcnow
+from tats_core.triage.listing import LIVE
 
 STATUS_EVENT = cast(Table, StatusEvent.__table__)
-# Best score first, unevaluated last, then in upload order (served by an index).
-TABLE_ORDER = (Candidate.rank_score.desc(), Candidate.id)
+# The actor the worker records its own verdicts under (``processing.claims``); a failure the
+# queue recorded after its retries ran out is the queue's.
+WORKER_ACTOR = "worker"
 
 
 def transition(
@@ -103,9 +107,17 @@ def override_decision(
     candidate = get_candidate(session, candidate_id, for_update=True)
     if candidate.status in statuses.ACTIVE:
         raise InputError("this candidate is still being processed; decide once it is done")
+    if candidate.removed_at is not None:
+        raise InputError("this candidate was removed from the job")
     evaluation = current_evaluation(session, candidate)
-    keeps = evaluation is not None and evaluation.status == decision
+    analyzer_decided = evaluation is not None and evaluation.status in statuses.DECISIONS
+    keeps = analyzer_decided and evaluation is not None and evaluation.status == decision
     if not keeps and not reason.strip():
+        if not analyzer_decided:
+            raise InputError(
+                "the analyzer made no decision here, so there is none to keep: say why you "
+                f"decide {statuses.LABELS[decision]}; the reason is kept with it"
+            )
         raise InputError("say why you change the decision; the reason is kept with it")
     reason = reason.strip() or "kept the analyzer's decision"
     transition(
@@ -154,89 +166,92 @@ def rerun(
             continue  # already queued or running: a second attempt would race the first
         if candidate.id in reviewed and not replace_reviews:
             continue
-        candidate.attempt += 1
-        candidate.rank_score = -1
-        candidate.enqueued_at = candidate.message_id = candidate.enqueue_error = None
-        candidate.claimed_at = candidate.last_error = candidate.last_error_status = None
-        candidate.finished_at = None
-        transition(session, candidate, statuses.PENDING, actor=actor, reason=reason)
+        if candidate.removed_at is not None:
+            continue
+        new_attempt(session, candidate, actor=actor, reason=reason)
         count += 1
     return count
 
 
-def failed_candidate_ids(session: Session, job_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Candidate.id).where(
-                Candidate.job_id == job_id, Candidate.status.in_(statuses.FAILURES)
-            )
+def new_attempt(session: Session, candidate: Candidate, *, actor: str, reason: str) -> None:
+    """Back to ``pending`` as a new attempt, waiting for the outbox to publish it."""
+    candidate.attempt += 1
+    candidate.rank_score = -1
+    candidate.enqueued_at = candidate.message_id = candidate.enqueue_error = None
+    candidate.claimed_at = candidate.last_error = candidate.last_error_status = None
+    candidate.lease_expires_at = candidate.finished_at = None
+    transition(session, candidate, statuses.PENDING, actor=actor, reason=reason)
+
+
+@dataclass(frozen=True)
+class Failures:
+    """A job's failed candidates, split by whether a re-run can change the outcome."""
+
+    retryable: list[int]
+    # GitHub said the repository cannot be read (missing, private, blocked, a path or branch
+    # that is not there): a re-run asks the same question and spends quota for the same answer.
+    permanent: list[int]
+
+    @property
+    def total(self) -> int:
+        return len(self.retryable) + len(self.permanent)
+
+
+def job_failures(session: Session, job_id: int) -> Failures:
+    """The failed candidates of a job. A GitHub failure the worker recorded itself is permanent
+    (``errors.GitHubError`` without ``transient``); one the queue recorded after its retries ran
+    out (rate limit, server errors) and every other failure are worth a re-run."""
+    recorded_by_worker = (
+        select(StatusEvent.id)
+        .where(
+            StatusEvent.candidate_id == Candidate.id,
+            StatusEvent.attempt == Candidate.attempt,
+            StatusEvent.to_status == Candidate.status,
+            StatusEvent.actor == WORKER_ACTOR,
         )
+        .exists()
     )
-
-
-@dataclass
-class CandidateFilter:
-    statuses: Sequence[str] = field(default_factory=list)
-    min_score: int | None = None
-    max_score: int | None = None
-    search: str = ""
-    analyzers: list[str] = field(default_factory=list)
-    tests: list[str] = field(default_factory=list)  # tests_status values (passed, failed, ...)
-
-
-def candidates_query(
-    job_id: int, filters: CandidateFilter | None = None
-) -> Select[*tuple[Any, ...]]:
-    """Candidates of a job joined with the evaluation of their current attempt."""
-    filters = filters or CandidateFilter()
-    query = (
-        select(
-            Candidate.id.label("candidate_id"),
-            Candidate.name,
-            Candidate.email,
-            Candidate.github_url,
-            Candidate.repo_full_name,
-            Candidate.status,
-            Evaluation.score,
-            Evaluation.summary,
-            Evaluation.strengths,
-            Evaluation.concerns,
-            Evaluation.analyzer,
-            Evaluation.evaluated_at,
-            Evaluation.flags,
-            Evaluation.tests,
-            Evaluation.tests_status,
-            Evaluation.acceptance_status,
-            Candidate.attempt,
-            Candidate.updated_at,
-        )
-        .outerjoin(
-            Evaluation,
-            and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
-        )
-        .where(Candidate.job_id == job_id)
+    rows = session.execute(
+        select(Candidate.id, Candidate.status == statuses.GITHUB_FAILED, recorded_by_worker)
+        .where(Candidate.job_id == job_id, LIVE, Candidate.status.in_(statuses.FAILURES))
+        .order_by(Candidate.id)
     )
-    if filters.statuses:
-        query = query.where(Candidate.status.in_(filters.statuses))
-    if filters.min_score is not None and filters.min_score > 0:
-        query = query.where(Evaluation.score >= filters.min_score)
-    if filters.max_score is not None and filters.max_score < 100:
-        query = query.where(Evaluation.score <= filters.max_score)
-    if filters.analyzers:
-        query = query.where(Evaluation.analyzer.in_(filters.analyzers))
-    if filters.tests:
-        query = query.where(Evaluation.tests_status.in_(filters.tests))
-    if filters.search.strip():
-        needle = f"%{filters.search.strip().lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Candidate.name).like(needle),
-                func.lower(Candidate.email).like(needle),
-                func.lower(Candidate.repo_full_name).like(needle),
-                func.lower(Evaluation.summary).like(needle),
-            )
-        )
-    return query
+    retryable: list[int] = []
+    permanent: list[int] = []
+    for candidate_id, github, by_worker in rows:
+        (permanent if github and by_worker else retryable).append(candidate_id)
+    return Failures(retryable, permanent)
+
+
+@dataclass(frozen=True)
+class MessageOwner:
+    """The candidate a queue message was published for, and its job."""
+
+    candidate_id: int
+    name: str
+    job_id: int
+    job_title: str
+
+
+def message_owners(session: Session, message_ids: Iterable[str]) -> dict[str, MessageOwner]:
+    """Who each queue message was about: the candidate whose current publish it is, or whose
+    evaluation it delivered."""
+    ids = sorted(set(message_ids) - {""})
+    if not ids:
+        return {}
+    columns = (Candidate.id, Candidate.name, Job.id, Job.title)
+    current = select(Candidate.message_id, *columns).join(Job, Job.id == Candidate.job_id)
+    delivered = (
+        select(Evaluation.message_id, *columns)
+        .join(Candidate, Candidate.id == Evaluation.candidate_id)
+        .join(Job, Job.id == Candidate.job_id)
+    )
+    owners: dict[str, MessageOwner] = {}
+    for query, column in ((delivered, Evaluation.message_id), (current, Candidate.message_id)):
+        for message_id, cid, name, job_id, title in session.execute(query.where(column.in_(ids))):
+            if message_id:
+                owners[message_id] = MessageOwner(cid, name, job_id, title)
+    return owners
 
 
 IMPORTED_REASON = "imported from CSV"
@@ -280,77 +295,4 @@ def current_evaluation(session: Session, candidate: Candidate) -> Evaluation | N
         select(Evaluation).where(
             Evaluation.candidate_id == candidate.id, Evaluation.attempt == candidate.attempt
         )
-    )
-
-
-@dataclass
-class CandidatePage:
-    rows: list[dict[str, Any]]
-    total: int  # candidates matching the filters
-    page: int  # 1-based; a page past the end gives the first one
-    pages: int
-
-
-def _has_row_filters(filters: CandidateFilter) -> bool:
-    return bool(
-        filters.search.strip()
-        or filters.analyzers
-        or (filters.min_score or 0) > 0
-        or (filters.max_score is not None and filters.max_score < 100)
-    )
-
-
-def candidate_page(
-    session: Session,
-    job_id: int,
-    filters: CandidateFilter | None = None,
-    *,
-    page: int = 1,
-    page_size: int = 50,
-    counts: dict[str, int] | None = None,
-) -> CandidatePage:
-    """One page of the triage table, best score first (``TABLE_ORDER``).
-
-    Big jobs stay fast: ``counts`` (from ``jobs.status_counts``) replaces the COUNT over the join
-    when only statuses are filtered, and the ordering runs over ids and scores alone; only the
-    page's rows are read in full.
-    """
-    filters = filters or CandidateFilter()
-    if counts is not None and not _has_row_filters(filters):
-        total = sum(counts.get(s, 0) for s in filters.statuses or counts)
-    else:
-        matching = candidates_query(job_id, filters).subquery()
-        total = session.scalar(select(func.count()).select_from(matching)) or 0
-    pages = max(1, -(-total // page_size))
-    page = page if 1 <= page <= pages else 1
-    ordered = candidates_query(job_id, filters).with_only_columns(Candidate.id)
-    ids = list(
-        session.scalars(
-            ordered.order_by(*TABLE_ORDER).limit(page_size).offset((page - 1) * page_size)
-        )
-    )
-    rows = {
-        row.candidate_id: dict(row._mapping)
-        for row in session.execute(candidates_query(job_id).where(Candidate.id.in_(ids)))
-    }
-    return CandidatePage([rows[i] for i in ids if i in rows], total, page, pages)
-
-
-def analyzer_names(session: Session, job_id: int) -> list[str]:
-    """The analyzers that judged this job's current attempts (for the table's filter)."""
-    return sorted(
-        name
-        for name in session.scalars(
-            select(Evaluation.analyzer)
-            .join(
-                Candidate,
-                and_(
-                    Evaluation.candidate_id == Candidate.id,
-                    Evaluation.attempt == Candidate.attempt,
-                ),
-            )
-            .where(Candidate.job_id == job_id)
-            .distinct()
-        )
-        if name
     )

@@ -3,6 +3,12 @@
 Recruiters' CSVs come from Excel, Google Sheets, ATS exports and hand edits; this module turns
 any reasonable one into rows of ``name``/``email``/``github_url`` strings, or raises an
 ``InputError`` whose message says what is wrong with the file.
+
+A field may come from several columns (a ``ColumnMap``): an applicant tracking system's export
+has no repository column, so the repository is looked for among its link columns (Greenhouse's
+``Website``, ``Social Media`` and ``Links``, Lever's ``Links``), and the name is ``First Name``
+and ``Last Name`` together. Their values reach ingest joined: the names with a space, the links
+one per line (``triage.links`` finds the repository among them).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -47,8 +53,26 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "link",
     ),
     "name": ("name", "fullname", "candidate", "candidatename", "applicant", "applicantname"),
-    "email": ("email", "mail", "emailaddress", "candidateemail", "applicantemail"),
+    "email": (
+        "email",
+        "mail",
+        "emailaddress",
+        "candidateemail",
+        "applicantemail",
+        "emails",
+        "emailaddresses",
+    ),
 }
+# Without a repository column, the repository is looked for among the links an ATS export
+# holds: Greenhouse's Website, Social Media and Links, Lever's Links (several to a cell).
+LINK_COLUMNS = ("website", "websites", "socialmedia", "links", "urls", "profilelinks")
+# Without a name column, the name is the first and last name together (Greenhouse).
+NAME_PARTS = (("firstname", "givenname", "first"), ("lastname", "surname", "familyname", "last"))
+
+# Which of the file's columns hold each field (empty: not in the file).
+ColumnMap = dict[str, list[str]]
+# What callers may pass: a column, several, or None per field.
+ColumnChoice = Mapping[str, str | Sequence[str] | None]
 
 ProgressCallback = Callable[[float], None]
 # Small chunks: ingest writes each one as soon as it is checked, so the database starts on the
@@ -61,12 +85,29 @@ def normalise_header(header: str) -> str:
     return re.sub(r"[\s_\-.]+", "", str(header)).lower()
 
 
-def detect_mapping(headers: list[str]) -> dict[str, str | None]:
-    """Map each TATS field to the file's column that holds it (``None`` when absent)."""
-    by_norm = {normalise_header(h): h for h in headers}
-    mapping: dict[str, str | None] = {}
+def detect_mapping(headers: list[str]) -> ColumnMap:
+    """The file's columns that hold each TATS field (an empty list when none does)."""
+    by_norm: dict[str, str] = {}
+    for header in headers:
+        by_norm.setdefault(normalise_header(header), header)
+    mapping: ColumnMap = {}
     for field in FIELDS:
-        mapping[field] = next((by_norm[a] for a in ALIASES[field] if a in by_norm), None)
+        column = next((by_norm[a] for a in ALIASES[field] if a in by_norm), None)
+        mapping[field] = [column] if column else []
+    if not mapping["github_url"]:
+        mapping["github_url"] = [h for h in by_norm.values() if normalise_header(h) in LINK_COLUMNS]
+    if not mapping["name"]:
+        parts = (next((by_norm[a] for a in part if a in by_norm), None) for part in NAME_PARTS)
+        mapping["name"] = [column for column in parts if column]
+    return mapping
+
+
+def columns_of(choice: ColumnChoice) -> ColumnMap:
+    """A caller's choice of columns as a ``ColumnMap`` (every field present)."""
+    mapping: ColumnMap = {}
+    for field in FIELDS:
+        value = choice.get(field)
+        mapping[field] = [value] if isinstance(value, str) else [c for c in value or [] if c]
     return mapping
 
 
@@ -74,7 +115,7 @@ def detect_mapping(headers: list[str]) -> dict[str, str | None]:
 class CsvLayout:
     delimiter: str
     headers: list[str]
-    mapping: dict[str, str | None]
+    mapping: ColumnMap
     size_bytes: int
 
 
@@ -184,16 +225,17 @@ class CsvRow(NamedTuple):
 def read_rows(
     source: str | Path | bytes,
     layout: CsvLayout,
-    mapping: dict[str, str | None] | None = None,
+    mapping: ColumnChoice | None = None,
     progress: ProgressCallback | None = None,
 ) -> Iterator[list[CsvRow]]:
     """Yield the candidate rows in chunks of up to ``CHUNK_ROWS``; blank rows are left out but
     still counted, so every row number is the one a spreadsheet shows."""
-    mapping = mapping or layout.mapping
-    if not mapping.get("github_url"):
+    mapping = columns_of(mapping or layout.mapping)
+    if not mapping["github_url"]:
         raise InputError(
             "no GitHub URL column found; name one of the columns github_url "
-            f"(or github, repo, repository, repo_url). Columns in the file: {', '.join(layout.headers)}"
+            "(or github, repo, repository, repo_url), or give the links of an ATS export "
+            f"(Website, Social Media, Links). Columns in the file: {', '.join(layout.headers)}"
         )
     raw, size = _open(source)
     counting = _CountingReader(raw, size, progress)
@@ -225,9 +267,7 @@ class _Rows:
     """The records after the header as ``CsvRow`` chunks; ``row`` is the last row read (the
     header is row 1), for error messages."""
 
-    def __init__(
-        self, records: Iterator[list[str]], layout: CsvLayout, mapping: dict[str, str | None]
-    ) -> None:
+    def __init__(self, records: Iterator[list[str]], layout: CsvLayout, mapping: ColumnMap) -> None:
         self.records = records
         self.layout = layout
         self.mapping = mapping
@@ -255,9 +295,21 @@ class _Rows:
     def _picker(self, width: int) -> Callable[[list[str]], tuple[str, str, str]]:
         # The first column of that name, as a spreadsheet lookup would find it; a field the
         # file lacks reads from a padding column past the header, always empty.
-        where = {f: self.layout.headers.index(c) for f, c in self.mapping.items() if c}
-        columns = (min(where.get(f, width), width) for f in ("github_url", "name", "email"))
-        return itemgetter(*columns)
+        where = {
+            field: [min(self.layout.headers.index(c), width) for c in columns] or [width]
+            for field, columns in self.mapping.items()
+        }
+        if all(len(where[f]) == 1 for f in FIELDS):  # the usual file: one column each, fast
+            return itemgetter(*(where[f][0] for f in FIELDS))
+        joiners = {"github_url": "\n", "name": " ", "email": ","}
+
+        def pick(fields: list[str]) -> tuple[str, str, str]:
+            url, name, email = (
+                joiners[f].join(v for i in where[f] if (v := fields[i].strip())) for f in FIELDS
+            )
+            return url, name, email
+
+        return pick
 
     def _drop_trailing(self, fields: list[str], width: int) -> None:
         """Trailing empty values (delimiters) are dropped; a value past the header is an error."""

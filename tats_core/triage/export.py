@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.store.models import Candidate, Evaluation
-from tats_core.triage.candidates import TABLE_ORDER, CandidateFilter, candidates_query
 from tats_core.triage.ingest import RowProblem
+from tats_core.triage.listing import TABLE_ORDER, CandidateFilter, candidates_query
+from tats_core.triage.notes import job_notes, note_line
 from tats_core.triage.reviews import Review, current_reviews, job_reviews
 from tats_core.triage.shared_code import shared_with
 
@@ -53,6 +54,7 @@ COLUMNS = [
     "override_at",
     # The tests run in the sandbox: the submission's own, then the job's acceptance tests.
     *TEST_COLUMNS,
+    "notes",  # recruiters' notes, oldest first, one per line: "<UTC time> · <author>: <text>"
     # Each criterion's verdict with its evidence; the commit judged; the earlier evaluation
     # ("candidate/attempt") whose verdict was reused for the same commit, rubric and analyzer.
     *VERDICT_COLUMNS,
@@ -86,6 +88,7 @@ def evaluations_frame(
     rows = list(session.execute(candidates_query(job_id, filters).order_by(*TABLE_ORDER)))
     reviews = current_reviews(session, [row.candidate_id for row in rows])
     sharing = shared_with(session, job_id)
+    notes = job_notes(session, job_id)
     verdicts = verdict_columns(session, [(row.candidate_id, row.attempt) for row in rows])
     records = []
     for row in rows:
@@ -110,6 +113,7 @@ def evaluations_frame(
                 ),
                 **_review_columns(row.status, reviews.get(row.candidate_id)),
                 **test_columns(row.tests),
+                "notes": "\n".join(note_line(n) for n in notes.get(row.candidate_id, [])),
                 **verdicts.get(row.candidate_id, dict.fromkeys(VERDICT_COLUMNS, "")),
             }
         )

@@ -1,11 +1,15 @@
 """Ingest a candidates CSV into a job: validate every row, store the valid ones as ``pending``.
 
-Two ways in, over the same row checks and the same writer:
+Two ways in, over the same row checks and the same writer (``row_writer``):
 
 - ``ingest`` does it in one pass: each chunk of rows is written as soon as it is checked, so the
   database indexes one chunk while this process reads the next (the CLI and the import use case);
 - ``plan_ingest`` then ``apply_ingest`` split it for the upload page, which shows the plan (counts,
-  invalid rows, duplicates) before the recruiter confirms.
+  invalid rows, duplicates, replacements) before the recruiter confirms.
+
+A row may also name a candidate the job already has with other data (another repository URL for
+the same email, a corrected ``/tree/...`` path, a removed candidate): a ``Replacement``, applied
+only when the caller asks (``replace=True``), otherwise reported as a duplicate.
 
 Either way the caller owns the transaction, so either every valid row is stored or none is.
 Enqueueing follows the commit.
@@ -14,48 +18,33 @@ Enqueueing follows the commit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any
 
-import psycopg
-from sqlalchemy import Connection, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import InputError
-from tats_core.github.url import InvalidRepoUrl, parse_repo_url
-from tats_core.store.models import Candidate, utcnow
+from tats_core.github.url import InvalidRepoUrl, RepoRef
+from tats_core.store.models import Candidate
+from tats_core.triage.corrections import apply_replacements
 from tats_core.triage.csv_reader import (
+    ColumnChoice,
     CsvLayout,
     CsvRow,
     ProgressCallback,
+    columns_of,
     inspect_layout,
     read_rows,
 )
+from tats_core.triage.links import find_repository
+from tats_core.triage.replacement import Known, NewCandidate, Replacement, RowProblem, place
+from tats_core.triage.row_writer import candidate_writer
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-INSERT_BATCH = 5_000
-
-
-class NewCandidate(NamedTuple):
-    """A checked row, ready to store; its fields are ``candidate`` columns, in COPY order."""
-
-    job_id: int
-    name: str
-    email: str
-    email_key: str | None
-    github_url: str
-    repo_full_name: str
-    repo_key: str
-    repo_ref: str | None
-    repo_path: str | None
-
-
-ROW_COLUMNS = NewCandidate._fields
+IMPORT_ACTOR = "import"
 
 
 # PostgreSQL refuses a value longer than its column (SQLite keeps it): one overlong cell must be
@@ -69,28 +58,20 @@ MAX_EMAIL = _max_length(Candidate.email)
 MAX_REF = _max_length(Candidate.repo_ref)
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    row: int
-    value: str
-    reason: str
-    name: str = ""  # the candidate's name on that row, so a recruiter can tell who it was
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "value": self.value, "reason": self.reason}
-
-
 @dataclass
 class IngestPlan:
     layout: CsvLayout
-    mapping: dict[str, str | None]
+    mapping: ColumnChoice
     rows: list[NewCandidate] = field(default_factory=list)
     invalid: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
+    notes: list[RowProblem] = field(default_factory=list)  # stored, with a value left out
+    replacements: list[Replacement] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
-        return len(self.rows) + len(self.invalid) + len(self.duplicates)
+        checked = len(self.rows) + len(self.invalid) + len(self.duplicates)
+        return checked + len(self.replacements)
 
 
 @dataclass
@@ -99,6 +80,8 @@ class IngestReport:
     inserted: int
     duplicates: list[RowProblem]
     invalid: list[RowProblem]
+    notes: list[RowProblem] = field(default_factory=list)
+    replaced: list[Replacement] = field(default_factory=list)
 
     def to_dict(self, enqueued: int = 0) -> dict[str, Any]:
         return {
@@ -115,8 +98,10 @@ def ingest(
     job_id: int,
     source: str | Path | bytes,
     *,
-    mapping: dict[str, str | None] | None = None,
+    mapping: ColumnChoice | None = None,
     progress: ProgressCallback | None = None,
+    replace: bool = False,
+    actor: str = IMPORT_ACTOR,
 ) -> IngestReport:
     """Check and store the file's rows in one pass (no commit: the caller frames the
     transaction). Raises ``InputError`` for a file that cannot be read or has no rows."""
@@ -129,7 +114,9 @@ def ingest(
             write(rows)
             inserted += len(rows)
         checker.require_rows(inserted)
-    return IngestReport(job_id, inserted, checker.duplicates, checker.invalid)
+    plan = IngestPlan(layout, mapping or layout.mapping, [], checker.invalid, checker.duplicates)
+    plan.notes, plan.replacements = checker.notes, checker.replacements
+    return _report(session, job_id, plan, inserted, replace=replace, actor=actor)
 
 
 def plan_ingest(
@@ -137,25 +124,48 @@ def plan_ingest(
     job_id: int,
     source: str | Path | bytes,
     *,
-    mapping: dict[str, str | None] | None = None,
+    mapping: ColumnChoice | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestPlan:
     """Read and check the file without writing anything, for a preview."""
     layout = inspect_layout(source)
-    mapping = mapping or layout.mapping
+    chosen = columns_of(mapping or layout.mapping)
     checker = RowChecker(session, job_id)
-    plan = IngestPlan(layout, mapping, invalid=checker.invalid, duplicates=checker.duplicates)
-    for chunk in read_rows(source, layout, mapping, progress):
+    plan = IngestPlan(layout, chosen, invalid=checker.invalid, duplicates=checker.duplicates)
+    plan.notes, plan.replacements = checker.notes, checker.replacements
+    for chunk in read_rows(source, layout, chosen, progress):
         plan.rows.extend(checker.check(chunk))
     checker.require_rows(len(plan.rows))
     return plan
 
 
-def apply_ingest(session: Session, job_id: int, plan: IngestPlan) -> IngestReport:
-    """Store the plan's rows as ``pending`` (no commit: the caller frames the transaction)."""
+def apply_ingest(
+    session: Session,
+    job_id: int,
+    plan: IngestPlan,
+    *,
+    replace: bool = False,
+    actor: str = IMPORT_ACTOR,
+) -> IngestReport:
+    """Store the plan's rows as ``pending``, and its replacements when ``replace`` (no commit:
+    the caller frames the transaction)."""
     with candidate_writer(session) as write:
         write(plan.rows)
-    return IngestReport(job_id, len(plan.rows), plan.duplicates, plan.invalid)
+    return _report(session, job_id, plan, len(plan.rows), replace=replace, actor=actor)
+
+
+def _report(
+    session: Session, job_id: int, plan: IngestPlan, inserted: int, *, replace: bool, actor: str
+) -> IngestReport:
+    """The replacements applied when asked (else reported as duplicates), and the report."""
+    duplicates = list(plan.duplicates)
+    if replace:
+        apply_replacements(session, plan.replacements, actor=actor)
+    else:
+        duplicates += [r.as_duplicate() for r in plan.replacements]
+        duplicates.sort(key=lambda p: p.row)
+    replaced = plan.replacements if replace else []
+    return IngestReport(job_id, inserted, duplicates, plan.invalid, plan.notes, replaced)
 
 
 class RowChecker:
@@ -166,135 +176,142 @@ class RowChecker:
         self.job_id = job_id
         self.invalid: list[RowProblem] = []
         self.duplicates: list[RowProblem] = []
-        # key -> the file's row that brought it, or None when the job already had it
-        self.repos: dict[str, int | None] = {}
-        self.emails: dict[str, int | None] = {}
-        for repo_key, email_key in session.execute(
-            select(Candidate.repo_key, Candidate.email_key).where(Candidate.job_id == job_id)
+        self.notes: list[RowProblem] = []  # rows stored with a value left out, and why
+        self.replacements: list[Replacement] = []
+        # key -> the file's row that brought it, or the job's candidate that has it
+        self.repos: dict[str, int | Known] = {}
+        self.emails: dict[str, int | Known] = {}
+        for row in session.execute(
+            select(
+                Candidate.id,
+                Candidate.name,
+                Candidate.repo_full_name,
+                Candidate.repo_ref,
+                Candidate.repo_path,
+                Candidate.status,
+                Candidate.removed_at.is_not(None),
+                Candidate.repo_key,
+                Candidate.email_key,
+            ).where(Candidate.job_id == job_id)
         ):
-            self.repos[repo_key] = None
-            if email_key:
-                self.emails[email_key] = None
+            known = Known(*row[:7])
+            self.repos[row.repo_key] = known
+            if row.email_key:
+                self.emails[row.email_key] = known
 
     def require_rows(self, accepted: int) -> None:
-        if accepted + len(self.invalid) + len(self.duplicates) == 0:
+        found = accepted + len(self.invalid) + len(self.duplicates) + len(self.replacements)
+        if found == 0:
             raise InputError("the file has a header but no candidate rows")
 
     def check(self, chunk: list[CsvRow]) -> list[NewCandidate]:
         accepted: list[NewCandidate] = []
-        for row, url, name, email in chunk:
-            problem = None
-            url, name, email = url.strip(), name.strip(), email.strip()
+        for row, cell, raw_name, raw_email in chunk:
+            name = raw_name.strip()
             try:
-                repo = parse_repo_url(url)
+                url, repo = find_repository(cell)
             except InvalidRepoUrl as exc:
-                self.invalid.append(RowProblem(row, url, str(exc), name))
+                shown = ", ".join(cell.split())  # several link columns arrive one per line
+                self.invalid.append(RowProblem(row, shown, str(exc), name))
                 continue
-            if len(name) > MAX_NAME:
-                problem = RowProblem(
-                    row, name, f"name is longer than {MAX_NAME} characters", name[:80]
-                )
-            elif len(email) > MAX_EMAIL:
-                problem = RowProblem(
-                    row, email, f"email is longer than {MAX_EMAIL} characters", name
-                )
-            elif repo.ref and len(repo.ref) > MAX_REF:
-                problem = RowProblem(
-                    row, url, f"branch name is longer than {MAX_REF} characters", name
-                )
-            elif email and not EMAIL_RE.match(email):
-                problem = RowProblem(row, email, "not an email address", name)
+            problem = _too_long(row, url, repo, name)
             if problem:
                 self.invalid.append(problem)
                 continue
-            email_key = email.lower() or None
-            repo_key = repo.key
-            if repo_key in self.repos:
-                where = _first_seen(self.repos[repo_key])
-                self.duplicates.append(
-                    RowProblem(row, url, f"repository {repo.full_name} is {where}", name)
-                )
-                continue
-            if email_key and email_key in self.emails:
-                where = _first_seen(self.emails[email_key])
-                self.duplicates.append(RowProblem(row, email, f"email is {where}", name))
-                continue
-            self.repos[repo_key] = row
-            if email_key:
-                self.emails[email_key] = row
-            accepted.append(
-                NewCandidate(
-                    self.job_id,
-                    name,
-                    email,
-                    email_key,
-                    url,
-                    repo.full_name,
-                    repo_key,
-                    repo.ref,
-                    repo.path,
-                )
+            email = self._email(row, raw_email.strip(), name)
+            new = NewCandidate(
+                self.job_id,
+                name,
+                email,
+                email.lower() or None,
+                url,
+                repo.full_name,
+                repo.key,
+                repo.ref,
+                repo.path,
             )
+            if self._settle(row, new):
+                accepted.append(new)
         return accepted
 
+    def _email(self, row: int, raw: str, name: str) -> str:
+        """The row's email (the first of several); a malformed one is left out with a note,
+        never a reason to leave out a row whose repository is fine."""
+        if not raw or (len(raw) <= MAX_EMAIL and EMAIL_RE.match(raw)):
+            return raw  # the usual cell: one email, or none
+        email = next((e for e in re.split(r"[\s,;]+", raw) if EMAIL_RE.match(e)), None)
+        if email is None or len(email) > MAX_EMAIL:
+            why = (
+                "not an email address"
+                if email is None
+                else f"email is longer than {MAX_EMAIL} characters"
+            )
+            self.notes.append(RowProblem(row, raw, f"{why}; imported without an email", name))
+            return ""
+        return email
 
-def _first_seen(row: int | None) -> str:
-    return "already in this job" if row is None else f"also on row {row} of this file"
+    def _settle(self, row: int, new: NewCandidate) -> bool:
+        """Whether the row is a new candidate; otherwise it is recorded as a duplicate or as a
+        replacement of a candidate already in the job."""
+        by_repo, by_email = self.repos.get(new.repo_key), self.emails.get(new.email_key or "")
+        if by_repo is None and by_email is None:  # the usual row: nobody has it yet
+            self._take(row, new)
+            return True
+        for seen, what in ((by_repo, f"repository {new.repo_full_name}"), (by_email, "email")):
+            if isinstance(seen, int):
+                value = new.github_url if by_repo is seen else new.email
+                self._duplicate(row, value, f"{what} is also on row {seen} of this file", new)
+                return False
+        self._meet(row, _known(by_repo), _known(by_email), new)
+        return False
+
+    def _meet(
+        self, row: int, by_repo: Known | None, by_email: Known | None, new: NewCandidate
+    ) -> None:
+        """A row naming a candidate the job already has: a duplicate, or a replacement."""
+        known = by_repo or by_email
+        assert known is not None
+        if by_email is not None and by_email.id != known.id:
+            reason = (
+                f"the repository belongs to {known.label()} and the email to {by_email.label()}"
+            )
+            return self._duplicate(row, new.github_url, reason, new)
+        what = f"repository {new.repo_full_name}" if by_repo else "email"
+        same = (known.repo_full_name.lower(), known.repo_ref, known.repo_path) == (
+            new.repo_key,
+            new.repo_ref,
+            new.repo_path,
+        )
+        if same and not known.removed:
+            reason = f"{what} is already in this job: {known.label()}"
+            return self._duplicate(row, new.github_url if by_repo else new.email, reason, new)
+        if known.status in statuses.ACTIVE:
+            reason = (
+                f"{what} belongs to {known.label()}, which is still being processed: "
+                "re-import this row once it is done"
+            )
+            return self._duplicate(row, new.github_url, reason, new)
+        old = place(known.repo_full_name, known.repo_ref, known.repo_path)
+        self.replacements.append(Replacement(row, known.id, known.name, old, new, known.removed))
+        self._take(row, new)
+
+    def _duplicate(self, row: int, value: str, reason: str, new: NewCandidate) -> None:
+        self.duplicates.append(RowProblem(row, value, reason, new.name))
+
+    def _take(self, row: int, new: NewCandidate) -> None:
+        self.repos[new.repo_key] = row
+        if new.email_key:
+            self.emails[new.email_key] = row
 
 
-Write = Callable[[list[NewCandidate]], None]
+def _known(seen: int | Known | None) -> Known | None:
+    return seen if isinstance(seen, Known) else None
 
 
-@contextmanager
-def candidate_writer(session: Session) -> Iterator[Write]:
-    """A function that stores rows as ``pending`` candidates, all with one creation time.
-
-    On PostgreSQL (psycopg) it streams them into one ``COPY ... FROM STDIN`` on the session's
-    own connection, inside the caller's transaction: multi-row INSERTs of a large upload were
-    ~5x slower (``bench/ingest.py``). Elsewhere it inserts in batches.
-    """
-    now = utcnow()
-    common = {"status": statuses.PENDING, "attempt": 1, "created_at": now, "updated_at": now}
-    connection = session.connection()
-    try:
-        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-            with _copy_writer(connection, {**common, "enqueue_count": 0}) as write:
-                yield write
-        else:
-            yield lambda rows: _insert(session, rows, common)
-            session.flush()
-    except (IntegrityError, psycopg.IntegrityError):
-        # Another upload into the same job committed the same repository meanwhile.
-        raise InputError(
-            "another upload into this job added some of these candidates at the same time; "
-            "nothing was imported, please upload the file again"
-        ) from None
-
-
-def _insert(session: Session, rows: list[NewCandidate], common: dict[str, Any]) -> None:
-    for start in range(0, len(rows), INSERT_BATCH):
-        batch = [{**row._asdict(), **common} for row in rows[start : start + INSERT_BATCH]]
-        session.execute(insert(Candidate), batch)
-
-
-@contextmanager
-def _copy_writer(connection: Connection, fixed: dict[str, Any]) -> Iterator[Write]:
-    dialect = connection.dialect
-    # The same conversions the ORM applies (UTCDateTime stores naive UTC).
-    values: list[Any] = []
-    for name, value in fixed.items():
-        process = Candidate.__table__.c[name].type.bind_processor(dialect)
-        values.append(process(value) if process else value)
-    fixed_values = tuple(values)
-    columns = ", ".join([*ROW_COLUMNS, *fixed])
-    driver = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {Candidate.__tablename__} ({columns}) FROM STDIN") as copy,
-    ):
-
-        def write(rows: list[NewCandidate]) -> None:
-            for row in rows:
-                copy.write_row(row + fixed_values)
-
-        yield write
+def _too_long(row: int, url: str, repo: RepoRef, name: str) -> RowProblem | None:
+    """A value longer than its column (PostgreSQL refuses it; SQLite would keep it)."""
+    if len(name) > MAX_NAME:
+        return RowProblem(row, name, f"name is longer than {MAX_NAME} characters", name[:80])
+    if repo.ref and len(repo.ref) > MAX_REF:
+        return RowProblem(row, url, f"branch name is longer than {MAX_REF} characters", name)
+    return None

@@ -1,11 +1,13 @@
-"""Jobs: create, edit, archive, find; per-status counts as SQL aggregates; the criteria each
-evaluation scores, and which candidates a changed rubric would re-judge."""
+"""Jobs: create, edit, archive, find; per-status counts as SQL aggregates (of the candidates
+still in the job: removed ones are left out); the criteria each evaluation scores, and which
+candidates a changed rubric would re-judge."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from tats_core.judging.criteria import (
     rubric_hash,
 )
 from tats_core.store.models import Candidate, Evaluation, Job, utcnow
+from tats_core.triage.listing import LIVE
 
 
 @dataclass
@@ -106,9 +109,24 @@ def stale_candidates(session: Session, job_id: int) -> list[int]:
             Evaluation,
             and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
         )
-        .where(Candidate.job_id == job_id, Candidate.status.in_(statuses.DECISIONS))
+        .where(Candidate.job_id == job_id, LIVE, Candidate.status.in_(statuses.DECISIONS))
     )
     return sorted(cid for cid, judged in rows if judged != current)
+
+
+def set_notify_url(session: Session, job_id: int, url: str | None, *, can_sign: bool) -> Job:
+    """The job's webhook: where its ``job.completed`` event goes (None or "" removes it).
+    ``can_sign``: TATS_WEBHOOK_SECRET is set (an unsigned webhook is never sent)."""
+    job = get_job(session, job_id)
+    url = (url or "").strip() or None
+    if url is not None:
+        if not can_sign:
+            raise InputError("set TATS_WEBHOOK_SECRET to send webhooks; they are always signed")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InputError(f"the notify URL must be an http(s) URL, not {url[:100]!r}")
+    job.notify_url = url
+    return job
 
 
 def set_run_tests(session: Session, job_id: int, run_tests: bool) -> Job:
@@ -128,7 +146,7 @@ def status_counts(session: Session, job_id: int) -> dict[str, int]:
     """Candidates per status for one job, every status present (zeros included)."""
     rows = session.execute(
         select(Candidate.status, func.count())
-        .where(Candidate.job_id == job_id)
+        .where(Candidate.job_id == job_id, LIVE)
         .group_by(Candidate.status)
     )
     counts: dict[str, int] = {str(status): 0 for status in statuses.ALL}
@@ -146,13 +164,13 @@ def list_jobs(session: Session, *, include_archived: bool = False) -> list[JobSu
         return []
     per_status = session.execute(
         select(Candidate.job_id, Candidate.status, func.count())
-        .where(Candidate.job_id.in_(jobs))
+        .where(Candidate.job_id.in_(jobs), LIVE)
         .group_by(Candidate.job_id, Candidate.status)
     )
     last_activity = dict(
         session.execute(
             select(Candidate.job_id, func.max(Candidate.updated_at))
-            .where(Candidate.job_id.in_(jobs))
+            .where(Candidate.job_id.in_(jobs), LIVE)
             .group_by(Candidate.job_id)
         ).all()
     )
@@ -187,7 +205,9 @@ class JobChoice:
 def job_choices(session: Session, *, include_archived: bool = True) -> list[JobChoice]:
     """Jobs for a picker, the most recently active first, without counting any candidates."""
     latest = (
-        select(func.max(Candidate.updated_at)).where(Candidate.job_id == Job.id).scalar_subquery()
+        select(func.max(Candidate.updated_at))
+        .where(Candidate.job_id == Job.id, LIVE)
+        .scalar_subquery()
     )
     query = select(Job.id, Job.title, Job.archived_at, Job.created_at, latest)
     if not include_archived:
@@ -201,7 +221,7 @@ def job_choices(session: Session, *, include_archived: bool = True) -> list[JobC
 
 def any_candidates(session: Session, job_id: int, in_statuses: tuple[str, ...] = ()) -> bool:
     """Whether the job has candidates (in one of ``in_statuses``, when given): an index probe."""
-    query = select(Candidate.id).where(Candidate.job_id == job_id)
+    query = select(Candidate.id).where(Candidate.job_id == job_id, LIVE)
     if in_statuses:
         query = query.where(Candidate.status.in_(in_statuses))
     return session.scalar(query.limit(1)) is not None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
+from tats_core.triage.listing import LIVE
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ def current_reviews(session: Session, candidate_ids: Iterable[int]) -> dict[int,
 
 
 def job_reviews(session: Session, job_id: int) -> dict[int, Review]:
-    """Every reviewed candidate of a job, by candidate id."""
-    return _reviews(session, Candidate.job_id == job_id)
+    """Every reviewed candidate of a job (removed ones left out), by candidate id."""
+    return _reviews(session, and_(Candidate.job_id == job_id, LIVE))
 
 
 def _reviews(session: Session, where: object) -> dict[int, Review]:

@@ -3,14 +3,14 @@ rubric hash, reuse key, verdict and the evaluation it reused, and the starter fi
 was given.
 
 Revision ID: 0020_verdicts
-Revises: 0009_test_runs
+Revises: 0012_job_webhooks
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_verdicts"
-down_revision = "0009_test_runs"
+down_revision = "0012_job_webhooks"
 branch_labels = None
 depends_on = None
 
