@@ -100,7 +100,8 @@ def set_criteria(session: Session, job_id: int, criteria: list[dict[str, Any]] |
 
 def stale_candidates(session: Session, job_id: int) -> list[int]:
     """Candidates whose current verdict was judged under another rubric than the job's now
-    (its description, rubric or criteria changed since): the ones a re-judge would change."""
+    (its description, rubric or criteria changed since): the ones a re-judge would change.
+    Verdicts from before rubrics were recorded are not counted: nothing says they differ."""
     job = get_job(session, job_id)
     current = rubric_hash_of(job)
     rows = session.execute(
@@ -111,7 +112,7 @@ def stale_candidates(session: Session, job_id: int) -> list[int]:
         )
         .where(Candidate.job_id == job_id, LIVE, Candidate.status.in_(statuses.DECISIONS))
     )
-    return sorted(cid for cid, judged in rows if judged != current)
+    return sorted(cid for cid, judged in rows if judged is not None and judged != current)
 
 
 def set_notify_url(session: Session, job_id: int, url: str | None, *, can_sign: bool) -> Job:
