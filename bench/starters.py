@@ -3,8 +3,8 @@ complete solution to a small assignment, written as replay repositories.
 
 - ``acme-hiring/todo-starter``: the employer's starter (``submissions/todo-starter``: an Express
   service whose create, update and delete routes are TODOs), three commits by the employer;
-- three thin layers over it (``submissions/todo-thin``: create and delete filled in, nothing
-  else, two commits within the hour, the starter's README and tests left as they were), reached
+- three thin layers over it (``THIN_EDITS``: create and delete filled in, nothing else, two
+  commits within the hour, the starter's README and tests left as they were), reached
   three ways: a fork of the starter, a copy of it as a template, and the starter pushed by the
   employer into the candidate's repository before the candidate's commits. Each must come out
   ``low_effort``: judged on its own part, it is a few hundred bytes;
@@ -99,8 +99,37 @@ def _hold_starter_tree(repo_dir: Path, starter_dir: Path, commit_index: int) -> 
         shutil.copy(blob, repo_dir / "blobs" / blob.name)
 
 
+# The thin layer: the create and delete routes filled in, as a candidate would in the starter's
+# own file; update is left a TODO.
+THIN_EDITS = (
+    (
+        b"const { parseId } = require('../validation');",
+        b"const { parseId, validateNewTodo } = require('../validation');",
+    ),
+    (
+        b"    // TODO: validate the body and create the todo\n"
+        b"    res.status(501).json({ error: 'not implemented' });\n",
+        b"    const todo = store.create(validateNewTodo(req.body, config.maxTitleLength));\n"
+        b"    res.status(201).json(todo);\n",
+    ),
+    (
+        b"    // TODO: delete the todo\n    res.status(501).json({ error: 'not implemented' });\n",
+        b"    const id = parseId(req.params.id);\n"
+        b"    if (id === null || !store.remove(id)) {\n"
+        b"      return res.status(404).json({ error: 'todo not found' });\n"
+        b"    }\n"
+        b"    return res.status(204).end();\n",
+    ),
+)
+
+
 def _thin_files() -> dict[str, bytes]:
-    return {**read_folder(SUBMISSIONS / "todo-starter"), **read_folder(SUBMISSIONS / "todo-thin")}
+    files = read_folder(SUBMISSIONS / "todo-starter")
+    routes = files["src/routes/todos.js"]
+    for before, after in THIN_EDITS:
+        assert before in routes, before
+        routes = routes.replace(before, after)
+    return {**files, "src/routes/todos.js": routes}
 
 
 def write_starter_layers(out: Path) -> None:

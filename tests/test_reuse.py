@@ -3,7 +3,6 @@ judged once, through the real worker, a GitHub replay and a fake Cohere that cou
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from tats_core import statuses
@@ -17,29 +16,14 @@ from tats_core.triage.candidates import history, rerun
 from tats_core.triage.export import evaluations_frame
 from tats_core.triage.ingest import apply_ingest, plan_ingest
 from tats_core.triage.jobs import create_job, set_criteria, stale_candidates, update_job
-from tats_dev.github_replay import create_app as create_replay
-from tests.fakes.fake_cohere import FakeCohere
-from tests.servers import serve
-from tests.test_worker_judging import REPOS, worker_with
+from tests import test_worker_judging
+from tests.test_worker_judging import worker_with
 
 DESCRIPTION = "A REST API in Python with tests."
 REPO = "https://github.com/acme/strong-api"
 
 
-@pytest.fixture
-def github():
-    app = create_replay(REPOS, graphql=False)
-    with serve(app) as url:
-        app.url = url
-        yield app
-
-
-@pytest.fixture
-def cohere():
-    fake = FakeCohere()
-    with serve(fake.app) as url:
-        fake.url = url
-        yield fake
+github, cohere = test_worker_judging.github, test_worker_judging.cohere  # fixtures
 
 
 def new_job(session_factory, title: str, url: str = REPO, description: str = DESCRIPTION) -> int:
