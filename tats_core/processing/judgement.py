@@ -244,8 +244,9 @@ async def own_part(
     if starter is not None and isinstance(source, SampleSource):
         tree = await source.tree_at(snapshot, starter.commit)
     given: dict[str, str] = {}
-    if stored is not None:
-        given = await stored.given({e.sha for e in snapshot.tree if e.type == "blob" and e.sha})
+    if stored is not None:  # only the files a job's fingerprints can hold (``own_files``)
+        blobs = [(e.path, e.sha, e.size) for e in snapshot.tree if e.type == "blob"]
+        given = await stored.given({f.sha for f in own_files(blobs)})
     return own_work(snapshot, starter, tree, given), tree
 
 
