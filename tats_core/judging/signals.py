@@ -68,6 +68,7 @@ REAL_TEST_SHARE = 0.2
 MAX_FINDINGS = 20  # stored per evaluation, as evidence (the counts cover every file read)
 MAX_FAILING_TESTS = 10  # per run, stored as evidence (the counts cover every test)
 MAX_EXAMPLES = 5  # given and changed starter files kept as evidence
+MAX_SCANNED_LINES = 5_000  # lines searched for the place of text aimed at the judge
 
 
 @dataclass
@@ -137,7 +138,7 @@ class Signals:
     code_findings: list[dict[str, Any]] = field(default_factory=list)  # stubs, hollow tests
     secrets: list[dict[str, Any]] = field(default_factory=list)
     code_treatment: dict[str, str] = field(default_factory=dict)  # language -> how it was read
-    injection_paths: list[str] = field(default_factory=list)  # where judge-aimed text was found
+    injection_paths: list[str] = field(default_factory=list)  # where: "path:line" (v4) or path
     # Version 3: the submission's own tests and the job's acceptance tests, run in a sandbox
     # (``tats_core.testrun``): a status of the contract's five, counts, and the failing tests
     # (their names and messages are the candidate's text: untrusted). None: not run at all.
@@ -363,7 +364,7 @@ def _read_readme(s: Signals, snapshot: RepoSnapshot) -> bool:
     """README facts; True when it is a project generator's default."""
     facts = analyse_readme(snapshot.readme)
     if facts.injection_phrases and snapshot.readme_path:
-        s.injection_paths.append(snapshot.readme_path)
+        s.injection_paths.append(injection_place(snapshot.readme_path, snapshot.readme or ""))
     s.has_readme = facts.chars > 0
     s.readme_chars, s.readme_has_setup = facts.chars, facts.has_setup
     s.readme_setup_evidence, s.readme_boilerplate = facts.setup_evidence, facts.boilerplate
@@ -436,8 +437,17 @@ def _read_code(s: Signals, sample: CodeSample, given: set[str]) -> None:
     for file in sample.files:  # given files too: text aimed at the judge is anyone's
         found = find_injection_phrases(file.text)
         if found:
-            s.injection_paths.append(file.path)
+            s.injection_paths.append(injection_place(file.path, file.text))
             s.injection_phrases += [p for p in found if p not in s.injection_phrases]
+
+
+def injection_place(path: str, text: str) -> str:
+    """``path:line`` of the first line holding text aimed at the judge; the path alone when the
+    phrase spans lines (or hides in what a line-by-line reading does not see)."""
+    for number, line in enumerate(text.splitlines()[:MAX_SCANNED_LINES], start=1):
+        if find_injection_phrases(line, limit=1):
+            return f"{path}:{number}"
+    return path
 
 
 def findings_of(s: Signals, kind: str, limit: int = 3) -> list[str]:
