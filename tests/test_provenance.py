@@ -72,8 +72,10 @@ def test_commits_another_person_pushed_before_the_candidates_are_the_starter():
         history((CANDIDATE, "Start"), (EMPLOYER, "Review fixes"), (CANDIDATE, "More")),
         history((EMPLOYER, "Starter"), (EMPLOYER, "Update README.md")),  # nobody answered
         history((("",), "Start"), (CANDIDATE, "More")),  # an author GitHub does not name
+        # The owner's account wrote the first commits, under another name and email.
+        history((("John at work", "john@corp.example", "ada"), "Start"), (CANDIDATE, "More")),
     ],
-    ids=["candidate-wrote-the-first", "no-commit-of-the-candidate", "unknown-author"],
+    ids=["candidate-wrote-the-first", "no-commit-of-the-candidate", "unknown-author", "owner"],
 )
 def test_no_starter_when_the_history_does_not_show_one(commits):
     assert starter_ref(repo(commits)) is None

@@ -85,16 +85,18 @@ def identities(commit: CommitInfo) -> frozenset[str]:
     return frozenset(a.strip().lower() for a in commit.authors if a.strip())
 
 
-def _starter_commits(commits: Sequence[CommitInfo]) -> int:
+def _starter_commits(commits: Sequence[CommitInfo], owner: str) -> int:
     """How many of the oldest commits another person wrote before the candidate's first one.
 
     The candidate is the author of the newest commit that is not housekeeping (a README edit or
-    a merge, which anyone with access may make). Zero when the candidate wrote the oldest commit,
-    when no author is known, or when no commit of the candidate's follows."""
+    a merge, which anyone with access may make), and the repository's owner (a commit GitHub
+    links to the owner's account is theirs, whatever name it was made under). Zero when the
+    candidate wrote the oldest commit, when no author is known, or when no commit of the
+    candidate's follows."""
     newest_work = next((c for c in commits if not is_housekeeping(c)), commits[0])
-    candidate = identities(newest_work)
-    if not candidate:
+    if not identities(newest_work):
         return 0
+    candidate = identities(newest_work) | {owner.lower()}
     count = 0
     for commit in reversed(commits):
         who = identities(commit)
@@ -121,7 +123,7 @@ def starter_ref(snapshot: RepoSnapshot) -> StarterRef | None:
     if snapshot.template:
         source = f"the template {snapshot.template}"
         return StarterRef(commits[-1].sha, Origin.TEMPLATE, 1, source)
-    count = _starter_commits(commits)
+    count = _starter_commits(commits, snapshot.full_name.split("/", 1)[0])
     if not count:
         return None
     boundary = commits[len(commits) - count]
