@@ -1,5 +1,6 @@
-"""Jobs: create, edit and archive jobs (the assignment and what good looks like, whether tests
-run, the employer's acceptance tests), with the candidates of each job counted per status."""
+"""Jobs: create, edit and archive jobs (the assignment and what good looks like, the criteria
+with their weights, whether tests run, the employer's acceptance tests), with the candidates of
+each job counted per status."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tats_core.errors import InputError
 from tats_core.store.db import transaction
 from tats_core.triage import jobs
 from tats_ui.acceptance_view import tests_section
+from tats_ui.criteria_view import criteria_section
 from tats_ui.deps import get_deps
 from tats_ui.navigation import TRIAGE_PAGE, UPLOAD_PAGE
 
@@ -194,5 +196,7 @@ with st.container(border=True):
             "Restore job", icon=":material/unarchive:", on_click=archive, args=(job_id, False)
         )
     show("edit")
+with st.container(border=True):
+    criteria_section(deps, job, notify, show)
 with st.container(border=True):
     tests_section(deps, job, notify, show)

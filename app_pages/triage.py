@@ -28,6 +28,7 @@ from tats_core.triage.listing import CandidateFilter, analyzer_names, candidate_
 from tats_core.triage.notes import notes_of
 from tats_core.triage.reviews import current_reviews, job_reviews
 from tats_core.triage.shared_code import overlaps_of
+from tats_core.triage.verdicts import VerdictCheck, verdict_check
 from tats_ui import selection
 from tats_ui import triage_links as links
 from tats_ui import triage_view as view
@@ -282,6 +283,7 @@ def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:
             overlaps_of(session, job_id, pinned),
             cited_excerpts(session, evaluation) if evaluation else [],
             notes_of(session, pinned),
+            verdict_check(session, evaluation) if evaluation else VerdictCheck(),
         )
     candidate_panel(data, actions, notices)
     if st.session_state.get(SCROLLED) != pinned:

@@ -7,8 +7,11 @@ production), computes the signals, runs
 the accuracy, the 3x3 confusion matrix and the severe errors (``low_effort`` judged
 ``looks_fine`` or the reverse). Then it judges hollowed copies of strong fixtures
 (``bench/hollow.py``: same paths, commits and README, placeholder bodies, literal-only tests),
-which must not come out ``looks_fine``. Exits non-zero below 80 %, with any severe error, or
-with a hollowed copy judged ``looks_fine``.
+which must not come out ``looks_fine``; and submissions of our own (``bench/starters.py``):
+thin layers over a starter (a fork, a template copy, a starter pushed by the employer) that must
+be ``low_effort``, and a small complete solution to a small assignment that must not be. Exits
+non-zero below 80 %, with any severe error, a hollowed copy judged ``looks_fine``, or one of our
+own submissions judged otherwise than it must be.
 
     .venv/bin/python bench/quality.py [--fixtures DIR] [--all]
 """
@@ -26,12 +29,15 @@ from pathlib import Path
 from _paths import SHARED_FIXTURES
 from _replay import replay
 from hollow import hollow_copy
+from starters import write_all
 
 from tats_core.errors import TatsError
 from tats_core.github.client import GitHubClient
 from tats_core.judging.analysis import JobBrief
 from tats_core.judging.heuristic import HeuristicAnalyzer
+from tats_core.judging.provenance import all_theirs
 from tats_core.judging.signals import compute_signals
+from tats_core.processing.judgement import read_own_work
 
 DECISIONS = ("looks_fine", "needs_review", "low_effort")
 SEVERE = {("low_effort", "looks_fine"), ("looks_fine", "low_effort")}
@@ -49,7 +55,11 @@ def read_csv(path: Path, key: str) -> dict[str, dict[str, str]]:
         return {row[key]: row for row in csv.DictReader(f)}
 
 
-async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> list[dict]:
+async def judge(
+    base_url: str, repos: Path, fixtures: list[str], jobs: dict, *, whole_tree: bool = False
+) -> list[dict]:
+    """Judge each fixture as the worker does; ``whole_tree``: as TATS did before it set the
+    candidate's own part apart (every file and commit counted as theirs), for comparison."""
     analyzer = HeuristicAnalyzer()
     rows = []
     async with GitHubClient(base_url, raw_url=f"{base_url}/raw") as github:
@@ -61,8 +71,12 @@ async def judge(base_url: str, repos: Path, fixtures: list[str], jobs: dict) -> 
             except TatsError as exc:
                 rows.append({"fixture": fixture, "decision": "github_failed", "error": str(exc)})
                 continue
-            snapshot.sample = await github.read_sample(snapshot)
-            signals = compute_signals(snapshot, description)
+            if whole_tree:
+                snapshot.sample = await github.read_sample(snapshot)
+                signals = compute_signals(snapshot, description, own=all_theirs(snapshot))
+            else:
+                own = await read_own_work(github, snapshot)
+                signals = compute_signals(snapshot, description, own=own)
             job = JobBrief(title=fixture, description=description)
             result = await analyzer.analyze(snapshot, signals, job)
             rows.append(
@@ -127,7 +141,7 @@ def main() -> int:
     with replay(repos) as (_, url):
         rows = asyncio.run(judge(url, repos, fixtures, jobs))
     status = report(rows, labels)
-    return status or report_hollowed(repos, jobs)
+    return status or report_hollowed(repos, jobs) or report_own()
 
 
 def report_hollowed(repos: Path, jobs: dict[str, dict[str, str]]) -> int:
@@ -149,6 +163,33 @@ def report_hollowed(repos: Path, jobs: dict[str, dict[str, str]]) -> int:
             f"{row.get('score', ''):>3} {row.get('code', '')}  {row.get('reason', '')[:70]}"
         )
     return 1 if fooled else 0
+
+
+def report_own() -> int:
+    """Our own submissions (``bench/starters.py``), each against the decision it must get."""
+    with tempfile.TemporaryDirectory() as tmp:
+        submissions = write_all(Path(tmp))
+        folders = {s.full_name: s.full_name.replace("/", "__") for s in submissions}
+        jobs = {folders[s.full_name]: {"job_description": s.job} for s in submissions}
+        with replay(Path(tmp)) as (_, url):
+            names = list(folders.values())
+            rows = asyncio.run(judge(url, Path(tmp), names, jobs))
+            before = asyncio.run(judge(url, Path(tmp), names, jobs, whole_tree=True))
+    print("\nsubmissions of our own (thin layers over a starter; small assignments):")
+    print(f"  {'':6} {'':34} {'decision':12} score  {'whole tree':16} must be")
+    wrong = 0
+    for submission, row, old in zip(submissions, rows, before, strict=True):
+        must = submission.expected
+        ok = (
+            row["decision"] != "low_effort" if must == "not low_effort" else row["decision"] == must
+        )
+        wrong += not ok
+        print(
+            f"  {'ok' if ok else 'WRONG':6} {submission.what[:34]:34} {row['decision']:12} "
+            f"{row.get('score', ''):>5}  {old['decision']:12} {old.get('score', ''):>3} {must}"
+        )
+        print(f"  {'':6} {row.get('reason', '')[:110]}")
+    return 1 if wrong else 0
 
 
 if __name__ == "__main__":

@@ -67,8 +67,9 @@ def raw(store: RepoStore, request: Request) -> Response:
     raw.githubusercontent.com answers them (plain 404 text when absent)."""
     match = RAW_PATH.match(unquote(request.url.path))
     repo = store.get(f"{match['owner']}/{match['name']}") if match else None
-    data = repo.ref(match["rev"]) if repo and match and not repo.empty else None
-    content = data.blob(match["path"]) if data and match else None
+    content = (
+        repo.file_at(match["rev"], match["path"]) if repo and match and not repo.empty else None
+    )
     if content is None:
         return Response("404: Not Found", 404, media_type="text/plain; charset=utf-8")
     return Response(content, 200, media_type="text/plain; charset=utf-8")
@@ -126,10 +127,11 @@ def _repo_endpoint(repo: RepoData, rest: str, request: Request) -> Response:
     if rest.startswith("/git/trees/"):
         if repo.empty:
             return _error(409, "Git Repository is empty.")
-        data = repo.ref(rest[len("/git/trees/") :])
-        if data is None or data.tree is None:
+        rev = rest[len("/git/trees/") :]
+        data = repo.ref(rev)
+        tree = repo.tree_at(rev) if data is not None else None
+        if tree is None:
             return _error(404, "Not Found")
-        tree = data.tree
         if query.get("recursive") in (None, "0", "false"):
             tree = {**tree, "tree": [e for e in tree["tree"] if "/" not in e["path"]]}
         return _json(tree)
@@ -281,10 +283,21 @@ def _commit(repo: RepoData, rev: str | None, path: str | None) -> dict[str, Any]
     commits = _touching(data.commits, path)
     nodes = [
         {"oid": c["sha"], "message": c["commit"]["message"],
-         "authoredDate": (c["commit"].get("author") or {}).get("date")}
+         "authoredDate": (c["commit"].get("author") or {}).get("date"),
+         "author": _author_node(c)}
         for c in commits[:100]
     ]  # fmt: skip
     return {"oid": data.head, "history": {"totalCount": len(commits), "nodes": nodes}}
+
+
+def _author_node(commit: dict[str, Any]) -> dict[str, Any]:
+    author = commit["commit"].get("author") or {}
+    login = (commit.get("author") or {}).get("login")
+    return {
+        "name": author.get("name"),
+        "email": author.get("email"),
+        "user": {"login": login} if login else None,
+    }
 
 
 def _blob(repo: RepoData, expression: str) -> dict[str, Any] | None:
@@ -301,8 +314,7 @@ MAX_BLOB_TEXT = 512_000  # GitHub truncates a blob's text in GraphQL at about th
 
 def _blob_text(repo: RepoData, expression: str) -> dict[str, Any] | None:
     match = EXPRESSION.match(expression)
-    data = repo.ref(match["rev"]) if match and not repo.empty else None
-    content = data.blob(match["path"]) if data and match else None
+    content = repo.file_at(match["rev"], match["path"]) if match and not repo.empty else None
     if content is None:
         return None
     binary = b"\0" in content[:8000]

@@ -10,7 +10,10 @@
   ``contents/{path}``, ``git/blobs/{sha}`` and GraphQL blob objects), shared by every branch;
 - optionally ``branches/<branch>/`` with the same files for a non-default branch;
 - optionally a ``"files": [paths]`` list on a commit, so ``commits?path=`` can filter
-  (without it every commit is taken to touch every path).
+  (without it every commit is taken to touch every path);
+- optionally ``trees/<commit sha>.json``: the tree at an older commit (a starter the candidate
+  built on). Without it, a tree asked for by the sha of a commit that heads no branch answers
+  404: the directory does not hold it.
 
 ``<repos_dir>/redirects.json`` maps an old ``owner/name`` to the current one (renames answer 301).
 
@@ -107,6 +110,35 @@ class RepoData:
     @property
     def empty(self) -> bool:
         return not self.default.commits
+
+    def file_at(self, rev: str, path: str) -> bytes | None:
+        """A file's bytes at a branch or commit: from the tree held for that commit when there
+        is one (``trees/<sha>.json``), else as the branch holding the commit has it."""
+        held = self.directory / "trees" / f"{rev}.json"
+        if held.is_file():
+            entries = json.loads(held.read_text(encoding="utf-8")).get("tree", [])
+            sha = next((e["sha"] for e in entries if e.get("path") == path), None)
+            return self.blob(str(sha)) if sha else None
+        data = self.ref(rev)
+        return data.blob(path) if data is not None else None
+
+    def tree_at(self, rev: str) -> dict[str, Any] | None:
+        """The recursive tree at a branch, commit or tree sha; None when not held."""
+        held = self.directory / "trees" / f"{rev}.json"
+        if held.is_file():
+            return dict(json.loads(held.read_text(encoding="utf-8")))
+        data = self.ref(rev)
+        if data is None or data.tree is None:
+            return None
+        heads = {b["commit"]["sha"] for b in self.branches} | {
+            d.head for d in (self.default, *self.by_branch.values()) if d.head
+        }
+        is_older_commit = any(
+            c["sha"] == rev or (len(rev) >= 7 and c["sha"].startswith(rev))
+            for d in (self.default, *self.by_branch.values())
+            for c in d.commits
+        ) and not any(h == rev or (len(rev) >= 7 and h.startswith(rev)) for h in heads)
+        return None if is_older_commit else data.tree
 
     def ref(self, rev: str | None) -> RefData | None:
         """The data of a branch name, commit SHA or ``HEAD``; None when not held."""

@@ -9,6 +9,7 @@ logic stays in ``tats_core``.
 - ``queueing``        publishing a job's pending candidates, and the words when the queue is down
 - ``tests_view``      the test runs: the table's cell and filter, the panel's section
 - ``acceptance_view`` a job's test switch and acceptance tests (the Jobs page)
+- ``criteria_view``   a job's criteria with weights, and re-judging on request (the Jobs page)
 - ``problems_banner`` judging paused on a misconfigured dependency: what to fix, who waits
 - ``welcome``         the first-run panel (and the demo button under ``tats dev --demo``)
 - ``timezone``        stored UTC times shown in the viewer's zone

@@ -17,6 +17,7 @@ from tats_core.judging.signals import describe_stored
 from tats_core.store.models import Candidate, CandidateNote, Evaluation, StatusEvent
 from tats_core.triage.evidence import CodeLinks, Excerpt
 from tats_core.triage.reviews import Review
+from tats_core.triage.verdicts import VerdictCheck
 from tats_core.wording import plural
 from tats_ui import panel_actions, selection
 from tats_ui.escaping import md
@@ -39,6 +40,7 @@ class PanelData:
     shared: list[Overlap] = field(default_factory=list)
     excerpts: list[Excerpt] = field(default_factory=list)
     notes: list[CandidateNote] = field(default_factory=list)
+    check: VerdictCheck = field(default_factory=VerdictCheck)
 
     @property
     def links(self) -> CodeLinks:
@@ -61,9 +63,10 @@ def candidate_panel(
     panel_actions.fix_controls(candidate, actions, notices.get("fix"))
     panel_actions.notes_section(candidate, data.notes, actions, notices.get("note"))
     if evaluation and evaluation.status in statuses.DECISIONS:
-        evaluation_sections(evaluation, data.links)
+        verdict_notes(data.check)
+        evaluation_sections(evaluation, data.links, data.check.weights)
         test_runs_section(evaluation, data.links)
-        cited_code(data.excerpts)
+        cited_code(data.excerpts, data.links)
     lines = describe_stored(dict(evaluation.signals) if evaluation else {})
     if lines:
         st.markdown("#### Signals\n" + bullets(lines, data.links))
@@ -161,6 +164,26 @@ def _warnings(candidate: Candidate, evaluation: Evaluation | None, shared: list[
         )
     if candidate.status in statuses.ACTIVE:
         st.info("Still being processed; this view updates itself.", icon=":material/hourglass_top:")
+
+
+def verdict_notes(check: VerdictCheck) -> None:
+    """Whether this verdict would come out the same today: reused, or judged under a rubric the
+    job no longer has."""
+    if check.reused is not None:
+        st.info(
+            f"**Verdict reused.** The same commit, under the same rubric and analyzer, was judged "
+            f"for candidate {check.reused.candidate_id} (attempt {check.reused.attempt}, "
+            f"{md(local_time(check.reused.evaluated_at))}): this is that verdict, with no new "
+            "model call and no new test run.",
+            icon=":material/repeat:",
+        )
+    if check.rubric_changed:
+        st.warning(
+            "**Judged under an earlier rubric.** The job's assignment, what good looks like or "
+            "its criteria changed since; re-judge it from the Jobs page to apply them (this "
+            "verdict stays in the history).",
+            icon=":material/history:",
+        )
 
 
 def history_table(events: list[StatusEvent]) -> None:

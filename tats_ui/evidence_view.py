@@ -42,7 +42,11 @@ def evidence_cell(criterion: dict[str, Any], links: CodeLinks) -> str:
     return "; ".join(linked(str(e), links) for e in unique(criterion.get("evidence") or []))
 
 
-def evaluation_sections(evaluation: Evaluation, links: CodeLinks) -> None:
+def evaluation_sections(
+    evaluation: Evaluation, links: CodeLinks, weights: dict[str, int] | None = None
+) -> None:
+    """Summary, strengths and concerns, and each criterion with its weight (the job's
+    criteria), verdict and evidence."""
     st.markdown("#### Summary")
     st.markdown(linked(evaluation.summary or "", links) or "_No summary._")
     strengths_col, concerns_col = st.columns(2)
@@ -55,6 +59,7 @@ def evaluation_sections(evaluation: Evaluation, links: CodeLinks) -> None:
             pd.DataFrame(
                 {  # st.table renders markdown: every cell is escaped
                     "Criterion": md(c.get("criterion", "")),
+                    "Weight": (weights or {}).get(str(c.get("criterion")), ""),
                     "Verdict": md(c.get("verdict", "")),
                     "Evidence": evidence_cell(c, links),
                 }
@@ -63,8 +68,9 @@ def evaluation_sections(evaluation: Evaluation, links: CodeLinks) -> None:
         )
 
 
-def cited_code(excerpts: list[Excerpt]) -> None:
-    """The lines of code the evaluation cites, as they were read when it was judged."""
+def cited_code(excerpts: list[Excerpt], links: CodeLinks | None = None) -> None:
+    """The lines of code the evaluation cites, as they were read when it was judged, each with
+    the line (or concern) that cites it and its link on GitHub at the judged commit."""
     if not excerpts:
         return
     st.markdown("#### Cited code")
@@ -73,7 +79,9 @@ def cited_code(excerpts: list[Excerpt]) -> None:
             f"-{excerpt.end}" if excerpt.end != excerpt.start else ""
         )
         with st.expander(where, expanded=len(excerpts) <= 3):
-            st.caption(md(excerpt.cited_by[:300]))
+            url = links.url(excerpt.path, excerpt.start, excerpt.end) if links else None
+            opened = f" · [open on GitHub at the judged commit]({url})" if url else ""
+            st.caption(f"Cited by: {md(excerpt.cited_by[:300])}{opened}")
             width = len(str(excerpt.lines[-1][0]))
             st.code(
                 "\n".join(

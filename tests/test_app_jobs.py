@@ -5,13 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tats_core import statuses
+from tats_core.judging.criteria import DEFAULT_CRITERIA, criteria_json
 from tats_core.store.db import transaction
-from tats_core.store.models import Job
-from tats_core.triage.jobs import set_archived
+from tats_core.store.models import Candidate, Evaluation, Job
+from tats_core.triage.jobs import rubric_hash_of, set_archived, set_criteria
+from tats_ui.criteria_view import REJUDGED
 from tats_ui.navigation import JOBS_PAGE as JOBS
 from tests import app_fixtures
 from tests.app_fixtures import (
     displayed,
+    events_of,
     no_exceptions,
     seed_every_status,
     texts,
@@ -152,3 +155,75 @@ def test_a_job_form_error_is_shown_next_to_the_form(make_app, session_factory):
         if hasattr(block, "button") and any(b.label == "Save changes" for b in block.button)
     ]
     assert [e.value for e in form.error] == ["Not saved: a job needs a title."]
+
+
+def criterion_row(at, job_id: int, index: int):  # type: ignore[no-untyped-def]
+    key = f"criterion_{job_id}_{index}"
+    return (
+        at.text_input(key=f"{key}_name"),
+        at.number_input(key=f"{key}_weight"),
+        at.selectbox(key=f"{key}_measure"),
+        at.text_input(key=f"{key}_description"),
+    )
+
+
+def test_the_criteria_start_as_the_default_set_and_one_in_the_recruiters_words_is_added(
+    make_app, session_factory
+):
+    seeded = seed_every_status(session_factory)
+    at = jobs_page(make_app)
+    name, weight, measure, _ = criterion_row(at, seeded.job_id, 0)
+    assert (name.value, weight.value, measure.value) == (
+        "Substance of the solution",
+        25,
+        "substance",
+    )
+    blank = len(DEFAULT_CRITERIA)
+    name, weight, measure, description = criterion_row(at, seeded.job_id, blank)
+    name.input("Clear error messages")
+    weight.set_value(30)
+    measure.set_value("judgement")
+    no_exceptions(button(at, "Save criteria").click().run())
+    assert any("say what a model should look for" in e.value for e in at.error)
+    _, _, _, description = criterion_row(at, seeded.job_id, blank)
+    description.input("4xx answers say which field is wrong")
+    no_exceptions(button(at, "Save criteria").click().run())
+    [job] = all_jobs(session_factory)
+    assert job.criteria[-1] == {
+        "name": "Clear error messages",
+        "weight": 30,
+        "measure": "judgement",
+        "description": "4xx answers say which field is wrong",
+    }
+    assert len(job.criteria) == len(DEFAULT_CRITERIA) + 1
+    assert any(s.value == "Saved 9 criteria." for s in at.success)
+
+
+def test_a_changed_rubric_is_re_judged_on_request_and_the_old_verdicts_stay(
+    make_app, session_factory
+):
+    seeded = seed_every_status(session_factory)
+    decided = [seeded.ids[s] for s in statuses.DECISIONS]
+    with transaction(session_factory) as session:
+        job = session.get(Job, seeded.job_id)
+        current = rubric_hash_of(job)
+        for evaluation in session.scalars(select(Evaluation)):
+            evaluation.rubric_hash = current
+    at = jobs_page(make_app)
+    assert not [b for b in at.button if b.label.startswith("Re-judge")]  # nothing changed
+    with transaction(session_factory) as session:
+        set_criteria(session, seeded.job_id, criteria_json(DEFAULT_CRITERIA[:3]))
+    at = jobs_page(make_app)
+    assert any("3 candidates of this job were judged under an earlier rubric" in i.value
+               for i in at.info)  # fmt: skip
+    no_exceptions(button(at, "Re-judge 3 candidates").click().run())
+    with transaction(session_factory) as session:
+        candidates = [session.get(Candidate, cid) for cid in decided]
+        assert {(c.status, c.attempt) for c in candidates} == {(statuses.PENDING, 2)}
+        kept = session.scalars(select(Evaluation).where(Evaluation.candidate_id.in_(decided)))
+        assert {(e.attempt, e.status) for e in kept} == {
+            (1, statuses.LOOKS_FINE),
+            (1, statuses.NEEDS_REVIEW),
+            (1, statuses.LOW_EFFORT),
+        }
+    assert events_of(session_factory, decided[0])[-1].reason == REJUDGED

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from tats_core import statuses
 from tats_core.store.db import transaction
-from tats_core.store.models import Candidate, Job
+from tats_core.store.models import Candidate, Evaluation, Job
 from tats_core.triage.export import evaluations_csv
+from tats_core.triage.jobs import rubric_hash_of
 from tats_core.triage.listing import CandidateFilter
 from tats_dev.demo import DEMO_CANDIDATES
 from tats_ui.palette import COLORS
@@ -212,7 +213,8 @@ def test_selecting_a_row_shows_the_evaluation(make_app, session_factory):
     assert "7 commits on 'main'" in page  # signals, described for a person
     criteria = at.table[0].value.reset_index()  # a static table: long evidence wraps
     # Its cells are markdown, so the text in them is escaped (app/main\.py shows as app/main.py).
-    assert list(criteria.iloc[0]) == ["CRUD endpoints", "met", "app/main\\.py"]
+    # No weight: the job's criteria do not name it (the weight column is the job's).
+    assert list(criteria.iloc[0]) == ["CRUD endpoints", "", "met", "app/main\\.py"]
     assert any("prompt injection" in e.value for e in at.error)
     history = at.table[-1].value
     assert list(history["Why"]) == ["imported from CSV"]
@@ -473,3 +475,28 @@ def test_the_panel_shows_the_lines_of_code_the_evaluation_cites(make_app, sessio
         "> 10  line 10" in code.value and ">  9" not in code.value and "   9  line 9" in code.value
     )
     assert any(e.label == "src/app.py:10-12" for e in at.expander)
+
+
+def test_the_panel_says_a_verdict_was_reused_and_weighs_each_criterion(make_app, session_factory):
+    seeded = seed_every_status(session_factory)
+    grace, larry = seeded.ids["looks_fine"], seeded.ids["low_effort"]
+    with transaction(session_factory) as session:
+        job = session.get(Job, seeded.job_id)
+        original = session.scalar(select(Evaluation).where(Evaluation.candidate_id == larry))
+        reused = session.scalar(select(Evaluation).where(Evaluation.candidate_id == grace))
+        reused.reused_from = original.id
+        reused.rubric_hash = rubric_hash_of(job)
+        reused.criteria = [
+            {"criterion": "Automated tests", "verdict": "partial", "evidence": ["tests/a.py"]}
+        ]
+        original.rubric_hash = "an earlier rubric"
+    at = no_exceptions(make_app(job=seeded.job_id, candidate=grace).run())
+    assert any(
+        i.value.startswith("**Verdict reused.**") and f"candidate {larry} (attempt 1" in i.value
+        for i in at.info
+    )
+    assert not [w for w in at.warning if "earlier rubric" in w.value]
+    criteria = at.table[0].value.reset_index()
+    assert list(criteria.iloc[0])[:3] == ["Automated tests", 20, "partial"]
+    at = no_exceptions(make_app(job=seeded.job_id, candidate=larry).run())
+    assert any("Judged under an earlier rubric" in w.value for w in at.warning)

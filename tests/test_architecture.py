@@ -49,6 +49,8 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.repo.places",  # the code an evaluation cites
         "tats_core.judging.overlap",  # shared code in a job: pure detection over stored files
         "tats_core.judging.analysis",  # ... whose cap applies to a verdict
+        "tats_core.judging.concerns",  # ... worded as every concern is
+        "tats_core.judging.criteria",  # a job's criteria: checked and hashed as judging reads them
         "tats_core.errors",
         "tats_core.statuses",
         "tats_core.wording",

@@ -28,6 +28,7 @@ from tats_core.judging.cohere_analyzer import (
     SYSTEM_PROMPT,
     CohereAnalyzer,
 )
+from tats_core.judging.criteria import DEFAULT_CRITERIA, CriterionSpec, Measure
 from tats_core.judging.signals import Signals
 from tats_core.repo.snapshot import CommitInfo, RepoSnapshot, TreeEntry
 from tats_core.retry import Backoff
@@ -37,7 +38,11 @@ from tests.servers import free_port, serve
 KEY = "co-test-key-5f2a9c"
 LOGIN = "jane-doe-42"
 EMAIL = "jane.doe@example.com"
-JOB = JobBrief(title="Backend engineer", description="Python, FastAPI, PostgreSQL")
+JOB = JobBrief(
+    title="Backend engineer",
+    description="Python, FastAPI, PostgreSQL",
+    criteria=(CriterionSpec("Tests", 100, Measure.TESTS),),
+)
 SIGNALS = Signals(commit_count=14, commit_span_days=6.0, has_tests=True, has_readme=True)
 TREE_PATHS = ["README.md", "package.json", "src/app.py", "tests/test_app.py"]
 
@@ -386,3 +391,35 @@ def test_a_cited_line_must_exist_in_the_file_that_was_read(fake, url):
     # line 40 of a six-line file was never read: dropped; a file not read is not line-checked
     assert criterion.evidence == ["src/app.py:3-5", "tests/test_app.py:7"]
     assert UNVERIFIED_EVIDENCE_FLAG in result.flags
+
+
+def test_the_prompt_lists_the_jobs_criteria_with_weights_and_leaves_the_title_out(fake, url):
+    job = JobBrief(
+        title="Senior engineer, team Falcon",
+        description="Python, FastAPI, PostgreSQL",
+        criteria=(
+            *DEFAULT_CRITERIA[:2],
+            CriterionSpec("Clear error messages", 30, Measure.JUDGEMENT, "4xx bodies say why"),
+        ),
+    )
+    fake.reply_json(answer())
+    asyncio.run(CohereAnalyzer(KEY, base_url=url, timeout=5.0).analyze(snapshot(), SIGNALS, job))
+    message = fake.requests[0].body["messages"][1]["content"]
+    assert "- Substance of the solution (weight 25): the candidate's own code" in message
+    assert "- Clear error messages (weight 30): 4xx bodies say why" in message
+    assert "Falcon" not in message  # the rubric, not the title: two jobs, one verdict
+
+
+def test_the_answer_keeps_the_jobs_criteria_names_and_says_when_one_was_left_out(fake, url):
+    job = JobBrief(
+        title="Backend",
+        criteria=(CriterionSpec("Automated tests", 50, Measure.TESTS), DEFAULT_CRITERIA[0]),
+    )
+    reply = answer()
+    reply["criteria"] = [{"criterion": "automated Tests", "verdict": "met", "evidence": []}]
+    fake.reply_json(reply)
+    result = asyncio.run(
+        CohereAnalyzer(KEY, base_url=url, timeout=5.0).analyze(snapshot(), SIGNALS, job)
+    )
+    assert [c.criterion for c in result.analysis.criteria] == ["Automated tests"]
+    assert "criteria_incomplete" in result.flags  # no verdict on the substance

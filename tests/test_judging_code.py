@@ -103,7 +103,8 @@ def test_the_careful_submission_still_looks_fine_when_its_code_is_read():
     result = judge(with_code(SERVICE, REAL_TESTS))
     assert result.analysis.decision == "looks_fine"
     tests = next(c for c in result.analysis.criteria if c.criterion == "Automated tests")
-    assert tests.verdict == "met" and "2 of 2 test cases assert something real" in tests.evidence
+    assert tests.verdict == "met"
+    assert "2 test files; 2 of 2 test cases assert something real" in tests.evidence
 
 
 def test_stubbed_bodies_behind_a_strong_envelope_are_not_looks_fine_and_are_cited():
@@ -140,7 +141,9 @@ def test_a_model_that_calls_hollow_work_looks_fine_is_bounded_with_the_evidence(
 def test_a_secret_in_the_code_is_a_concern_with_its_place():
     source = SERVICE + '\nAWS_SECRET = "AKIAIOSFODNN7EXAMPLQ"\n'
     result = judge(with_code(source, REAL_TESTS))
-    assert any(c.startswith("Hard-coded secret committed: src/") for c in result.analysis.concerns)
+    assert any(
+        c.startswith("A secret is committed in the code: src/") for c in result.analysis.concerns
+    )
 
 
 def test_the_recruiter_reads_what_the_code_showed():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from tats_core.judging.overlap import find_overlaps, own_files
+import pytest
+
+from tats_core.judging.overlap import find_overlaps, is_common, own_files
 
 
 def sha(text: str) -> str:
@@ -126,3 +128,19 @@ def test_vendored_and_editor_folders_are_not_own_code():
         blob("app/models/order.rb", 1_000, "order"),
     ]
     assert [f.path for f in own_files(tree)] == ["app/models/order.rb"]
+
+
+@pytest.mark.parametrize(
+    ("holders", "submissions", "common"),
+    [
+        (3, 5, False),  # a few passing one solution around, in a small job
+        (4, 10, False),
+        (4, 5, True),  # most of a small job: its starter
+        (3, 3, True),
+        (5, 10, True),  # more than a few, and a share of a bigger job
+        (6, 40, False),
+        (12, 40, True),
+    ],
+)
+def test_a_starter_is_in_most_submissions_a_shared_solution_in_a_few(holders, submissions, common):
+    assert is_common(holders, submissions) is common

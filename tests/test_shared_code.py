@@ -17,14 +17,14 @@ from sqlalchemy import select
 from tats_core import statuses
 from tats_core.judging.analysis import Analysis, AnalysisResult
 from tats_core.judging.heuristic import HeuristicAnalyzer
-from tats_core.judging.overlap import SHARED_CODE_FLAG
+from tats_core.judging.overlap import SHARED_CODE_FLAG, FileRef
 from tats_core.store.db import transaction
 from tats_core.store.models import Candidate, StatusEvent
 from tats_core.triage.candidates import override_decision
 from tats_core.triage.export import evaluations_csv
 from tats_core.triage.ingest import apply_ingest, plan_ingest
 from tats_core.triage.jobs import create_job
-from tats_core.triage.shared_code import overlaps_of
+from tats_core.triage.shared_code import job_given, overlaps_of, save_fingerprint, shared_with
 from tats_dev.github_replay import create_app as create_replay
 from tests.servers import serve
 from tests.test_export import read_export
@@ -176,3 +176,48 @@ def test_different_submissions_of_one_job_are_not_flagged(database_url, session_
     for cid in cids:
         _, [evaluation] = candidate(session_factory, cid)
         assert SHARED_CODE_FLAG not in evaluation.flags
+
+
+def ref(path: str, sha: str, size: int = 5_000) -> FileRef:
+    return FileRef(path, sha, size)
+
+
+STARTER = [ref(f"starter/part_{i}.py", f"starter{i}") for i in range(3)]
+RING = [ref(f"solution/step_{i}.py", f"ring{i}") for i in range(3)]
+
+
+def test_a_solution_three_of_five_share_is_flagged_and_a_starter_all_hold_is_not(
+    session_factory,
+):
+    cids = add_job(session_factory, *(f"https://github.com/c{i}/take-home" for i in range(5)))
+    with transaction(session_factory) as session:
+        job_id = session.get(Candidate, cids[0]).job_id
+        for i, cid in enumerate(cids):
+            mine = [ref(f"own/work_{i}.py", f"own{i}")] + STARTER + (RING if i < 3 else [])
+            save_fingerprint(session, job_id, cid, mine)
+        sharing = shared_with(session, job_id)
+        given = job_given(session, job_id, cids[0], {f.sha for f in STARTER + RING})
+    assert {cid: [o.other for o in found] for cid, found in sharing.items()} == {
+        cids[0]: [cids[1], cids[2]],
+        cids[1]: [cids[0], cids[2]],
+        cids[2]: [cids[0], cids[1]],
+        cids[3]: [],
+        cids[4]: [],
+    }
+    assert given == {f.sha: "in 5 of the job's 5 submissions" for f in STARTER}
+
+
+def test_a_starter_one_submission_was_found_to_build_on_is_given_to_the_whole_job(
+    session_factory,
+):
+    first, second = add_job(session_factory, "https://github.com/a/x", "https://github.com/b/y")
+    with transaction(session_factory) as session:
+        job_id = session.get(Candidate, first).job_id
+        # The first is a fork: its starter's files are stored as given.
+        save_fingerprint(session, job_id, first, [ref("own/a.py", "a")], given=STARTER)
+        # The second holds the same files with no fork to say so: a zip of the starter.
+        save_fingerprint(session, job_id, second, [*STARTER, ref("own/b.py", "b")])
+        reasons = job_given(session, job_id, second, {f.sha for f in STARTER} | {"b"})
+        assert overlaps_of(session, job_id, second) == []
+    assert set(reasons) == {f.sha for f in STARTER}
+    assert set(reasons.values()) == {"in the starter another submission of the job built on"}

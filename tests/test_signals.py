@@ -239,7 +239,7 @@ def test_describe_gives_the_recruiter_the_facts():
         now=T0 + timedelta(days=13),
     )  # fmt: skip
     text = "\n".join(describe(s))
-    assert "10 commits on 'main' over 2.2 days" in text
+    assert "10 commits on 'main', the candidate's over 2.2 days" in text
     assert "last push 10 days ago" in text
     assert "tests/test_api.py" in text and "node_modules/" in text
     assert "with setup/run steps" in text and "dev" in text and "truncated" in text

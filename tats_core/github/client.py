@@ -8,6 +8,8 @@ Requests per candidate, counted in ``snapshot.requests_made`` (redirects and 304
 - GraphQL, with a token: 1 query (facts, languages, last 100 commits with ``totalCount``,
   branch heads with their counts, README and manifest blobs by name) + 1 REST recursive tree
   by commit SHA (immutable, so its ETag always matches on a re-run) = 2.
+- A starter in the history (a fork's parent, a template, commits another person pushed first:
+  ``judging.provenance``): its tree, by commit SHA (+1, ``tree_at``).
 - A thin default branch (at most 3 commits, or at most 2 source files) costs more: REST asks
   for the branches (+1) and probes up to 3 branches whose head differs (+1 each); switching to
   a branch with more commits fetches its tree (+1). GraphQL has the counts already and switches
@@ -31,7 +33,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -53,15 +56,24 @@ from tats_core.github.shapes import (
     is_thin,
     snapshot_from_repo,
     switch_branch,
+    tree_entries,
     wanted_files,
 )
 from tats_core.repo import files as repo_files
-from tats_core.repo.sample import CodeSample, SampleBudget, choose_sample
-from tats_core.repo.snapshot import RepoSnapshot
+from tats_core.repo.sample import (
+    CodeSample,
+    SampleBudget,
+    SampleEntry,
+    SamplePlan,
+    Why,
+    choose_sample,
+)
+from tats_core.repo.snapshot import RepoSnapshot, TreeEntry
 from tats_core.retry import Backoff
 from tats_core.settings import raw_url_for
 
 PER_PAGE = 100
+GIVEN_LEFT_OUT = "given (a starter's or common to the job)"
 MAX_README_CHARS = 64_000  # enough for any analyzer; the rest is not read
 MAX_BRANCH_PROBES = 3
 
@@ -133,15 +145,61 @@ class GitHubClient:
         return snap
 
     async def read_sample(
-        self, snapshot: RepoSnapshot, budget: SampleBudget | None = None
+        self,
+        snapshot: RepoSnapshot,
+        budget: SampleBudget | None = None,
+        *,
+        leave_out: Collection[str] = (),
     ) -> CodeSample:
         """The text of the files a reviewer would open (``tats_core.repo.sample``), at the
         snapshot's commit; files already read for any candidate come from the blob cache.
-        Unreadable files are listed in ``skipped``; this never raises for one of them."""
+        ``leave_out``: paths the candidate was given (a starter's), never read. Unreadable
+        files are listed in ``skipped``; this never raises for one of them."""
         if snapshot.empty:
             return CodeSample()
-        plan = choose_sample(snapshot.tree, budget)
+        given = set(leave_out)
+        plan = choose_sample([e for e in snapshot.tree if e.path not in given], budget)
+        if given:
+            left_out = {**plan.left_out, GIVEN_LEFT_OUT: len(given)}
+            plan = replace(plan, left_out=left_out, total_files=plan.total_files + len(given))
         return await self._blobs.read(snapshot, plan)
+
+    async def tree_at(self, snapshot: RepoSnapshot, commit_sha: str) -> list[TreeEntry] | None:
+        """The snapshot's files at an older commit (a starter the candidate built on), relative
+        to its subdirectory when it has one: one recursive tree request (added to
+        ``snapshot.requests_made``), cached like any other (a commit's tree never changes, so a
+        re-run costs a 304). None when GitHub cannot give it (an unknown commit, or a listing
+        it cut short)."""
+        tally = Tally()
+        reply = await self._api.get(
+            tally,
+            f"/repos/{snapshot.full_name}/git/trees/{quote(commit_sha, safe='')}",
+            {"recursive": 1},
+            allow=(404, 409, 422),
+        )
+        snapshot.requests_made += tally.requests
+        if reply.status != 200:
+            return None
+        body = reply.json()
+        if body.get("truncated"):
+            return None
+        return tree_entries(body.get("tree", []), snapshot.path)
+
+    async def read_files(
+        self, snapshot: RepoSnapshot, commit_sha: str, entries: Sequence[TreeEntry]
+    ) -> dict[str, str]:
+        """The text of some files at a commit of the snapshot's repository (a starter's version
+        of files the candidate changed), by blob sha through the blob cache: raw downloads, or
+        GraphQL with a token (its requests added to ``snapshot.requests_made``). Files that
+        cannot be read are left out."""
+        if not entries:
+            return {}
+        plan = SamplePlan(
+            tuple(SampleEntry(e.path, e.sha, e.size, Why.SOURCE) for e in entries), {}, 0
+        )
+        sample = await self._blobs.read(replace(snapshot, commit_sha=commit_sha), plan)
+        snapshot.requests_made += sample.api_requests
+        return {f.path: f.text for f in sample.files}
 
     async def archive(self, full_name: str, commit_sha: str) -> bytes:
         """The whole repository at ``commit_sha`` (a full sha), as GitHub's tar.gz with one top

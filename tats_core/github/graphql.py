@@ -41,7 +41,7 @@ QUERY = (
     commit: object(expression: $rev) {
       ... on Commit {
         oid
-        history(first: 100, path: $path) { totalCount nodes { oid message authoredDate } }
+        history(first: 100, path: $path) { totalCount nodes { oid message authoredDate author { name email user { login } } } }
       }
     }
 """
@@ -116,7 +116,12 @@ def parse(body: dict[str, Any]) -> ParsedRepo:
     commits = None
     if history is not None:
         commits = [
-            CommitInfo(n["oid"], n.get("message", ""), parse_time(n.get("authoredDate")))
+            CommitInfo(
+                n["oid"],
+                n.get("message", ""),
+                parse_time(n.get("authoredDate")),
+                authors=_authors(n.get("author")),
+            )
             for n in history.get("nodes", [])
         ]
     branches = []
@@ -138,6 +143,12 @@ def parse(body: dict[str, Any]) -> ParsedRepo:
         branches=branches,
         files=files,
     )
+
+
+def _authors(author: dict[str, Any] | None) -> tuple[str, ...]:
+    author = author or {}
+    login = (author.get("user") or {}).get("login")
+    return tuple(n for n in (author.get("name"), author.get("email"), login) if n)
 
 
 # -- file text: many blobs per query, aliased per path --------------------------------------

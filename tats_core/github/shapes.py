@@ -43,7 +43,17 @@ def snapshot_from_repo(repo: dict[str, Any], ref: str | None, path: str | None) 
 def commit_from_rest(item: dict[str, Any]) -> CommitInfo:
     commit = item.get("commit", {})
     author = commit.get("author") or commit.get("committer") or {}
-    return CommitInfo(item["sha"], commit.get("message", ""), parse_time(author.get("date")))
+    login = (item.get("author") or {}).get("login")
+    return CommitInfo(
+        item["sha"],
+        commit.get("message", ""),
+        parse_time(author.get("date")),
+        authors=_authors(author.get("name"), author.get("email"), login),
+    )
+
+
+def _authors(*names: str | None) -> tuple[str, ...]:
+    return tuple(n for n in names if n)
 
 
 def apply_commits(snap: RepoSnapshot, commits: list[CommitInfo], total: int, exact: bool) -> None:
@@ -54,22 +64,28 @@ def apply_commits(snap: RepoSnapshot, commits: list[CommitInfo], total: int, exa
     snap.commit_sha = snap.head_sha
 
 
-def apply_tree(snap: RepoSnapshot, entries: list[dict[str, Any]], truncated: bool) -> None:
-    """The tree, limited to (and relative to) the submission's subdirectory when it has one."""
+def tree_entries(entries: list[dict[str, Any]], path: str | None) -> list[TreeEntry]:
+    """A recursive tree's blobs and folders, limited to (and relative to) ``path`` when set."""
     tree = [
         TreeEntry(e["path"], e.get("type", "blob"), int(e.get("size") or 0), e.get("sha") or "")
         for e in entries
     ]
     tree = [e for e in tree if e.type in ("blob", "tree")]
-    if snap.path:
-        prefix = snap.path + "/"
+    if path:
+        prefix = path + "/"
         tree = [
             TreeEntry(e.path[len(prefix) :], e.type, e.size, e.sha)
             for e in tree
             if e.path.startswith(prefix)
         ]
-        if not tree and not truncated:
-            raise GitHubError(f"path '{snap.path}' not found on '{snap.ref}'")
+    return tree
+
+
+def apply_tree(snap: RepoSnapshot, entries: list[dict[str, Any]], truncated: bool) -> None:
+    """The tree, limited to (and relative to) the submission's subdirectory when it has one."""
+    tree = tree_entries(entries, snap.path)
+    if snap.path and not tree and not truncated:
+        raise GitHubError(f"path '{snap.path}' not found on '{snap.ref}'")
     snap.tree, snap.tree_truncated = tree, truncated
     snap.readme_path = readme_path(tree)
 

@@ -19,7 +19,10 @@ from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tats_core.judging.signals import Signals, failing_tests_of, findings_of
+from tats_core.judging import concerns as concerns_text
+from tats_core.judging.concerns import places
+from tats_core.judging.criteria import DEFAULT_CRITERIA, CriterionSpec, rubric_hash
+from tats_core.judging.signals import Signals, failing_tests_of, hollow_phrase, stub_phrase
 from tats_core.repo.places import cited_places
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.statuses import (
@@ -108,6 +111,12 @@ class JobBrief:
     title: str
     description: str = ""
     rubric: str = ""
+    criteria: tuple[CriterionSpec, ...] = DEFAULT_CRITERIA
+
+    @property
+    def rubric_hash(self) -> str:
+        """What the job judges against: description, rubric and criteria (not the title)."""
+        return rubric_hash(self.description, self.rubric, self.criteria)
 
 
 @dataclass
@@ -137,32 +146,6 @@ EMPTY_MAX_SCORE = 10
 NEAR_EMPTY_MAX_SCORE = 45
 BOUNDED_FLAG = "bounded_by_signals"
 UNVERIFIED_EVIDENCE_FLAG = "unverified_evidence"
-
-EMPTY_CONCERN = "The repository has no commits."
-NEAR_EMPTY_CONCERN = (
-    'The repository is nearly empty, so it cannot be marked "Looks fine"; the automated verdict '
-    'was lowered to "Needs review" for a person to check.'
-)
-HOLLOW_CONCERN = (
-    'The code read does not back "Looks fine": {what}. The automated verdict was lowered to '
-    '"Needs review" for a person to check.'
-)
-FAILING_TESTS_CONCERN = (
-    "{whose} fail when run: {failed} of {ran} ({cited}). A working submission passes them; "
-    'the automated verdict was lowered to "Needs review".'
-)
-BROKEN_TESTS_CONCERN = (
-    '{whose} fail before any test runs ({note}). The automated verdict was lowered to "Needs '
-    'review" for a person to check.'
-)
-TIMED_OUT_CONCERN = (
-    '{whose} did not finish in time ({note}). The automated verdict was lowered to "Needs '
-    'review" for a person to check.'
-)
-INJECTION_CONCERN = (
-    "The repository contains text aimed at an automated reviewer ({phrases}{where}); "
-    "a person should read it before deciding."
-)
 
 
 def _with_concern(concerns: list[str], line: str) -> list[str]:
@@ -194,24 +177,24 @@ def bound_by_signals(analysis: Analysis, signals: Signals) -> tuple[Analysis, li
     if signals.injection_phrases:
         flags.append(INJECTION_FLAG)
         quoted = ", ".join(f'"{p[:60]}"' for p in signals.injection_phrases[:3])
-        where = f" in {', '.join(signals.injection_paths[:3])}" if signals.injection_paths else ""
-        line = INJECTION_CONCERN.format(phrases=quoted, where=where)
+        where = f" in {places(signals.injection_paths)}" if signals.injection_paths else ""
+        line = concerns_text.INJECTION.render(phrases=quoted, where=where)
         concerns = [line, *(c for c in concerns if c != line)]  # the first thing a person reads
         decision = NEEDS_REVIEW
     if signals.empty:
         decision = LOW_EFFORT
         score = min(score, EMPTY_MAX_SCORE)
-        concerns = _with_concern(concerns, EMPTY_CONCERN)
+        concerns = _with_concern(concerns, concerns_text.EMPTY.render())
     elif signals.near_empty and decision != LOW_EFFORT:
         if decision == LOOKS_FINE:
-            concerns = _with_concern(concerns, NEAR_EMPTY_CONCERN)
+            concerns = _with_concern(concerns, concerns_text.NEAR_EMPTY_BOUND.render())
         decision = NEEDS_REVIEW
         score = min(score, NEAR_EMPTY_MAX_SCORE)
 
     hollow = _hollow_work(signals)
     if hollow and decision == LOOKS_FINE:
         decision = NEEDS_REVIEW
-        concerns = _with_concern(concerns, HOLLOW_CONCERN.format(what=hollow))
+        concerns = _with_concern(concerns, concerns_text.HOLLOW_BOUND.render(what=hollow))
     for line in test_run_concerns(signals):
         # Failing or unfinished tests, the candidate's own or the job's, are never fine.
         if decision == LOOKS_FINE:
@@ -260,21 +243,19 @@ def test_run_concerns(signals: Signals) -> list[str]:
         ),
     ):
         if status == TestStatus.FAILED and passed + failed == 0:  # install or build failed
-            lines.append(BROKEN_TESTS_CONCERN.format(whose=whose, note=note or "no detail"))
+            lines.append(concerns_text.BROKEN_TESTS.render(whose=whose, note=note or "no detail"))
         elif status == TestStatus.FAILED:
-            cited = failing_tests_of(signals, which)
-            more = failed - len(cited)
-            shown = ", ".join(cited) + (f" and {more:,} more" if more > 0 else "")
+            cited = failing_tests_of(signals, which, limit=concerns_text.SHOWN_PLACES)
             lines.append(
-                FAILING_TESTS_CONCERN.format(
+                concerns_text.FAILING_TESTS.render(
                     whose=whose,
                     failed=f"{failed:,}",
                     ran=f"{passed + failed:,}",
-                    cited=shown or note,
+                    cited=places(cited, failed) if cited else note,
                 )
             )
         elif status == TestStatus.TIMED_OUT:
-            lines.append(TIMED_OUT_CONCERN.format(whose=whose, note=note or "the time limit"))
+            lines.append(concerns_text.TIMED_OUT.render(whose=whose, note=note or "the time limit"))
     return lines
 
 
@@ -282,17 +263,10 @@ def _hollow_work(signals: Signals) -> str:
     """What the code read shows that no verdict may ignore ("" when nothing)."""
     parts = []
     if signals.stubbed_code:
-        where = ", ".join(findings_of(signals, "stub"))
-        parts.append(
-            f"{signals.stub_functions} of {signals.functions} functions are stubs ({where})"
-        )
+        parts.append(stub_phrase(signals))
     if signals.hollow_tests:
-        where = ", ".join(findings_of(signals, "hollow_test"))
-        parts.append(
-            f"{signals.real_test_cases} of {signals.test_cases} test cases assert something "
-            f"real ({where})"
-        )
-    return "; ".join(parts)
+        parts.append(hollow_phrase(signals))
+    return " ".join(parts)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -394,8 +368,9 @@ def validate_evidence(
         criteria.append(criterion.model_copy(update={"evidence": kept, "verdict": verdict}))
     if not dropped:
         return analysis, []
-    shown = ", ".join(e[:80] for e in dict.fromkeys(dropped[:5]))
-    line = f"Evidence citing files or lines that are not in the repository was removed: {shown}"
+    line = concerns_text.UNVERIFIED_EVIDENCE.render(
+        cited=places([e[:80] for e in dropped], len(set(dropped)))
+    )
     concerns = _with_concern(list(analysis.concerns), line)
     return analysis.model_copy(update={"criteria": criteria, "concerns": concerns}), [
         UNVERIFIED_EVIDENCE_FLAG

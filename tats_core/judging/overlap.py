@@ -11,11 +11,15 @@ Only a candidate's *own* code counts (``own_files``). Not counted:
 - committed dependencies, build output, copied-in libraries and editor folders (``files``),
   anything under a dot-folder (``.mvn/``, ``.github/``, ``.vscode/``) or a vendor/static/public
   folder, and well-known third-party files (jquery, bootstrap, ...);
-- files that project generators write (``GENERATOR_FILES``: Create React App, Vite, Next.js,
+- files that project generators write (``generated.GENERATOR_FILES``: Create React App, Vite, Next.js,
   Angular, Rails, Django, Spring Initializr, .NET templates, Maven/Gradle wrappers, tool configs);
-- files common to many submissions of the job (``common_shas``): a sha found in at least
-  ``max(COMMON_MIN_SUBMISSIONS, COMMON_SHARE of the job)`` submissions is the assignment's
-  starter or a generator's file we do not know by name.
+- files given to the job's submissions: those of a starter some submission was found to build
+  on (a fork's parent, a template, commits another author pushed first: ``given``, from
+  ``provenance``), and files common to the job (``is_common``). A starter everyone was given is
+  in most submissions; a solution a few passed around is in a few. So a sha is common when more
+  than ``RING_MAX`` submissions hold it and at least ``COMMON_SHARE`` of the job, or when at
+  least ``MOST_SHARE`` of the job (three submissions at least) hold it: three of five sharing a
+  file are flagged, not taken for boilerplate.
 
 Two submissions *share substantial code* (``is_substantial``) when, after all that, they hold at
 least ``MIN_SHARED_FILES`` identical files totalling ``MIN_SHARED_BYTES``, or at least
@@ -32,59 +36,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from tats_core.judging import concerns as concern_text
 from tats_core.judging.analysis import Analysis
+from tats_core.judging.concerns import SHOWN_FILES, places
+from tats_core.judging.generated import is_generator_file
 from tats_core.repo import files
 from tats_core.statuses import NEEDS_REVIEW, SCORE_BANDS
 from tats_core.wording import plural
 
 SHARED_CODE_FLAG = "shared_code"
-SHARED_CODE_CONCERN = (
-    "{evidence}. Identical files in two submissions of one job; a person should compare them "
-    "before deciding (the decision was capped at needs_review)."
-)
 TINY_BYTES = 200
 HUGE_BYTES = 200_000
 MAX_FILES = 400  # a fingerprint keeps at most this many own files (the largest)
-COMMON_MIN_SUBMISSIONS = 3
+RING_MAX = 4  # submissions that may pass one solution around; more is the job's starter
 COMMON_SHARE = 0.30
+MOST_SHARE = 0.75
+MOST_MIN = 3
 MIN_SHARED_FILES = 3
 MIN_SHARED_BYTES = 4_096
 MIN_SHARED_FILES_FOR_SHARE = 2
 LARGE_SHARE = 0.5
 
-# Paths (relative to the submission root, possibly below a sub-folder such as ``frontend/``)
-# that project generators write. Matched against the path's tail.
-GENERATOR_FILES = re.compile(
-    r"(^|/)("
-    # Create React App, Vite, Next.js
-    r"src/(setupTests|reportWebVitals|serviceWorker|setupProxy)\.[jt]sx?"
-    r"|src/App\.test\.[jt]sx?|src/(main|index)\.[jt]sx?"
-    r"|pages/_(app|document)\.[jt]sx?|(pages|app)/api/hello\.[jt]s"
-    # Angular CLI
-    r"|src/(polyfills|test)\.ts|src/environments/[^/]+\.ts|src/app/app\.component\.spec\.ts"
-    r"|karma\.conf\.js|protractor\.conf\.js|e2e/.*"
-    # Rails
-    r"|bin/[^/]+|config/.*|config\.ru|db/(schema|seeds)\.rb"
-    r"|app/(channels/application_cable/[^/]+|jobs/application_job|mailers/application_mailer"
-    r"|models/application_record|controllers/application_controller"
-    r"|helpers/application_helper)\.rb"
-    r"|app/javascript/(packs/application|channels/[^/]+|controllers/(index|application"
-    r"|hello_controller))\.js"
-    r"|test/(test_helper|application_system_test_case)\.rb"
-    r"|test/channels/application_cable/connection_test\.rb|spec/(spec|rails)_helper\.rb"
-    # Maven and Gradle wrappers
-    r"|mvnw(\.cmd)?|gradlew(\.bat)?|gradle/wrapper/.*"
-    # Spring Initializr, .NET templates
-    r"|src/main/java/.*Application\.java|src/test/java/.*ApplicationTests\.java"
-    r"|[^/]*Application(Tests)?\.kt|Properties/.*|WeatherForecast(Controller)?\.cs"
-    r"|UnitTest1\.cs|Program\.cs|Startup\.cs"
-    # Django and Python packaging
-    r"|manage\.py|[^/]+/(wsgi|asgi|settings|urls|apps|admin)\.py|(.*/)?migrations/.*"
-    r"|setup\.py"
-    # tool configuration
-    r"|[^/]*\.config\.[cm]?[jt]s|\.?[^/]*rc\.[cm]?js|jest\.setup\.[jt]s|next-env\.d\.ts"
-    r")$"
-)
 FOREIGN_DIRS = {
     "vendor", "vendors", "third_party", "third-party", "thirdparty", "external", "externals",
     "public", "static", "wwwroot", "libs", "bower_components",
@@ -114,9 +86,8 @@ class Overlap:
 
     def describe(self, other_label: str | None = None) -> str:
         label = other_label or f"candidate {self.other}"
-        shown = ", ".join(p for p, _ in self.pairs[:5])
-        more = f" and {len(self.pairs) - 5} more" if len(self.pairs) > 5 else ""
-        return f"Shares {plural(len(self.pairs), 'file')} with {label}: {shown}{more}"
+        shown = places([p for p, _ in self.pairs], len(self.pairs), limit=SHOWN_FILES)
+        return f"Shares {plural(len(self.pairs), 'file')} with {label}: {shown}"
 
 
 def cap_for_shared_code(
@@ -128,8 +99,12 @@ def cap_for_shared_code(
         return analysis, []
     concerns = list(analysis.concerns)
     for overlap in overlaps:
-        label = (labels or {}).get(overlap.other)
-        line = SHARED_CODE_CONCERN.format(evidence=overlap.describe(label))
+        label = (labels or {}).get(overlap.other) or f"candidate {overlap.other}"
+        line = concern_text.SHARED_CODE.render(
+            files=plural(len(overlap.pairs), "file"),
+            other=label,
+            paths=places([p for p, _ in overlap.pairs], len(overlap.pairs), limit=SHOWN_FILES),
+        )
         if line not in concerns:
             concerns.append(line)
     low, high = SCORE_BANDS[NEEDS_REVIEW]
@@ -141,10 +116,6 @@ def cap_for_shared_code(
         }
     )
     return capped, [SHARED_CODE_FLAG]
-
-
-def is_generator_file(path: str) -> bool:
-    return bool(GENERATOR_FILES.search(path))
 
 
 def own_files(tree: Iterable[tuple[str, str, int]]) -> list[FileRef]:
@@ -170,9 +141,12 @@ def own_files(tree: Iterable[tuple[str, str, int]]) -> list[FileRef]:
     return sorted(kept)
 
 
-def common_threshold(submissions: int) -> int:
-    """In how many submissions a sha must appear to count as the assignment's or a generator's."""
-    return max(COMMON_MIN_SUBMISSIONS, math.ceil(COMMON_SHARE * submissions))
+def is_common(holders: int, submissions: int) -> bool:
+    """Whether a sha in ``holders`` of the job's ``submissions`` is the assignment's (or an
+    unknown generator's) rather than a solution passed around (see the module docstring)."""
+    if holders > RING_MAX and holders >= math.ceil(COMMON_SHARE * submissions):
+        return True
+    return holders >= MOST_MIN and holders >= math.ceil(MOST_SHARE * submissions)
 
 
 def own_bytes(fingerprint: Sequence[FileRef]) -> int:
@@ -232,14 +206,16 @@ def common_shas(fingerprints: Mapping[int, Sequence[FileRef]]) -> set[str]:
     for fingerprint in fingerprints.values():
         for sha in {f.sha for f in fingerprint}:
             counts[sha] += 1
-    threshold = common_threshold(len(fingerprints))
-    return {sha for sha, n in counts.items() if n >= threshold}
+    return {sha for sha, n in counts.items() if is_common(n, len(fingerprints))}
 
 
-def find_overlaps(fingerprints: Mapping[int, Sequence[FileRef]]) -> dict[int, list[Overlap]]:
+def find_overlaps(
+    fingerprints: Mapping[int, Sequence[FileRef]], given: set[str] | frozenset[str] = frozenset()
+) -> dict[int, list[Overlap]]:
     """For each submission of one job (candidate id -> own files), the others it shares
-    substantial code with, most shared first. Symmetric: if A lists B, B lists A."""
-    ignore = common_shas(fingerprints)
+    substantial code with, most shared first; ``given``: shas of starters the job's
+    submissions were given. Symmetric: if A lists B, B lists A."""
+    ignore = common_shas(fingerprints) | set(given)
     holders: dict[str, set[int]] = defaultdict(set)
     for cid, fingerprint in fingerprints.items():
         for f in fingerprint:

@@ -5,11 +5,18 @@ bound what any analyzer may decide.
 near-empty when any of these holds:
 
 - it is empty (no commits) or has no source code at all (a README, data or config only);
-- its own source code (dependencies, build output and copied-in libraries left out) is under
-  ``NEAR_EMPTY_CODE_BYTES`` - about 80 lines, less than any take-home solution needs;
+- its own source code is under the assignment's floor (``assignment.Scale.floor``: 2.5 KB for a
+  job asking for one service, less for a small exercise, more for a full-stack app), unless the
+  job's acceptance tests all pass;
 - it is an untouched scaffold: at most two commits, and a generator's commit message
   ("Initial commit from Create Next App") or a generator's default README;
 - it is a fork or template copy with no commits of its own.
+
+**Own** code and commits (version 4, ``provenance``): files that came unchanged with a starter (a
+fork's parent, a template, commits another person pushed before the candidate's), a project
+generator's files and files common to the job are set aside, and substance, tests and history
+are judged on the rest, with the starter's size said beside it ("adds 1.2 KB to a starter of
+40 KB").
 
 The code itself (version 2): when the snapshot carries a code sample, ``code.reading`` reads it
 and the signals record functions and stubs, test cases and the ones that assert something real,
@@ -21,11 +28,8 @@ envelope looks fine but whose bodies are placeholders from ``looks_fine``:
 - ``hollow_tests``: test cases were found and at most ``REAL_TEST_SHARE`` of them assert
   something real (``expect(true).toBe(true)``, ``assert True`` and empty bodies do not).
 
-History is judged from the newest 100 commits the snapshot lists (span, active days), and from
-the commit count on the ref. A "single dump" is history that cannot show how the work was built:
-one commit; or one commit left after setting aside merges, README/doc edits and GitHub's initial
-commit; or at most three commits within one hour. Without per-commit diff sizes (not fetched, to
-keep requests low), "one commit carrying nearly all the code" is approximated that way.
+History is judged from the candidate's own commits among the newest 100 the snapshot lists
+(``history``: span, active days, a single dump).
 """
 
 from __future__ import annotations
@@ -37,39 +41,34 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from tats_core.judging import stack
+from tats_core.judging import concerns, stack
+from tats_core.judging.assignment import Scale, scale_of
 from tats_core.judging.code.reading import SourceFile, analyse_code
+from tats_core.judging.concerns import places
+from tats_core.judging.history import HistoryFacts, read_history
+from tats_core.judging.provenance import Given, OwnWork, own_work
 from tats_core.judging.readme import analyse_readme
 from tats_core.judging.untrusted import find_injection_phrases
 from tats_core.repo import files as repo_files
 from tats_core.repo.sample import CodeSample
-from tats_core.repo.snapshot import CommitInfo, RepoSnapshot
+from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.statuses import TestStatus
-from tats_core.wording import plural
+from tats_core.wording import kilobytes, plural
 
-NEAR_EMPTY_CODE_BYTES = 2_500
 # Stored with every evaluation's signals. Raise it when a field is added or its meaning changes:
 # an evaluation judged with an older version is shown as such, never with today's defaults
 # standing in for facts that were not computed then.
-# 2: the code sample is read (functions, stubs, real tests, secrets); 3: tests are run
-SIGNALS_VERSION = 3
+# 2: the code sample is read (functions, stubs, real tests, secrets); 3: tests are run;
+# 4: the candidate's own part (starter, generator and job files set aside) against the
+# assignment's scale
+SIGNALS_VERSION = 4
 STUB_MIN = 3
 STUB_SHARE = 0.5
 REAL_TEST_SHARE = 0.2
 MAX_FINDINGS = 20  # stored per evaluation, as evidence (the counts cover every file read)
 MAX_FAILING_TESTS = 10  # per run, stored as evidence (the counts cover every test)
-HOUSEKEEPING = re.compile(
-    r"^(merge (pull request|branch|remote-tracking)|(update|create|add|edit|delete)d? "
-    r"(the )?readme|readme|docs?[(:]|update \S+\.md$|(initial|first) commit$|init$|"
-    r"(update|add|create)d? \.?gitignore|typo)",
-    re.I,
-)
-GENERATOR = re.compile(
-    r"(create[- ](react|next)[- ]app|create-vite|rails new|bootstrapped|generated (by|with|from)|"
-    r"initiali[sz]e project using|spring initiali[sz]r|dotnet new|\bng new\b|from template)",
-    re.I,
-)
-VAGUE = {"update", "updates", "done", "fix", "fixes", "wip", "changes", "commit", "test", "final"}
+MAX_EXAMPLES = 5  # given and changed starter files kept as evidence
+MAX_SCANNED_LINES = 5_000  # lines searched for the place of text aimed at the judge
 
 
 @dataclass
@@ -117,6 +116,7 @@ class Signals:
     readme_boilerplate: bool = False  # a project generator's default README
     readme_is_brief: bool = False  # the assignment text addressed to the candidate
     readme_hidden_text: bool = False
+    readme_given: bool = False  # (v4) the starter's README, unchanged
     has_docker: bool = False
     committed_paths: list[str] = field(default_factory=list)  # "node_modules/ (1,480 files)"
     vendored_libraries: list[str] = field(default_factory=list)  # copied-in third-party code
@@ -138,7 +138,7 @@ class Signals:
     code_findings: list[dict[str, Any]] = field(default_factory=list)  # stubs, hollow tests
     secrets: list[dict[str, Any]] = field(default_factory=list)
     code_treatment: dict[str, str] = field(default_factory=dict)  # language -> how it was read
-    injection_paths: list[str] = field(default_factory=list)  # where judge-aimed text was found
+    injection_paths: list[str] = field(default_factory=list)  # where: "path:line" (v4) or path
     # Version 3: the submission's own tests and the job's acceptance tests, run in a sandbox
     # (``tats_core.testrun``): a status of the contract's five, counts, and the failing tests
     # (their names and messages are the candidate's text: untrusted). None: not run at all.
@@ -151,6 +151,27 @@ class Signals:
     acceptance_failed: int = 0
     acceptance_note: str = ""
     failing_tests: list[dict[str, Any]] = field(default_factory=list)  # which, name, place, ...
+    # Version 4: the candidate's own part (``provenance``) and the assignment's scale
+    # (``assignment``). ``code_bytes``, ``code_file_count``, the test files and the code read
+    # are the candidate's own; the commit facts above are their own commits'.
+    own_commit_count: int = 0
+    starter_source: str | None = None  # "forked from acme/starter", "3 commits by another author"
+    starter_commits: int = 0  # commits of the history that brought the starter
+    starter_tree_read: bool = False  # its files are known (and set aside by blob sha)
+    starter_code_bytes: int = 0
+    given_code_bytes: int = 0  # code set aside: starter, generator and job files
+    given_code_files: int = 0
+    given_examples: list[str] = field(default_factory=list)  # "src/App.js (starter)", a few
+    given_test_files: int = 0  # test files that came with the starter or the job
+    modified_starter_files: list[str] = field(default_factory=list)  # a few
+    modified_starter_count: int = 0
+    starter_given_bytes: int = 0  # of ``given_code_bytes``: files unchanged from the starter
+    job_given_bytes: int = 0  # of ``given_code_bytes``: files common to the job
+    job_common_files: int = 0  # files common to the job's submissions, set aside
+    assignment_size: str = "medium"
+    assignment_basis: str = ""  # "an API or service and a database"
+    floor_code_bytes: int = 2_500
+    expected_code_bytes: int = 10_000
 
     @property
     def acceptance_passed_all(self) -> bool:
@@ -188,33 +209,20 @@ def read_stored(stored: dict[str, Any]) -> StoredSignals:
     )
 
 
-def _history(commits: list[CommitInfo]) -> tuple[float, int, int, int, bool]:
-    """Span in days, active days, substantive commits, vague messages, generator commit seen."""
-    dates = sorted(c.authored_at for c in commits if c.authored_at)
-    span = (dates[-1] - dates[0]).total_seconds() / 86400 if dates else 0.0
-    active = len({d.astimezone(UTC).date() for d in dates})
-    subjects = [(c.message or "").strip().splitlines()[0:1] for c in commits]
-    firsts = [s[0].strip() if s else "" for s in subjects]
-    substantive = 0
-    for i, subject in enumerate(firsts):
-        oldest = i == len(firsts) - 1
-        if HOUSEKEEPING.search(subject) and not (oldest and len(firsts) == 1):
-            continue
-        substantive += 1
-    vague = sum(1 for s in firsts if len(s) <= 3 or s.lower().rstrip(".!") in VAGUE)
-    generator = any(GENERATOR.search(c.message or "") for c in commits)
-    return span, active, substantive, vague, generator
-
-
 def compute_signals(
     snapshot: RepoSnapshot,
     job_description: str = "",
     *,
     now: datetime | None = None,
     tests: Mapping[str, Any] | None = None,
+    own: OwnWork | None = None,
+    acceptance_files: Mapping[str, int] | None = None,
 ) -> Signals:
     """Every fact TATS computes from a snapshot (and its code sample) for one job; ``tests`` is
-    the sandbox's report (``tats_core.testrun``'s ``to_dict``), when tests were run."""
+    the sandbox's report (``tats_core.testrun``'s ``to_dict``), when tests were run; ``own``
+    says which files and commits are the candidate's (``provenance.own_work``: by default only
+    generator files are set aside); ``acceptance_files`` (path -> size) are the job's
+    acceptance tests, which set the assignment's scale."""
     s = Signals(
         empty=snapshot.empty,
         commit_count=snapshot.commit_count,
@@ -230,25 +238,41 @@ def compute_signals(
     now = now or datetime.now(UTC)
     if snapshot.pushed_at:
         s.days_since_push = round((now - snapshot.pushed_at).total_seconds() / 86400, 1)
-    span, s.active_days, s.substantive_commits, s.vague_commit_messages, generator = _history(
-        snapshot.commits
-    )
-    s.commit_span_days = round(span, 2)
-    own, tree_languages = _read_tree(s, snapshot)
+    own = own if own is not None else own_work(snapshot, None, None)
+    _read_scale(s, scale_of(job_description, dict(acceptance_files or {})))
+    history = _read_history(s, snapshot, own)
+    own_blobs, tree_languages = _read_tree(s, snapshot, own)
     boilerplate_readme = _read_readme(s, snapshot)
-    _read_stack(s, snapshot, own, tree_languages, job_description)
+    _read_stack(s, snapshot, own_blobs, tree_languages, job_description)
     has_code = s.code_file_count > 0
-    s.single_dump_commit = has_code and (
-        s.commit_count == 1 or s.substantive_commits <= 1 or (s.commit_count <= 3 and span * 24 < 1)
+    s.single_dump_commit = has_code and history.single_dump(s.own_commit_count)
+    s.scaffold_only = has_code and s.commit_count <= 2 and (history.generator or boilerplate_readme)
+    s.template_only = _template_only(snapshot, s.commit_count) or (
+        own.starter is not None and s.own_commit_count == 0
     )
-    s.scaffold_only = has_code and s.commit_count <= 2 and (generator or boilerplate_readme)
-    s.template_only = _template_only(snapshot, s.commit_count)
-    _read_code(s, snapshot.sample)
+    _read_code(s, snapshot.sample, set(own.given))
     if tests is not None:
         read_test_report(s, tests)
     s.near_empty_reason = _near_empty_reason(s)
     s.near_empty = s.near_empty_reason is not None
     return s
+
+
+def _read_scale(s: Signals, scale: Scale) -> None:
+    s.assignment_size, s.assignment_basis = scale.size, scale.basis
+    s.floor_code_bytes, s.expected_code_bytes = scale.floor, scale.expected
+
+
+def _read_history(s: Signals, snapshot: RepoSnapshot, own: OwnWork) -> HistoryFacts:
+    """The candidate's own commits: the starter's are set aside when the history shows one."""
+    if own.starter is not None:
+        s.starter_source, s.starter_commits = own.starter.source, own.starter.commits
+    s.own_commit_count = max(0, snapshot.commit_count - s.starter_commits)
+    history = read_history(own.own_commits)
+    s.commit_span_days = round(history.span_days, 2)
+    s.active_days, s.substantive_commits = history.active_days, history.substantive
+    s.vague_commit_messages = history.vague
+    return history
 
 
 def read_test_report(s: Signals, report: Mapping[str, Any]) -> None:
@@ -282,39 +306,65 @@ def failing_tests_of(s: Signals, which: str, limit: int = 3) -> list[str]:
     return [f"{t['name']} ({t['place']})" if t.get("place") else t["name"] for t in tests[:limit]]
 
 
-def _read_tree(s: Signals, snapshot: RepoSnapshot) -> tuple[list[tuple[str, int]], Counter[str]]:
+def _read_tree(
+    s: Signals, snapshot: RepoSnapshot, own: OwnWork
+) -> tuple[list[tuple[str, int]], Counter[str]]:
     """File, code, test, CI and committed-dependency facts; returns the candidate's own blobs
-    (path, size) and their bytes per language."""
+    (path, size) and their bytes per language. Files the candidate was given (``own.given``)
+    are counted apart."""
     blobs = [(e.path, e.size) for e in snapshot.tree if e.type == "blob"]
     s.file_count = len(blobs)
     areas, s.vendored_libraries, s.junk_paths, foreign = repo_files.foreign_areas(blobs)
     s.committed_dependencies = bool(areas)
     ranked = sorted(areas.items(), key=lambda item: -item[1])
     s.committed_paths = [area if n == 1 else f"{area} ({plural(n, 'file')})" for area, n in ranked]
-    own = [(p, n) for p, n in blobs if p not in foreign]
+    own_blobs = [(p, n) for p, n in blobs if p not in foreign]
     tree_languages: Counter[str] = Counter()
     tests: list[str] = []
-    for path, size in own:
+    for path, size in own_blobs:
         language = repo_files.code_language(path)
         if language is None:
             continue
+        if path in own.given:
+            _count_given(s, path, size, own)
+            continue
         s.code_file_count += 1
-        s.code_bytes += repo_files.counted_bytes(path, size)
+        s.code_bytes += own.added.get(path, repo_files.counted_bytes(path, size))
         tree_languages[language] += size
         if repo_files.is_test_file(path, size):
             tests.append(path)
     s.test_file_count, s.has_tests, s.test_paths = len(tests), bool(tests), tests[:3]
-    s.ci_paths = [p for p, _ in own if repo_files.is_ci_config(p)][:3]
+    theirs = [p for p, _ in own_blobs if p not in own.given]  # a starter's CI is not theirs
+    s.ci_paths = [p for p in theirs if repo_files.is_ci_config(p)][:3]
     s.has_ci = bool(s.ci_paths)
-    s.has_docker = any(re.search(r"(^|/)(Dockerfile|(docker-)?compose\.ya?ml)$", p) for p, _ in own)
-    return own, tree_languages
+    s.has_docker = any(re.search(r"(^|/)(Dockerfile|(docker-)?compose\.ya?ml)$", p) for p in theirs)
+    s.readme_given = bool(s.readme_path and own.given.get(s.readme_path) == Given.STARTER)
+    s.starter_tree_read, s.starter_code_bytes = own.starter_tree_read, own.starter_code_bytes
+    s.modified_starter_files = own.modified[:MAX_EXAMPLES]
+    s.modified_starter_count = len(own.modified)
+    return own_blobs, tree_languages
+
+
+def _count_given(s: Signals, path: str, size: int, own: OwnWork) -> None:
+    why, counted = own.given[path], repo_files.counted_bytes(path, size)
+    s.given_code_files += 1
+    s.given_code_bytes += counted
+    if why == Given.STARTER:
+        s.starter_given_bytes += counted
+    elif why == Given.JOB:
+        s.job_common_files += 1
+        s.job_given_bytes += counted
+    if why != Given.GENERATOR and repo_files.is_test_file(path, size):
+        s.given_test_files += 1
+    if len(s.given_examples) < MAX_EXAMPLES:
+        s.given_examples.append(f"{path} ({own.job_reasons.get(path) or why})")
 
 
 def _read_readme(s: Signals, snapshot: RepoSnapshot) -> bool:
     """README facts; True when it is a project generator's default."""
     facts = analyse_readme(snapshot.readme)
     if facts.injection_phrases and snapshot.readme_path:
-        s.injection_paths.append(snapshot.readme_path)
+        s.injection_paths.append(injection_place(snapshot.readme_path, snapshot.readme or ""))
     s.has_readme = facts.chars > 0
     s.readme_chars, s.readme_has_setup = facts.chars, facts.has_setup
     s.readme_setup_evidence, s.readme_boilerplate = facts.setup_evidence, facts.boilerplate
@@ -358,14 +408,16 @@ def _template_only(snapshot: RepoSnapshot, commit_count: int) -> bool:
     )
 
 
-def _read_code(s: Signals, sample: CodeSample) -> None:
-    if not sample.files:
+def _read_code(s: Signals, sample: CodeSample, given: set[str]) -> None:
+    """What the code read shows, the candidate's own files only."""
+    files = [f for f in sample.files if f.path not in given]
+    if not files:
         s.sample_summary = sample.summary() if sample.total_files else ""
         return
-    code = analyse_code([SourceFile(f.path, f.text, f.is_test) for f in sample.files])
+    code = analyse_code([SourceFile(f.path, f.text, f.is_test) for f in files])
     s.code_read = True
     s.sample_summary = sample.summary()
-    s.sample_files = {f.path: f.sha for f in sample.files}
+    s.sample_files = {f.path: f.sha for f in files}
     s.functions, s.code_lines = code.functions, code.code_lines
     s.stub_functions = code.stub_functions
     s.test_cases, s.real_test_cases = code.test_cases, code.real_test_cases
@@ -382,17 +434,76 @@ def _read_code(s: Signals, sample: CodeSample) -> None:
     s.secrets = [asdict(f) for f in code.secrets[:MAX_FINDINGS]]
     s.code_treatment = dict(code.treatment)
     # Text aimed at an AI judge hides in code comments as well as in READMEs.
-    for file in sample.files:
+    for file in sample.files:  # given files too: text aimed at the judge is anyone's
         found = find_injection_phrases(file.text)
         if found:
-            s.injection_paths.append(file.path)
+            s.injection_paths.append(injection_place(file.path, file.text))
             s.injection_phrases += [p for p in found if p not in s.injection_phrases]
+
+
+def injection_place(path: str, text: str) -> str:
+    """``path:line`` of the first line holding text aimed at the judge; the path alone when the
+    phrase spans lines (or hides in what a line-by-line reading does not see)."""
+    for number, line in enumerate(text.splitlines()[:MAX_SCANNED_LINES], start=1):
+        if find_injection_phrases(line, limit=1):
+            return f"{path}:{number}"
+    return path
 
 
 def findings_of(s: Signals, kind: str, limit: int = 3) -> list[str]:
     """``path:line`` of the stored findings of one kind (``stub``, ``hollow_test``, ``secret``)."""
     pool = s.secrets if kind == "secret" else s.code_findings
     return [f"{f['path']}:{f['line']}" for f in pool if f["kind"] == kind][:limit]
+
+
+def stub_phrase(s: Signals) -> str:
+    """The stubbed-code finding as a reviewer writes it, with its places."""
+    return concerns.STUBS.render(
+        stubs=f"{s.stub_functions:,}",
+        functions=f"{s.functions:,}",
+        places=places(findings_of(s, "stub"), s.stub_functions),
+    )
+
+
+def hollow_phrase(s: Signals) -> str:
+    """The hollow-tests finding as a reviewer writes it, with its places."""
+    hollow = s.test_cases - s.real_test_cases
+    return concerns.HOLLOW_TESTS.render(
+        hollow=f"{hollow:,}",
+        cases=f"{s.test_cases:,}",
+        places=places(findings_of(s, "hollow_test"), hollow),
+    )
+
+
+def secret_phrase(s: Signals) -> str:
+    return concerns.SECRET.render(places=places(findings_of(s, "secret"), len(s.secrets)))
+
+
+def own_work_phrase(s: Signals) -> str:
+    """What the candidate added to what they were given: ``adds 1.2 KB of code to a starter of
+    40 KB (a fork of acme/starter), changing 2 of its files (app.js, db.js)``; "" when nothing
+    was given."""
+    parts = []
+    if s.starter_tree_read:
+        text = f"adds {kilobytes(s.code_bytes)} of code to a starter of "
+        text += kilobytes(s.starter_code_bytes)
+        text += f" ({s.starter_source})" if s.starter_source else ""
+        if s.modified_starter_count:
+            changed = places(s.modified_starter_files, s.modified_starter_count)
+            text += f", changing {plural(s.modified_starter_count, 'of its files', 'of its files')}"
+            text += f" ({changed})"
+        parts.append(text)
+    elif s.starter_source:
+        parts.append(f"builds on a starter ({s.starter_source}) whose files could not be read")
+    generated = s.given_code_bytes - s.starter_given_bytes - s.job_given_bytes
+    if generated > 0:
+        parts.append(f"{kilobytes(generated)} of a project generator's files set aside")
+    if s.job_common_files:
+        parts.append(
+            f"{plural(s.job_common_files, 'file')} common to the job set aside "
+            f"({kilobytes(s.job_given_bytes)})"
+        )
+    return "; ".join(parts)
 
 
 def _near_empty_reason(s: Signals) -> str | None:
@@ -404,11 +515,19 @@ def _near_empty_reason(s: Signals) -> str | None:
         return "no source code, only documentation, data or configuration"
     if s.scaffold_only:
         return "an untouched project scaffold (generator commit or default README)"
-    if s.code_bytes < NEAR_EMPTY_CODE_BYTES and not s.acceptance_passed_all:
+    if s.code_bytes < s.floor_code_bytes and not s.acceptance_passed_all:
         # Size is a proxy for substance only where nothing better says the work is complete:
-        # the job's own acceptance tests passing set the scale of a small assignment.
-        return f"only {s.code_bytes:,} bytes of source code"
+        # the job's own acceptance tests passing are its definition of done.
+        return (
+            f"only {kilobytes(s.code_bytes)} of code of the candidate's own, where "
+            f"{assignment_phrase(s)} takes at least {kilobytes(s.floor_code_bytes)}"
+        )
     return None
+
+
+def assignment_phrase(s: Signals) -> str:
+    """``a medium assignment (an API or service and a database)``."""
+    return f"a {s.assignment_size} assignment ({s.assignment_basis})"
 
 
 def describe(s: Signals, *, absent: frozenset[str] = frozenset()) -> list[str]:
@@ -433,30 +552,56 @@ def _describe_history(s: Signals) -> list[str]:
     count = f"{s.commit_count:,}" + ("" if s.commit_count_exact else "+")
     noun = "commit" if s.commit_count == 1 and s.commit_count_exact else "commits"
     history = f"{count} {noun} on '{s.ref}'"
-    if s.commit_count > 1:
-        span = (
-            f"{s.commit_span_days:.1f} days"
-            if s.commit_span_days >= 1
-            else (f"{s.commit_span_days * 24:.1f} hours")
+    if s.starter_commits:
+        history += (
+            f" ({s.own_commit_count:,} of them the candidate's, after "
+            f"{plural(s.starter_commits, 'commit')} that brought the starter)"
         )
-        history += f" over {span}, on {plural(s.active_days, 'day')}"
+    if s.own_commit_count > 1:
+        history += f", the candidate's over {span_phrase(s)}, on {plural(s.active_days, 'day')}"
     if s.days_since_push is not None:
         history += f"; last push {plural(round(s.days_since_push), 'day')} ago"
     lines = [history + "."]
     if s.single_dump_commit:
-        lines.append("The work arrived in one commit: there is no development history to judge.")
+        lines.append(dump_phrase(s))
     if s.vague_commit_messages:
         verb = "says" if s.vague_commit_messages == 1 else "say"
         lines.append(f"{plural(s.vague_commit_messages, 'commit message')} {verb} almost nothing.")
     return lines
 
 
+def span_phrase(s: Signals) -> str:
+    """How long the candidate's commits span: minutes, hours, or days."""
+    hours = s.commit_span_days * 24
+    if hours >= 48:
+        return f"{s.commit_span_days:.1f} days"
+    return f"{hours:.1f} hours" if hours >= 1 else plural(round(hours * 60), "minute")
+
+
+def dump_phrase(s: Signals, starter: str = "") -> str:
+    """A single-dump history said as it is: one commit, a few within the hour, or one among
+    housekeeping commits (``starter``: a note on the commits that brought the starter)."""
+    if s.own_commit_count <= 1:
+        return concerns.ONE_COMMIT.render(starter=starter)
+    commits = plural(s.own_commit_count, "commit")
+    if s.substantive_commits <= 1:
+        return concerns.ONE_WORKING_COMMIT.render(commits=commits, starter=starter)
+    return concerns.QUICK_COMMITS.render(commits=commits, starter=starter)
+
+
 def _describe_files(s: Signals) -> list[str]:
     languages = ", ".join(list(s.languages)[:4]) or "no recognised language"
     lines = [
         f"{plural(s.file_count, 'file')}, {plural(s.code_file_count, 'source file')} of the "
-        f"candidate's own ({s.code_bytes / 1024:.1f} KB of code) in {languages}."
+        f"candidate's own ({kilobytes(s.code_bytes)} of code) in {languages}."
     ]
+    if given := own_work_phrase(s):
+        lines.append(f"The candidate's own part: {given}.")
+    lines.append(
+        f"Assignment scale: {s.assignment_size} ({s.assignment_basis}); a complete solution "
+        f"usually takes {kilobytes(s.expected_code_bytes)} of code, and under "
+        f"{kilobytes(s.floor_code_bytes)} is near-empty."
+    )
     if s.tree_truncated:
         lines.append("GitHub truncated the file list: counts are lower bounds.")
     if s.near_empty_reason:

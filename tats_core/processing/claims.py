@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
 from tats_core.judging.analysis import JobBrief
+from tats_core.judging.criteria import parse_criteria
 from tats_core.processing import lease as leases
 from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.store.db import transaction
@@ -155,6 +156,7 @@ def _work_of(session: Session, candidate_id: int, claimed_at: datetime) -> Work:
             JOB.c.title,
             JOB.c.description,
             JOB.c.rubric,
+            JOB.c.criteria,
             JOB.c.run_tests,
         )
         .join(JOB, JOB.c.id == CANDIDATE.c.job_id)
@@ -167,7 +169,12 @@ def _work_of(session: Session, candidate_id: int, claimed_at: datetime) -> Work:
         repo_full_name=row.repo_full_name,
         repo_ref=row.repo_ref,
         repo_path=row.repo_path,
-        job=JobBrief(title=row.title, description=row.description, rubric=row.rubric),
+        job=JobBrief(
+            title=row.title,
+            description=row.description,
+            rubric=row.rubric,
+            criteria=parse_criteria(row.criteria),
+        ),
         job_id=row.job_id,
         run_tests=bool(row.run_tests),
     )

@@ -44,6 +44,7 @@ from tats_core.processing.claims import (
 from tats_core.processing.judgement import Judgement, Judges, judge
 from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.processing.recording import record_decision, record_failure
+from tats_core.processing.reuse import StoredJudging
 from tats_core.store.db import transaction
 from tats_core.store.models import utcnow
 from tats_core.triage import acceptance as acceptance_tests
@@ -164,7 +165,9 @@ async def _judge_and_record(
     try:
         acceptance = await _acceptance_of(session_factory, work)
         try:
-            judgement = await judge(judges, work, acceptance.files if acceptance else None)
+            stored = StoredJudging(session_factory, work.job_id, work.candidate_id)
+            files = acceptance.files if acceptance else None
+            judgement = await judge(judges, work, files, stored)
         except Exception as exc:  # classified below, once
             return await _after_failure(session_factory, work, exc, message_id)
         if acceptance is not None:

@@ -17,6 +17,9 @@ class CommitInfo:
     sha: str
     message: str
     authored_at: datetime | None
+    # Who wrote it, as GitHub gives it (name, email, login; any may be missing): two commits
+    # sharing one of these are by the same person.
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

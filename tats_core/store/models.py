@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -75,6 +76,9 @@ class Job(Base):
     rubric: Mapped[str] = mapped_column(Text, default="")
     # Run each submission's tests in the sandbox (TATS_RUN_TESTS can turn it off for all jobs).
     run_tests: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The criteria each evaluation scores, with weights (``judging.criteria``); NULL: the
+    # default set. Part of the rubric, with the description and ``rubric``.
+    criteria: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # Where a signed ``job.completed`` event goes once every candidate is final (a webhook).
     notify_url: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -174,6 +178,15 @@ class Evaluation(Base):
     tests_status: Mapped[str | None] = mapped_column(String(16))
     acceptance_status: Mapped[str | None] = mapped_column(String(16))
     acceptance_version: Mapped[int | None] = mapped_column(Integer)
+    # What the verdict was judged against, and its reuse (``processing.reuse``): the job's
+    # rubric (description, rubric, criteria); the key of commit, rubric, analyzer, test set-up
+    # and given files under which the same verdict is reused; the verdict itself before the
+    # job's shared-code check (which is the job's, redone every time); and the evaluation whose
+    # verdict this one reused, with no new model call or test run.
+    rubric_hash: Mapped[str | None] = mapped_column(String(64))
+    verdict_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reused_from: Mapped[int | None] = mapped_column(Integer)
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     candidate: Mapped[Candidate] = relationship(back_populates="evaluations")
@@ -211,7 +224,8 @@ class CandidateNote(Base):
 
 class CandidateFile(Base):
     """A candidate's own code files (path, blob sha, size) from the current attempt's tree, so
-    a job's submissions can be compared at any time without GitHub (``judging.overlap``)."""
+    a job's submissions can be compared at any time without GitHub (``judging.overlap``), and
+    the code files of the starter it was given (``given``)."""
 
     __tablename__ = "candidate_file"
     __table_args__ = (
@@ -226,6 +240,9 @@ class CandidateFile(Base):
     sha: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer)
+    # A file of the starter this candidate was given (a fork's parent, a template, commits
+    # another author pushed first): given to every submission of the job, never shared code.
+    given: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class HttpCache(Base):

@@ -1,6 +1,8 @@
 """The recruiter's objects: jobs, their candidates, and the files that come in and go out.
 
-- ``jobs``        create, edit, archive, find; per-status counts
+- ``jobs``        create, edit, archive, find; per-status counts; criteria with weights, and the
+                  candidates a changed rubric would re-judge
+- ``verdicts``    checking a verdict: the job's weights, a rubric changed since, a verdict reused
 - ``candidates``  the status machine, overrides and re-runs, failures by kind, history, detail
 - ``listing``     the job's candidates as the table lists them: filters, order, one page
 - ``decisions``   one decision with one reason for several candidates at once
@@ -18,6 +20,7 @@
 - ``evidence``    the code an evaluation cites (``path:line``), read back from the files judged,
                   and its links on GitHub at the judged commit
 - ``acceptance``  a job\'s acceptance tests: the employer\'s files, stored and versioned
-- ``shared_code`` shared code within a job: stored own files, who shares with whom, the effect
-                  on both candidates' verdicts (the detection is ``judging.overlap``)
+- ``shared_code`` shared code within a job: stored own files (and a starter's), who shares with
+                  whom, the effect on both candidates' verdicts (the detection is
+                  ``judging.overlap``), the files a job's submissions were given
 """

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
-from tats_core.store.models import Candidate
+from tats_core.store.models import Candidate, Evaluation
 from tats_core.triage.ingest import RowProblem
 from tats_core.triage.listing import TABLE_ORDER, CandidateFilter, candidates_query
 from tats_core.triage.notes import job_notes, note_line
@@ -29,6 +29,7 @@ TEST_COLUMNS = [
     "acceptance_passed",
     "acceptance_failed",
 ]
+VERDICT_COLUMNS = ["criteria", "commit_sha", "reused_from"]
 COLUMNS = [
     "candidate_id",
     "name",
@@ -54,6 +55,9 @@ COLUMNS = [
     # The tests run in the sandbox: the submission's own, then the job's acceptance tests.
     *TEST_COLUMNS,
     "notes",  # recruiters' notes, oldest first, one per line: "<UTC time> · <author>: <text>"
+    # Each criterion's verdict with its evidence; the commit judged; the earlier evaluation
+    # ("candidate/attempt") whose verdict was reused for the same commit, rubric and analyzer.
+    *VERDICT_COLUMNS,
 ]
 LABEL_COLUMNS = [
     "candidate_id",
@@ -85,6 +89,7 @@ def evaluations_frame(
     reviews = current_reviews(session, [row.candidate_id for row in rows])
     sharing = shared_with(session, job_id)
     notes = job_notes(session, job_id)
+    verdicts = verdict_columns(session, [(row.candidate_id, row.attempt) for row in rows])
     records = []
     for row in rows:
         records.append(
@@ -109,6 +114,7 @@ def evaluations_frame(
                 **_review_columns(row.status, reviews.get(row.candidate_id)),
                 **test_columns(row.tests),
                 "notes": "\n".join(note_line(n) for n in notes.get(row.candidate_id, [])),
+                **verdicts.get(row.candidate_id, dict.fromkeys(VERDICT_COLUMNS, "")),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
@@ -134,6 +140,50 @@ def test_columns(tests: dict[str, Any] | None) -> dict[str, Any]:
             acceptance.get("failed", 0) + acceptance.get("errors", 0) if acceptance else ""
         ),
     }
+
+
+def verdict_columns(session: Session, current: list[tuple[int, int]]) -> dict[int, dict[str, str]]:
+    """Per candidate (at its current attempt): criteria with evidence, commit, reused from."""
+    if not current:
+        return {}
+    attempts = dict(current)
+    rows = session.execute(
+        select(
+            Evaluation.candidate_id,
+            Evaluation.attempt,
+            Evaluation.criteria,
+            Evaluation.commit_sha,
+            Evaluation.reused_from,
+        ).where(Evaluation.candidate_id.in_(list(attempts)))
+    ).all()
+    mine = [r for r in rows if attempts.get(r.candidate_id) == r.attempt]
+    origins = {
+        e.id: f"{e.candidate_id}/{e.attempt}"
+        for e in session.execute(
+            select(Evaluation.id, Evaluation.candidate_id, Evaluation.attempt).where(
+                Evaluation.id.in_([r.reused_from for r in mine if r.reused_from])
+            )
+        )
+    }
+    return {
+        r.candidate_id: {
+            "criteria": criteria_text(r.criteria or []),
+            "commit_sha": r.commit_sha or "",
+            "reused_from": origins.get(r.reused_from or 0, ""),
+        }
+        for r in mine
+    }
+
+
+def criteria_text(criteria: list[dict[str, Any]]) -> str:
+    """``Automated tests: partial (test/app.test.js); README ...: met (README.md)``."""
+    parts = []
+    for c in criteria:
+        evidence = ", ".join(str(e) for e in (c.get("evidence") or [])[:3])
+        parts.append(
+            f"{c.get('criterion')}: {c.get('verdict')}" + (f" ({evidence})" if evidence else "")
+        )
+    return "; ".join(parts)
 
 
 def _review_columns(status: str, review: Review | None) -> dict[str, str]:

@@ -1,18 +1,27 @@
 """Jobs: create, edit, archive, find; per-status counts as SQL aggregates (of the candidates
-still in the job: removed ones are left out)."""
+still in the job: removed ones are left out); the criteria each evaluation scores, and which
+candidates a changed rubric would re-judge."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import InputError, NotFound
-from tats_core.store.models import Candidate, Job, utcnow
+from tats_core.judging.criteria import (
+    DEFAULT_CRITERIA,
+    CriterionSpec,
+    criteria_json,
+    parse_criteria,
+    rubric_hash,
+)
+from tats_core.store.models import Candidate, Evaluation, Job, utcnow
 from tats_core.triage.listing import LIVE
 
 
@@ -67,6 +76,43 @@ def update_job(session: Session, job_id: int, *, title: str, description: str, r
         raise InputError(f"a job titled '{title}' already exists")
     job.title, job.description, job.rubric = title, description.strip(), rubric.strip()
     return job
+
+
+def criteria_of(job: Job) -> tuple[CriterionSpec, ...]:
+    """The job's criteria, or the default set when it has none of its own."""
+    return parse_criteria(job.criteria)
+
+
+def rubric_hash_of(job: Job) -> str:
+    """What the job's evaluations are judged against (``judging.criteria.rubric_hash``)."""
+    return rubric_hash(job.description, job.rubric, criteria_of(job))
+
+
+def set_criteria(session: Session, job_id: int, criteria: list[dict[str, Any]] | None) -> Job:
+    """Replace the job's criteria (checked: ``InputError`` says what is wrong); None or the
+    default set store nothing. Evaluations made under the old ones keep them; re-judging is
+    asked for separately (``stale_candidates``)."""
+    job = get_job(session, job_id)
+    specs = parse_criteria(criteria)
+    job.criteria = None if specs == DEFAULT_CRITERIA else criteria_json(specs)
+    return job
+
+
+def stale_candidates(session: Session, job_id: int) -> list[int]:
+    """Candidates whose current verdict was judged under another rubric than the job's now
+    (its description, rubric or criteria changed since): the ones a re-judge would change.
+    Verdicts from before rubrics were recorded are not counted: nothing says they differ."""
+    job = get_job(session, job_id)
+    current = rubric_hash_of(job)
+    rows = session.execute(
+        select(Candidate.id, Evaluation.rubric_hash)
+        .join(
+            Evaluation,
+            and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
+        )
+        .where(Candidate.job_id == job_id, LIVE, Candidate.status.in_(statuses.DECISIONS))
+    )
+    return sorted(cid for cid, judged in rows if judged is not None and judged != current)
 
 
 def set_notify_url(session: Session, job_id: int, url: str | None, *, can_sign: bool) -> Job:

@@ -1,6 +1,9 @@
 """Shared code within a job, in the database: each candidate's fingerprint (own code files,
-``candidate_file``), who shares substantial code with whom, and its effect on both candidates'
-verdicts (``check_candidate`` when one is judged, ``flag_earlier_candidate`` for the other).
+``candidate_file``, and the code files of the starter it was found to build on, ``given``), who
+shares substantial code with whom, and its effect on both candidates' verdicts
+(``check_candidate`` when one is judged, ``flag_earlier_candidate`` for the other). Before a
+candidate is judged, ``job_given`` says which of its files the job's submissions were given:
+a starter another submission built on, or files most of the job holds.
 
 The detection itself is ``judging.overlap`` (pure); this module reads and writes the rows it
 needs. Functions take a session and never commit.
@@ -12,19 +15,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
+from tats_core.judging import concerns as concern_text
 from tats_core.judging.analysis import AnalysisResult
+from tats_core.judging.concerns import SHOWN_FILES, places
 from tats_core.judging.overlap import (
     SHARED_CODE_FLAG,
     FileRef,
     Overlap,
     cap_for_shared_code,
-    common_threshold,
     compare,
     find_overlaps,
+    is_common,
 )
 from tats_core.store.models import CandidateFile, StatusEvent
 from tats_core.triage.candidates import current_evaluation, get_candidate, transition
@@ -34,19 +39,66 @@ CANDIDATE_FILE = cast(Table, CandidateFile.__table__)
 
 
 def save_fingerprint(
-    session: Session, job_id: int, candidate_id: int, fingerprint: Sequence[FileRef]
+    session: Session,
+    job_id: int,
+    candidate_id: int,
+    fingerprint: Sequence[FileRef],
+    given: Sequence[FileRef] = (),
 ) -> None:
-    """Replace the candidate's stored own files with those of the attempt just judged."""
+    """Replace the candidate's stored own files (and the starter files it was given) with
+    those of the attempt just judged."""
     session.execute(delete(CANDIDATE_FILE).where(CANDIDATE_FILE.c.candidate_id == candidate_id))
-    if fingerprint:
+    rows = [(f, False) for f in fingerprint] + [(f, True) for f in given]
+    if rows:
         session.execute(
             insert(CANDIDATE_FILE),
             [
                 {"job_id": job_id, "candidate_id": candidate_id, "sha": f.sha, "path": f.path}
-                | {"size": f.size}
-                for f in fingerprint
+                | {"size": f.size, "given": is_given}
+                for f, is_given in rows
             ],
         )
+
+
+def job_given(session: Session, job_id: int, candidate_id: int, shas: set[str]) -> dict[str, str]:
+    """Of a candidate's blob shas, those the job's submissions were given, and why: in the
+    starter another submission built on, or common to the job (``overlap.is_common``: in most
+    of its submissions). Reads only the rows holding these shas."""
+    if not shas:
+        return {}
+    others = and_(CandidateFile.job_id == job_id, CandidateFile.candidate_id != candidate_id)
+    given = set(
+        session.scalars(
+            select(CandidateFile.sha).where(
+                others, CandidateFile.given, CandidateFile.sha.in_(shas)
+            )
+        )
+    )
+    reasons = {sha: "in the starter another submission of the job built on" for sha in given}
+    submissions = 1 + (
+        session.scalar(
+            select(func.count(func.distinct(CandidateFile.candidate_id))).where(
+                others, CandidateFile.given.is_(False)
+            )
+        )
+        or 0
+    )
+    holders = session.execute(
+        select(CandidateFile.sha, func.count(func.distinct(CandidateFile.candidate_id)))
+        .where(others, CandidateFile.given.is_(False), CandidateFile.sha.in_(shas - given))
+        .group_by(CandidateFile.sha)
+    )
+    for sha, count in holders:
+        if is_common(count + 1, submissions):
+            reasons[sha] = f"in {count + 1} of the job's {submissions} submissions"
+    return reasons
+
+
+def _given_in_job(session: Session, job_id: int, shas: set[str] | None = None) -> set[str]:
+    query = select(CandidateFile.sha).where(CandidateFile.job_id == job_id, CandidateFile.given)
+    if shas is not None:
+        query = query.where(CandidateFile.sha.in_(shas))
+    return set(session.scalars(query))
 
 
 def check_candidate(
@@ -55,11 +107,13 @@ def check_candidate(
     candidate_id: int,
     own_files: Sequence[FileRef],
     result: AnalysisResult,
+    given: Sequence[FileRef] = (),
 ) -> list[Overlap]:
-    """Store this attempt's own files and cap ``result`` at ``needs_review`` when they share
-    substantial code with another candidate of the job (issue #10). Never decides alone.
-    Returns the overlaps, for ``flag_others`` once the verdict is recorded."""
-    save_fingerprint(session, job_id, candidate_id, own_files)
+    """Store this attempt's own files (and the starter files it was given) and cap ``result``
+    at ``needs_review`` when they share substantial code with another candidate of the job
+    (issue #10). Never decides alone. Returns the overlaps, for ``flag_others`` once the
+    verdict is recorded."""
+    save_fingerprint(session, job_id, candidate_id, own_files, given)
     overlaps = overlaps_of(session, job_id, candidate_id)
     if overlaps:
         result.analysis, flags = cap_for_shared_code(result.analysis, overlaps)
@@ -70,15 +124,20 @@ def check_candidate(
 def flag_others(session: Session, candidate_id: int, overlaps: Sequence[Overlap]) -> None:
     """Shared code is shown both ways: each earlier candidate learns of this one."""
     for overlap in overlaps:
-        evidence = f"Shares {plural(len(overlap.pairs), 'file')} with candidate {candidate_id}: "
-        evidence += ", ".join(theirs for _, theirs in overlap.pairs[:5])
+        evidence = concern_text.SHARED_CODE_LATER.render(
+            files=plural(len(overlap.pairs), "file"),
+            candidate=candidate_id,
+            paths=places(
+                [theirs for _, theirs in overlap.pairs], len(overlap.pairs), limit=SHOWN_FILES
+            ),
+        )
         flag_earlier_candidate(session, overlap.other, evidence)
 
 
 def fingerprint_of(session: Session, candidate_id: int) -> list[FileRef]:
     rows = session.execute(
         select(CandidateFile.path, CandidateFile.sha, CandidateFile.size)
-        .where(CandidateFile.candidate_id == candidate_id)
+        .where(CandidateFile.candidate_id == candidate_id, CandidateFile.given.is_(False))
         .order_by(CandidateFile.path)
     )
     return [FileRef(r.path, r.sha, r.size) for r in rows]
@@ -91,7 +150,7 @@ def overlaps_of(session: Session, job_id: int, candidate_id: int) -> list[Overla
     shas = {f.sha for f in mine}
     if not shas:
         return []
-    in_job = CandidateFile.job_id == job_id
+    in_job = and_(CandidateFile.job_id == job_id, CandidateFile.given.is_(False))
     submissions = session.scalar(
         select(func.count(func.distinct(CandidateFile.candidate_id))).where(in_job)
     )
@@ -100,8 +159,8 @@ def overlaps_of(session: Session, job_id: int, candidate_id: int) -> list[Overla
         .where(in_job, CandidateFile.sha.in_(shas))
         .group_by(CandidateFile.sha)
     )
-    threshold = common_threshold(submissions or 0)
-    ignore = {sha for sha, count in holders if count >= threshold}
+    ignore = {sha for sha, count in holders if is_common(count, submissions or 0)}
+    ignore |= _given_in_job(session, job_id, shas)
     theirs: dict[int, list[FileRef]] = defaultdict(list)
     for row in session.execute(
         select(
@@ -117,7 +176,7 @@ def overlaps_of(session: Session, job_id: int, candidate_id: int) -> list[Overla
         cid: int(total)
         for cid, total in session.execute(
             select(CandidateFile.candidate_id, func.sum(CandidateFile.size))
-            .where(CandidateFile.candidate_id.in_(theirs))
+            .where(CandidateFile.candidate_id.in_(theirs), CandidateFile.given.is_(False))
             .group_by(CandidateFile.candidate_id)
         )
     }
@@ -136,11 +195,11 @@ def shared_with(session: Session, job_id: int) -> dict[int, list[Overlap]]:
         select(
             CandidateFile.candidate_id, CandidateFile.path, CandidateFile.sha, CandidateFile.size
         )
-        .where(CandidateFile.job_id == job_id)
+        .where(CandidateFile.job_id == job_id, CandidateFile.given.is_(False))
         .order_by(CandidateFile.candidate_id, CandidateFile.path)
     ):
         fingerprints[row.candidate_id].append(FileRef(row.path, row.sha, row.size))
-    return find_overlaps(fingerprints)
+    return find_overlaps(fingerprints, _given_in_job(session, job_id))
 
 
 def _overridden(session: Session, candidate_id: int, attempt: int) -> bool:
