@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from tats_core.deps import Deps, build_deps
 from tats_core.errors import InputError, TatsError
+from tats_core.logs import configure_logging
 from tats_core.routes import APP_PORT, QSTASH_PORT, WORKER_PORT
 from tats_core.settings import load_settings
 from tats_core.store.db import transaction
+from tats_core.telemetry import MULTIPROCESS_DIR
 from tats_core.triage import jobs
 
 
@@ -83,16 +86,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+log = logging.getLogger("tats.cli")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args.log_format = _configure_logging(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
     except TatsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _tell(args, logging.ERROR, str(exc))
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _configure_logging(level: int) -> str:
+    """``TATS_LOG_FORMAT`` when the settings read (returned); a bad configuration is reported
+    by the command itself, in plain text."""
+    try:
+        settings = load_settings()
+    except TatsError:
+        configure_logging("text", level=level)
+        return "text"
+    configure_logging(settings.log_format, level=level, secrets=settings.secret_values())
+    return settings.log_format
+
+
+def _tell(args: argparse.Namespace, level: int, message: str) -> None:
+    """A warning or an error for the person (``warning: ...`` on stderr), or for the log
+    pipeline when logs are JSON (one object per line, like every other line on stderr)."""
+    if getattr(args, "log_format", "text") == "json":
+        log.log(level, message)
+    else:
+        print(f"{logging.getLevelName(level).lower()}: {message}", file=sys.stderr)
 
 
 def _deps() -> Deps:
@@ -135,12 +162,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         replace=args.replace,
     )
     for note in result.ingest.notes:
-        print(f"warning: row {note.row}: {note.reason} ({note.value})", file=sys.stderr)
+        _tell(args, logging.WARNING, f"row {note.row}: {note.reason} ({note.value})")
     if result.enqueue.error:
-        print(
-            f"warning: {result.enqueue.error}; {result.enqueue.remaining} candidates are stored "
+        _tell(
+            args,
+            logging.WARNING,
+            f"{result.enqueue.error}; {result.enqueue.remaining} candidates are stored "
             "as pending and will be published by `tats reconcile`",
-            file=sys.stderr,
         )
     report = result.to_dict()
     if args.replace:
@@ -205,7 +233,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if deps.webhooks is not None:
         job_events.sweep(deps.session_factory, deps.webhooks)
     if report.error:
-        print(f"warning: {report.error}; {report.remaining} candidates still wait", file=sys.stderr)
+        _tell(args, logging.WARNING, f"{report.error}; {report.remaining} candidates still wait")
     print(json.dumps(report.to_dict()))
     return 0
 
@@ -219,21 +247,31 @@ def cmd_dev_tool(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import tempfile
+
     import uvicorn
 
     load_settings()  # fail here, with one clear line, on a bad configuration
-    # By import string: tats_core never imports the web framework or the worker package.
-    uvicorn.run(
-        "worker_service.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        # On SIGTERM, let deliveries in flight finish for a while, then cancel them; the
-        # worker's shutdown releases their leases so the next delivery takes them at once.
-        timeout_graceful_shutdown=20,
-    )
+    _configure_logging(logging.INFO)
+    with tempfile.TemporaryDirectory(prefix="tats-metrics-") as metrics_dir:
+        # Before any worker process imports prometheus-client: each keeps its values in files
+        # there, and /metrics adds up all of them (tats_core.metrics). A fresh folder per run,
+        # so counters start at zero with the worker, as Prometheus expects of a restart.
+        os.environ.setdefault(MULTIPROCESS_DIR, metrics_dir)
+        # By import string: tats_core never imports the web framework or the worker package.
+        uvicorn.run(
+            "worker_service.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            log_config=None,  # each process logs through tats_core.logs (TATS_LOG_FORMAT)
+            access_log=False,  # the worker logs one line per delivery itself
+            # On SIGTERM, let deliveries in flight finish for a while, then cancel them; the
+            # worker's shutdown releases their leases so the next delivery takes them at once.
+            timeout_graceful_shutdown=20,
+        )
     return 0
 
 

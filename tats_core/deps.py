@@ -14,6 +14,7 @@ from tats_core.processing.queue import CandidateQueue
 from tats_core.settings import Settings
 from tats_core.store.db import make_engine, make_session_factory
 from tats_core.store.schema import ensure_schema
+from tats_core.telemetry import NO_TELEMETRY, Telemetry
 
 if TYPE_CHECKING:  # judging pulls in httpx/cohere; the CLI's import command needs none of it
     from tats_core.judging.analysis import Analyzer
@@ -52,9 +53,14 @@ def webhook_sender(settings: Settings) -> WebhookSender:
     return WebhookSender(http, settings.webhook_secret)
 
 
-def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> Judges:
+def build_judges(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    telemetry: Telemetry = NO_TELEMETRY,
+) -> Judges:
     """The GitHub client, the analyzer the settings ask for (Cohere when a key is set) and the
-    sandbox that runs the submissions' tests (``TATS_RUN_TESTS``)."""
+    sandbox that runs the submissions' tests (``TATS_RUN_TESTS``); each reports to
+    ``telemetry`` (the worker's metrics)."""
     from tats_core.github.archive_cache import DbArchiveCache
     from tats_core.github.blob_cache import DbBlobCache
     from tats_core.github.cache import DbHttpCache
@@ -69,13 +75,16 @@ def build_judges(settings: Settings, session_factory: sessionmaker[Session]) -> 
         raw_url=settings.raw_url,
         blob_cache=DbBlobCache(session_factory),
         archive_cache=DbArchiveCache(session_factory),
+        telemetry=telemetry,
     )
     return Judges(
-        github=github, analyzer=build_analyzer(settings), tests=TestRuns.from_settings(settings)
+        github=github,
+        analyzer=build_analyzer(settings, telemetry),
+        tests=TestRuns.from_settings(settings, telemetry),
     )
 
 
-def build_analyzer(settings: Settings) -> Analyzer:
+def build_analyzer(settings: Settings, telemetry: Telemetry = NO_TELEMETRY) -> Analyzer:
     if settings.analyzer_name == "heuristic":
         from tats_core.judging.heuristic import HeuristicAnalyzer
 
@@ -88,5 +97,8 @@ def build_analyzer(settings: Settings) -> Analyzer:
     from tats_core.judging.cohere_analyzer import CohereAnalyzer
 
     return CohereAnalyzer(
-        settings.cohere_api_key, base_url=settings.cohere_base_url, model=settings.cohere_model
+        settings.cohere_api_key,
+        base_url=settings.cohere_base_url,
+        model=settings.cohere_model,
+        telemetry=telemetry,
     )

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     # Set by ``tats dev --demo`` for the app it starts: offers the sample job's button.
     demo: bool = Field(False, validation_alias="TATS_DEMO")
 
+    # Operations: ``json`` logs one object per line (``tats_core.logs``); ``GET /metrics`` answers
+    # loopback callers, or callers that send this bearer token.
+    log_format: Literal["text", "json"] = Field("text", validation_alias="TATS_LOG_FORMAT")
+    metrics_token: str | None = Field(None, validation_alias="TATS_METRICS_TOKEN", repr=False)
+
     @model_validator(mode="after")
     def _refuse_dev_credentials_on_a_real_queue(self) -> Settings:
         if is_local_url(self.qstash_url):
@@ -149,6 +154,17 @@ class Settings(BaseSettings):
         rest of judging, so a run never outlives its delivery."""
         runs = 2 * self.test_timeout_s if self.run_tests != "off" else 0.0
         return int(JUDGING_ALLOWANCE_S + TEST_SLOT_WAIT_S + TEST_INSTALL_TIMEOUT_S + runs)
+
+    def secret_values(self) -> list[str]:
+        """The values no log line may show: every setting kept out of ``repr``, and the password
+        in ``DATABASE_URL``."""
+        values = [
+            str(getattr(self, name))
+            for name, field in type(self).model_fields.items()
+            if not field.repr and getattr(self, name)
+        ]
+        password = urlsplit(self.database_url).password
+        return values + ([password] if password else [])
 
     @property
     def process_url(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from tats_core.deps import Deps, build_deps
+from tats_core.logs import configure_logging
 from tats_core.settings import load_settings, setting_names
 
 
@@ -32,7 +33,11 @@ def _release(deps: Deps) -> None:
 
 @st.cache_resource(show_spinner=False, on_release=_release)
 def _build_deps(overrides: tuple[tuple[str, str], ...]) -> Deps:
-    return build_deps(load_settings(**dict(overrides)))
+    settings = load_settings(**dict(overrides))
+    # Once per server process, as the worker and the CLI do (TATS_LOG_FORMAT). Streamlit's own
+    # loggers keep their own handlers (each of its modules makes one), so they are left alone.
+    configure_logging(settings.log_format, secrets=settings.secret_values(), take_over=())
+    return build_deps(settings)
 
 
 def get_deps() -> Deps:

@@ -28,11 +28,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, *, port: int | None = None, **config: Any) -> Iterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL (no trailing slash)."""
+def serve(
+    app: Any, *, port: int | None = None, host: str = "127.0.0.1", **config: Any
+) -> Iterator[str]:
+    """Serve ``app`` until the block ends; yields its base URL (no trailing slash). ``host``
+    ``0.0.0.0`` also serves this machine's other addresses (the URL stays on loopback)."""
     port = port or free_port()
     config.setdefault("log_level", "warning")
-    server = _ThreadServer(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
+    server = _ThreadServer(uvicorn.Config(app, host=host, port=port, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -25,6 +25,10 @@ ALLOWED: dict[str, set[str]] = {
     "tats_core.errors": {"tats_core.statuses"},  # each error class names its failure status
     "tats_core.wording": set(),
     "tats_core.retry": set(),  # one Retry-After parser and backoff policy (issue #11)
+    # What the operator sees: the metrics' calls and the one logging set-up (issue #18).
+    "tats_core.telemetry": set(),
+    "tats_core.metrics": {"tats_core.telemetry"},
+    "tats_core.logs": set(),
     "tats_core.settings": {"tats_core.errors", "tats_core.routes"},
     "tats_core.store": {"tats_core.statuses", "tats_core.errors", "tats_core.settings"},
     "tats_core.repo": {"tats_core.errors"},
@@ -35,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.settings",
         "tats_core.retry",
         "tats_core.wording",
+        "tats_core.telemetry",
     },
     "tats_core.judging": {
         "tats_core.repo",
@@ -42,6 +47,7 @@ ALLOWED: dict[str, set[str]] = {
         "tats_core.statuses",
         "tats_core.retry",
         "tats_core.wording",
+        "tats_core.telemetry",
     },
     "tats_core.triage": {
         "tats_core.store",

@@ -77,33 +77,90 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     ],
     ids=["tats-worker", "bare-uvicorn"],
 )
-def test_a_multi_process_worker_logs_one_line_per_delivery(launcher, processes, tmp_path):
+def _deliver(url: str, candidate_id: int) -> None:
+    body = json.dumps({"candidateId": candidate_id}).encode()
+    signature = qstash_signature(body, url + PROCESS_PATH)
+    reply = httpx.post(
+        url + PROCESS_PATH,
+        content=body,
+        headers={"Upstash-Signature": signature, "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 200, reply.text
+
+
+def _json_lines(log: Path, *, every_line: bool) -> list[dict]:
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    if not every_line:  # uvicorn's own supervisor prints its start-up lines its own way
+        lines = [line for line in lines if line.startswith("{")]
+    return [json.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    "launcher",
+    [
+        ["-m", "tats_core", "worker", "--workers", "2", "--port"],
+        [
+            "-m",
+            "uvicorn",
+            "worker_service.app:app_from_env",
+            "--factory",
+            "--workers",
+            "2",
+            "--port",
+        ],
+    ],
+    ids=["tats-worker", "bare-uvicorn"],
+)
+def test_a_multi_process_worker_logs_one_json_line_per_delivery(launcher, processes, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'tats.db'}", "TATS_WORKER_URL": url}
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'tats.db'}",
+        "TATS_WORKER_URL": url,
+        "TATS_LOG_FORMAT": "json",
+    }
     log = tmp_path / "worker.log"
     processes.append(_start([sys.executable, *launcher, str(port)], env, log))
     _wait_healthy(url, processes[0], log)
 
-    sent = []
-    for candidate_id in range(101, 107):  # no such candidates: each delivery is acknowledged
-        body = json.dumps({"candidateId": candidate_id}).encode()
-        signature = qstash_signature(body, url + PROCESS_PATH)
-        reply = httpx.post(
-            url + PROCESS_PATH,
-            content=body,
-            headers={"Upstash-Signature": signature, "Content-Type": "application/json"},
-        )
-        assert reply.status_code == 200, reply.text
-        sent.append(candidate_id)
+    sent = list(range(101, 107))  # no such candidates: each delivery is acknowledged
+    for candidate_id in sent:
+        _deliver(url, candidate_id)
     _stop(processes)
 
-    logged = [
-        json.loads(line.split(": ", 1)[1])
-        for line in log.read_text().splitlines()
-        if '"event": "delivery"' in line
-    ]
-    assert sorted(entry["candidate"] for entry in logged) == sent
+    entries = _json_lines(log, every_line=launcher[1] == "tats_core")
+    deliveries = [e for e in entries if e.get("event") == "delivery"]
+    assert sorted(e["candidate"] for e in deliveries) == sent
+    for entry in deliveries:
+        assert entry["outcome"] == "unknown_candidate" and entry["level"] == "info"
+        assert {"time", "logger", "pid", "ms", "attempt"} <= entry.keys()
+
+
+def test_metrics_add_up_every_process_of_tats_worker(processes, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'tats.db'}",
+        "TATS_WORKER_URL": url,
+        "TATS_LOG_FORMAT": "json",
+    }
+    log = tmp_path / "worker.log"
+    command = [sys.executable, "-m", "tats_core", "worker", "--workers", "2", "--port", str(port)]
+    processes.append(_start(command, env, log))
+    _wait_healthy(url, processes[0], log)
+
+    # Until both processes have handled deliveries (each new connection goes to either).
+    sent = 0
+    while sent < 400:
+        _deliver(url, 1000 + sent)
+        sent += 1
+        pids = {e["pid"] for e in _json_lines(log, every_line=True) if e.get("event") == "delivery"}
+        if len(pids) == 2 and sent >= 10:
+            break
+    assert len(pids) == 2, "one process took every delivery"
+    for _ in range(6):  # whichever process answers the scrape, it counts all of them
+        scrape = httpx.get(url + "/metrics").text
+        assert f'tats_deliveries_total{{outcome="unknown_candidate"}} {float(sent)}' in scrape
 
 
 def test_four_workers_starting_at_once_on_a_fresh_postgresql_all_come_up(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tats_core import statuses
 from tats_core.github.client import GitHubClient
 from tats_core.judging.heuristic import HeuristicAnalyzer
+from tats_core.metrics import PrometheusTelemetry
 from tats_core.processing.judgement import Judges
 from tats_core.processing.test_runs import TestRuns
 from tats_core.store.db import transaction
@@ -83,11 +84,18 @@ def evaluation(session_factory, cid: int) -> Evaluation:
 def test_tests_run_in_the_sandbox_decide_between_a_working_submission_and_its_broken_twin(
     database_url, session_factory, github, sandbox_base
 ):
-    judges = Judges(GitHubClient(github), HeuristicAnalyzer(), TestRuns(sandbox_base))
+    telemetry = PrometheusTelemetry()
+    runs = TestRuns(sandbox_base, telemetry=telemetry)
+    judges = Judges(GitHubClient(github), HeuristicAnalyzer(), runs)
     job_id, ids = seed(session_factory)
     with running_worker(database_url, session_factory, judges) as worker:
         for cid in ids.values():
             assert worker.deliver({"candidateId": cid}).json()["outcome"] == "processed"
+    # The metrics count the two runs that happened (the notes had nothing to run).
+    metrics = telemetry.exposition().decode()
+    assert 'tats_test_runs_total{status="passed"} 1.0' in metrics
+    assert 'tats_test_runs_total{status="failed"} 1.0' in metrics
+    assert "tats_test_run_seconds_count 2.0" in metrics
 
     working = evaluation(session_factory, ids["words"])
     assert (working.tests_status, working.acceptance_status) == ("passed", "passed")

@@ -126,13 +126,20 @@ class RunningWorker:
 
 @contextmanager
 def running_worker(
-    database_url: str, session_factory, judges: Judges, **settings_overrides
+    database_url: str,
+    session_factory,
+    judges: Judges | None,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    **settings_overrides,
 ) -> Iterator[RunningWorker]:
-    port = free_port()
+    """The worker app on ``port``; ``judges=None`` builds them from the settings."""
+    port = port or free_port()
     settings = load_settings(
         database_url=database_url, worker_url=f"http://127.0.0.1:{port}", **settings_overrides
     )
     engine = session_factory.kw["bind"]
     deps = Deps(settings, engine, session_factory, CandidateQueue.from_settings(settings))
-    with serve(create_app(settings, deps=deps, judges=judges), port=port) as url:
+    with serve(create_app(settings, deps=deps, judges=judges), port=port, host=host) as url:
         yield RunningWorker(url, settings)

@@ -4,7 +4,7 @@
 - ``signature``   verifying ``Upstash-Signature`` against ``TATS_WORKER_URL`` + path
 - ``bodies``      reading what QStash sends
 - ``health``      ``GET /healthz``
-- ``logs``        logging, set up in each worker process
+- ``metrics``     ``GET /metrics`` (``tats_core.metrics``)
 
 Dependencies (database, queue, GitHub client, analyzer) are built once per process in the
 lifespan, from the settings, unless a test hands them in.
@@ -12,7 +12,6 @@ lifespan, from the settings, unless a test hands them in.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -23,14 +22,15 @@ from fastapi import FastAPI
 
 from tats_core.deps import Deps, build_deps, build_judges, webhook_sender
 from tats_core.judging.unconfigured import UnconfiguredAnalyzer
+from tats_core.logs import configure_logging, log_event
+from tats_core.metrics import PrometheusTelemetry
 from tats_core.processing import problems
 from tats_core.processing.claims import Work, release_leases
 from tats_core.processing.judgement import Judges
 from tats_core.processing.recheck import recheck
 from tats_core.settings import Settings, load_settings
 from tats_core.store.db import transaction
-from worker_service import deliveries, health
-from worker_service.logs import configure_logging
+from worker_service import deliveries, health, metrics
 from worker_service.signature import receiver_for
 
 log = logging.getLogger("tats.worker")
@@ -43,6 +43,7 @@ def create_app(
     app = FastAPI(title="TATS worker", version="1", lifespan=_lifespan(settings, deps, judges))
     app.include_router(deliveries.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     return app
 
 
@@ -54,7 +55,8 @@ def _lifespan(
         state = app.state
         state.settings = settings
         state.deps = deps or build_deps(settings)
-        state.judges = judges or build_judges(settings, state.deps.session_factory)
+        state.telemetry = PrometheusTelemetry()
+        state.judges = judges or build_judges(settings, state.deps.session_factory, state.telemetry)
         state.receiver = receiver_for(settings)
         state.lease = timedelta(seconds=settings.claim_lease_s)
         state.holding = {}
@@ -93,11 +95,12 @@ async def _release_held_leases(deps: Deps, holding: dict[int, Work]) -> None:
     released = await anyio.to_thread.run_sync(
         lambda: release_leases(deps.session_factory, works, "worker stopped; lease released")
     )
-    log.info(json.dumps({"event": "shutdown", "released_leases": released}))
+    log_event(log, "shutdown", released_leases=released)
 
 
 def app_from_env() -> FastAPI:
     """The app for ``uvicorn worker_service.app:app_from_env --factory`` (and ``tats worker``):
     settings from the environment, read when the server starts, in each worker process."""
-    configure_logging()
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format, secrets=settings.secret_values())
+    return create_app(settings)

@@ -5,7 +5,6 @@ and turns what it returns into HTTP in one place (``respond``).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -16,10 +15,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from tats_core.errors import TatsError
+from tats_core.logs import log_event
 from tats_core.processing import job_events
 from tats_core.processing.delivery import process_candidate
 from tats_core.processing.failure_callback import fail_after_retries
-from tats_core.processing.outcome import DeliveryOutcome
+from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.processing.queue import reconcile
 from tats_core.processing.recheck import recheck
 from tats_core.routes import FAILED_PATH, PROCESS_PATH, RECONCILE_PATH
@@ -56,8 +56,10 @@ async def process(request: Request) -> JSONResponse:
         lease=state.lease,
         holding=state.holding,
     )
+    seconds = time.perf_counter() - started
+    state.telemetry.delivery(outcome.outcome, seconds)
     _log_delivery(
-        candidate_id, message_id, request.headers.get("upstash-retried"), outcome, started
+        candidate_id, message_id, request.headers.get("upstash-retried"), outcome, seconds
     )
     if outcome.made_final:
         await _job_may_be_complete(request, outcome.job_id)
@@ -91,15 +93,12 @@ async def failed(request: Request) -> JSONResponse:
     status, job_id = await anyio.to_thread.run_sync(_fail)
     if status is not None:
         await _job_may_be_complete(request, job_id)
-    log.info(
-        json.dumps(
-            {
-                "event": "failure_callback",
-                "candidate": callback.candidate_id,
-                "message": callback.source_message_id,
-                "status": status,
-            }
-        )
+    log_event(
+        log,
+        "failure_callback",
+        candidate=callback.candidate_id,
+        message_id=callback.source_message_id,
+        status=status,
     )
     return JSONResponse({"candidateId": callback.candidate_id, "status": status or "unchanged"})
 
@@ -115,7 +114,7 @@ async def run_reconcile(request: Request) -> JSONResponse:
     await anyio.to_thread.run_sync(
         job_events.sweep, deps.session_factory, request.app.state.webhooks
     )
-    log.info(json.dumps({"event": "reconcile", **report.to_dict()}))
+    log_event(log, "reconcile", report.to_dict())
     return JSONResponse(report.to_dict())
 
 
@@ -150,19 +149,21 @@ def _log_delivery(
     message_id: str | None,
     retried: str | None,
     outcome: DeliveryOutcome,
-    started: float,
+    seconds: float,
 ) -> None:
-    log.info(
-        json.dumps(
-            {
-                "event": "delivery",
-                "candidate": candidate_id,
-                "attempt": outcome.attempt,
-                "message": message_id,
-                "retried": retried,
-                "outcome": outcome.outcome,
-                "status": outcome.status,
-                "ms": round((time.perf_counter() - started) * 1000),
-            }
-        )
-    )
+    """The one line per delivery: who, which attempt, what came of it, how long, and what
+    judging spent (GitHub requests, files read, the analyzer's and the tests' time)."""
+    costs = outcome.costs.to_dict() if outcome.costs else {}
+    fields = {
+        "candidate": candidate_id,
+        "attempt": outcome.attempt,
+        "message_id": message_id,
+        "retried": retried,
+        "outcome": str(outcome.outcome),
+        "status": outcome.status,
+        "ms": round(seconds * 1000),
+        "detail": outcome.detail or None,
+        **costs,
+    }
+    level = logging.WARNING if outcome.outcome == Outcome.RETRY else logging.INFO
+    log_event(log, "delivery", fields, level=level)

@@ -71,6 +71,7 @@ from tats_core.repo.sample import (
 from tats_core.repo.snapshot import RepoSnapshot, TreeEntry
 from tats_core.retry import Backoff
 from tats_core.settings import raw_url_for
+from tats_core.telemetry import NO_TELEMETRY, Telemetry
 
 PER_PAGE = 100
 GIVEN_LEFT_OUT = "given (a starter's or common to the job)"
@@ -95,9 +96,17 @@ class GitHubClient:
         archive_cache: ArchiveCacheProtocol | None = None,
         max_archive_bytes: int = MAX_ARCHIVE_BYTES,
         backoff: Backoff | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._api = GitHubHttp(
-            base_url, token, http=http, cache=cache, timeout=timeout, now=now, backoff=backoff
+            base_url,
+            token,
+            http=http,
+            cache=cache,
+            timeout=timeout,
+            now=now,
+            backoff=backoff,
+            telemetry=telemetry,
         )
         self._graphql = bool(token) if use_graphql is None else use_graphql
         self._blobs = BlobReader(

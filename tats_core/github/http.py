@@ -32,6 +32,7 @@ import httpx
 from tats_core.errors import ConfigurationError, GitHubError
 from tats_core.github.cache import HttpCacheProtocol
 from tats_core.retry import Backoff, RetryableFault, parse_retry_after
+from tats_core.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger("tats.github")
 
@@ -124,8 +125,10 @@ class GitHubHttp:
         now: Callable[[], float] = time.time,
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.base = base_url.rstrip("/")
+        self._telemetry = telemetry
         self.token = token
         self._injected = http
         self._own: httpx.AsyncClient | None = None
@@ -170,10 +173,12 @@ class GitHubHttp:
         try:
             yield
         except httpx.TimeoutException as exc:
+            self._telemetry.github_request(None, None)
             raise GitHubError(
                 f"GitHub did not answer within {self._timeout:g} s", transient=True
             ) from exc
         except httpx.TransportError as exc:
+            self._telemetry.github_request(None, None)
             raise GitHubError(
                 f"could not reach GitHub ({type(exc).__name__})", transient=True
             ) from exc
@@ -181,7 +186,10 @@ class GitHubHttp:
     def _answered(self, tally: Tally, response: httpx.Response) -> None:
         tally.requests += len(response.history)  # each redirect followed is a request too
         first = response.history[0] if response.history else response
-        self._note_rate_limit(first.headers)
+        quota = self._note_rate_limit(first.headers)
+        for answer in (*response.history, response):
+            remaining = quota.remaining if quota and answer is first else None
+            self._telemetry.github_request(answer.status_code, remaining)
 
     async def send(self, tally: Tally, method: str, url: str, **kwargs: Any) -> httpx.Response:
         async with self._reaching(tally):
@@ -257,13 +265,18 @@ class GitHubHttp:
 
         return await self.retrying(path, attempt)
 
-    def _note_rate_limit(self, headers: httpx.Headers) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            self.last_rate_limit = Quota(
+    def _note_rate_limit(self, headers: httpx.Headers) -> Quota | None:
+        """The quota this answer states, kept as the latest; None when it states none."""
+        try:
+            quota = Quota(
                 limit=int(headers["x-ratelimit-limit"]),
                 remaining=int(headers["x-ratelimit-remaining"]),
                 reset=datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), UTC),
             )
+        except (KeyError, ValueError):
+            return None
+        self.last_rate_limit = quota
+        return quota
 
     def retry_after(self, headers: httpx.Headers) -> float | None:
         if value := headers.get("retry-after"):

@@ -19,12 +19,14 @@ it reaches the queue (issue #11).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -55,6 +57,7 @@ from tats_core.judging.untrusted import (
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.retry import Backoff, RetryableFault, retry_after_header
 from tats_core.statuses import LOOKS_FINE, LOW_EFFORT, NEEDS_REVIEW, SCORE_BANDS
+from tats_core.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger("tats.cohere")
 
@@ -338,6 +341,7 @@ class CohereAnalyzer:
         max_tokens: int = 1500,
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         if not api_key:
             raise ConfigurationError(
@@ -351,6 +355,7 @@ class CohereAnalyzer:
         self._max_tokens = max_tokens
         self._backoff = backoff or Backoff()
         self._sleep = sleep
+        self._telemetry = telemetry
         self._client: AsyncClientV2 | None = None
         self._http: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -432,17 +437,34 @@ class CohereAnalyzer:
         """One tiny chat with the configured key and model: raises ``ConfigurationError`` when
         Cohere still rejects them (``tats_core.processing.recheck``)."""
         client = self._client_for_this_loop()
+        async with self._counted():
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await client.chat(
+                        model=self.model,
+                        messages=[{"role": "user", "content": "Reply with OK."}],  # type: ignore[list-item]
+                        max_tokens=1,
+                    )
+            except ApiError as exc:
+                raise translate_api_error(exc, self._api_key) from exc
+            except (TimeoutError, httpx.HTTPError, ParsingError) as exc:
+                raise AnalyzerError("Cohere did not answer the check", transient=True) from exc
+
+    @contextlib.asynccontextmanager
+    async def _counted(self) -> AsyncIterator[None]:
+        """One request to Cohere for the metrics: how long, and ``ok`` or what went wrong."""
+        started = time.perf_counter()
+        outcome = "ok"
         try:
-            async with asyncio.timeout(self._timeout):
-                await client.chat(
-                    model=self.model,
-                    messages=[{"role": "user", "content": "Reply with OK."}],  # type: ignore[list-item]
-                    max_tokens=1,
-                )
-        except ApiError as exc:
-            raise translate_api_error(exc, self._api_key) from exc
-        except (TimeoutError, httpx.HTTPError, ParsingError) as exc:
-            raise AnalyzerError("Cohere did not answer the check", transient=True) from exc
+            yield
+        except ConfigurationError:
+            outcome = "rejected"  # the key or the model: an operator's problem
+            raise
+        except AnalyzerError as exc:
+            outcome = "transient_error" if exc.transient else "error"
+            raise
+        finally:
+            self._telemetry.cohere_call(outcome, time.perf_counter() - started)
 
     async def _chat(self, messages: list[dict[str, str]]) -> str:
         """One chat request, tried again on transient faults before they reach the queue."""
@@ -461,6 +483,10 @@ class CohereAnalyzer:
         return await self._backoff.run(attempt, sleep=self._sleep, on_retry=note)
 
     async def _chat_once(self, messages: list[dict[str, str]]) -> str:
+        async with self._counted():
+            return await self._chat_request(messages)
+
+    async def _chat_request(self, messages: list[dict[str, str]]) -> str:
         client = self._client_for_this_loop()
         try:
             async with asyncio.timeout(self._timeout):

@@ -31,6 +31,7 @@ from tats_core.errors import ConfigurationError, GitHubError
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.settings import TEST_INSTALL_TIMEOUT_S, TEST_SLOT_WAIT_S, Settings
 from tats_core.statuses import TestStatus
+from tats_core.telemetry import NO_TELEMETRY, Telemetry
 from tats_core.testrun import RunConfig, engine_available, run_submission
 from tats_core.testrun.detection import nothing_to_run
 
@@ -55,12 +56,15 @@ class TestRuns:
 
     __test__ = False  # not a test class, whatever its name says
 
-    def __init__(self, config: RunConfig | None, unavailable: str = "") -> None:
+    def __init__(
+        self, config: RunConfig | None, unavailable: str = "", telemetry: Telemetry = NO_TELEMETRY
+    ) -> None:
         self.config = config
         self.unavailable = unavailable
+        self.telemetry = telemetry
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TestRuns:
+    def from_settings(cls, settings: Settings, telemetry: Telemetry = NO_TELEMETRY) -> TestRuns:
         if settings.run_tests == "off":
             return cls(None, "tests are turned off on this deployment (TATS_RUN_TESTS=off)")
         config = RunConfig(
@@ -72,7 +76,7 @@ class TestRuns:
         )
         reason = engine_available(config)
         if reason is None:
-            return cls(config)
+            return cls(config, telemetry=telemetry)
         if settings.run_tests == "on":
             raise ConfigurationError(f"TATS_RUN_TESTS=on, but {reason}")
         return cls(None, f"the sandbox is not available on this worker: {reason}")
@@ -112,7 +116,9 @@ class TestRuns:
         )
         report = (await anyio.to_thread.run_sync(run)).to_dict()
         report["tests"].setdefault("durations", {})["download"] = round(downloaded, 3)
-        report["seconds"] = round(time.perf_counter() - started, 3)  # the whole of it
+        seconds = time.perf_counter() - started
+        report["seconds"] = round(seconds, 3)  # the whole of it
+        self.telemetry.test_run(str(report["tests"].get("status")), seconds)
         return report
 
 
