@@ -4,6 +4,8 @@ with what the fake GitHub and the fake Cohere saw; loopback callers or the beare
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -11,11 +13,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tats_core.routes import METRICS_PATH
+from tats_dev.github_replay import ReplayApp
 from tats_dev.github_replay import create_app as create_replay
 from tests.fakes.fake_cohere import FakeCohere
 from tests.servers import free_port, serve
 from tests.test_misconfiguration import seed
-from tests.worker_fixtures import running_worker
+from tests.worker_fixtures import RunningWorker, running_worker
 
 REPOS = Path(__file__).parent / "github_repos"
 METRICS_TOKEN = "metrics-token-for-the-test-5e6f"
@@ -34,25 +37,34 @@ def total(found: dict, name: str) -> float:
     return sum(value for (sample, _), value in found.items() if sample == name)
 
 
-def test_metrics_count_what_the_worker_did(database_url, session_factory):
-    replay, cohere = create_replay(REPOS), FakeCohere()
+@contextmanager
+def worker_judging_with_cohere(
+    database_url, session_factory, cohere: FakeCohere
+) -> Iterator[tuple[RunningWorker, ReplayApp]]:
+    """The worker with no judges handed in: it builds them from the settings, as in
+    production, against the GitHub replay and ``cohere``."""
+    replay = create_replay(REPOS)
     with (
         serve(replay) as github_url,
         serve(cohere.app) as cohere_url,
-        # No judges handed in: the worker builds them from the settings, as in production.
         running_worker(
             database_url,
             session_factory,
             None,
             github_api_url=github_url,
             github_raw_url=f"{github_url}/raw",
-            github_token="a-token-the-replay-accepts",
-            cohere_api_key="a-key-the-fake-accepts",
+            cohere_api_key="a-key-for-the-fake",
             cohere_base_url=cohere_url,
             analyzer="cohere",
             run_tests="off",
         ) as worker,
     ):
+        yield worker, replay
+
+
+def test_metrics_count_what_the_worker_did(database_url, session_factory):
+    cohere = FakeCohere()
+    with worker_judging_with_cohere(database_url, session_factory, cohere) as (worker, replay):
         ids = seed(session_factory)
         for cid in ids:
             assert worker.deliver({"candidateId": cid}, message_id=f"m{cid}").status_code == 200
@@ -73,22 +85,8 @@ def test_metrics_count_what_the_worker_did(database_url, session_factory):
 
 
 def test_a_rejected_cohere_key_is_counted_as_rejected(database_url, session_factory):
-    replay, cohere = create_replay(REPOS), FakeCohere().reject_key()
-    with (
-        serve(replay) as github_url,
-        serve(cohere.app) as cohere_url,
-        running_worker(
-            database_url,
-            session_factory,
-            None,
-            github_api_url=github_url,
-            github_raw_url=f"{github_url}/raw",
-            cohere_api_key="a-key-the-fake-rejects",
-            cohere_base_url=cohere_url,
-            analyzer="cohere",
-            run_tests="off",
-        ) as worker,
-    ):
+    cohere = FakeCohere().reject_key()
+    with worker_judging_with_cohere(database_url, session_factory, cohere) as (worker, _):
         [first, *_] = seed(session_factory)
         assert worker.deliver({"candidateId": first}).json()["outcome"] == "waiting"
         found = samples(httpx.get(worker.url + METRICS_PATH).text)

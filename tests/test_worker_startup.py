@@ -61,22 +61,6 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     _stop(started)
 
 
-@pytest.mark.parametrize(
-    "launcher",
-    [
-        ["-m", "tats_core", "worker", "--workers", "2", "--port"],
-        [
-            "-m",
-            "uvicorn",
-            "worker_service.app:app_from_env",
-            "--factory",
-            "--workers",
-            "2",
-            "--port",
-        ],
-    ],
-    ids=["tats-worker", "bare-uvicorn"],
-)
 def _deliver(url: str, candidate_id: int) -> None:
     body = json.dumps({"candidateId": candidate_id}).encode()
     signature = qstash_signature(body, url + PROCESS_PATH)
@@ -95,23 +79,12 @@ def _json_lines(log: Path, *, every_line: bool) -> list[dict]:
     return [json.loads(line) for line in lines]
 
 
-@pytest.mark.parametrize(
-    "launcher",
-    [
-        ["-m", "tats_core", "worker", "--workers", "2", "--port"],
-        [
-            "-m",
-            "uvicorn",
-            "worker_service.app:app_from_env",
-            "--factory",
-            "--workers",
-            "2",
-            "--port",
-        ],
-    ],
-    ids=["tats-worker", "bare-uvicorn"],
-)
-def test_a_multi_process_worker_logs_one_json_line_per_delivery(launcher, processes, tmp_path):
+TATS_WORKER = ["-m", "tats_core", "worker", "--workers", "2", "--port"]
+BARE_UVICORN = ["-m", "uvicorn", "worker_service.app:app_from_env", "--factory", "--workers", "2"]
+
+
+def _start_json_worker(launcher, processes, tmp_path: Path) -> tuple[str, Path]:
+    """A two-process worker logging JSON, started by ``launcher`` and healthy; its URL and log."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -122,13 +95,21 @@ def test_a_multi_process_worker_logs_one_json_line_per_delivery(launcher, proces
     log = tmp_path / "worker.log"
     processes.append(_start([sys.executable, *launcher, str(port)], env, log))
     _wait_healthy(url, processes[0], log)
+    return url, log
+
+
+@pytest.mark.parametrize(
+    "launcher", [TATS_WORKER, [*BARE_UVICORN, "--port"]], ids=["tats-worker", "bare-uvicorn"]
+)
+def test_a_multi_process_worker_logs_one_json_line_per_delivery(launcher, processes, tmp_path):
+    url, log = _start_json_worker(launcher, processes, tmp_path)
 
     sent = list(range(101, 107))  # no such candidates: each delivery is acknowledged
     for candidate_id in sent:
         _deliver(url, candidate_id)
     _stop(processes)
 
-    entries = _json_lines(log, every_line=launcher[1] == "tats_core")
+    entries = _json_lines(log, every_line=launcher is TATS_WORKER)
     deliveries = [e for e in entries if e.get("event") == "delivery"]
     assert sorted(e["candidate"] for e in deliveries) == sent
     for entry in deliveries:
@@ -137,17 +118,7 @@ def test_a_multi_process_worker_logs_one_json_line_per_delivery(launcher, proces
 
 
 def test_metrics_add_up_every_process_of_tats_worker(processes, tmp_path):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'tats.db'}",
-        "TATS_WORKER_URL": url,
-        "TATS_LOG_FORMAT": "json",
-    }
-    log = tmp_path / "worker.log"
-    command = [sys.executable, "-m", "tats_core", "worker", "--workers", "2", "--port", str(port)]
-    processes.append(_start(command, env, log))
-    _wait_healthy(url, processes[0], log)
+    url, log = _start_json_worker(TATS_WORKER, processes, tmp_path)
 
     # Until both processes have handled deliveries (each new connection goes to either).
     sent = 0
