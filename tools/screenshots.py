@@ -156,6 +156,9 @@ def main() -> None:
             "QSTASH_URL": f"http://127.0.0.1:{free_port()}",
             "TATS_WORKER_URL": f"http://127.0.0.1:{free_port()}",
             "TATS_ANALYZER": "heuristic",
+            # The checkout's cache, as `bin/dev` uses: the sandbox cannot enter a private
+            # temporary folder (mode 0700), so the demo's tests would not run from there.
+            "TATS_TEST_CACHE_DIR": str(ROOT / ".tats-cache"),
             "PYTHONPATH": str(ROOT),
         }
         from tats_dev.devstack import child_stack

@@ -98,7 +98,11 @@ def engine_available(config: RunConfig) -> str | None:
     job = SandboxJob(["/bin/true"], "/", mounts, {}, timeout=30, slot=PROBE_SLOT)
     outcome = config.engine.run(job)
     if outcome.exit_code != 0:
-        return f"the sandbox cannot reach TATS's folders: {outcome.output.strip()[-300:]}"
+        return (
+            f"the sandbox cannot reach TATS's folders ({outcome.output.strip()[-300:]}); every "
+            f"folder above {config.cache_dir} must let other users pass (chmod o+x), or set "
+            "TATS_TEST_CACHE_DIR to a folder that does"
+        )
     return None
 
 
