@@ -129,19 +129,18 @@ def bench_app():  # uvicorn factory, one per worker process
 
 
 def serve_worker(port: int, processes: int) -> None:
-    """Child process: the real worker app with the slow stand-ins injected."""
-    import uvicorn
+    """Child process: the real worker app with the slow stand-ins injected, started as
+    ``tats worker --workers N`` starts it."""
+    from worker_service.serve import Serving, serve
 
-    uvicorn.run(
-        "worker:bench_app",
+    serving = Serving(
+        app="worker:bench_app",
         app_dir=str(Path(__file__).parent),
-        factory=True,
-        host="127.0.0.1",
         port=port,
-        workers=processes,
         log_level="warning",
         access_log=False,
     )
+    raise SystemExit(serve(serving, processes))
 
 
 def free_port() -> int:
@@ -161,6 +160,20 @@ def wait_port(port: int) -> None:
                 return
         time.sleep(0.05)
     raise SystemExit(f"nothing listening on {port}")
+
+
+def wait_listening(port: int, sockets: int) -> None:
+    """Until ``sockets`` sockets listen on ``port`` (each worker process has its own): a
+    process still starting would otherwise leave the first one every connection the queue
+    opens, and keeps alive, for the whole run."""
+    hex_port = f":{port:04X}"
+    for _ in range(400):
+        with open("/proc/net/tcp") as table:
+            rows = [line.split() for line in table.readlines()[1:]]
+        if sum(1 for r in rows if r[1].endswith(hex_port) and r[3] == "0A") >= sockets:
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"{sockets} worker processes never all listened on {port}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -256,7 +269,7 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> Run
     )
     try:
         wait_port(queue_port)
-        wait_port(worker_port)
+        wait_listening(worker_port, processes)
         # The worker's processes: the supervisor's children (or the worker itself, alone).
         workers = children(worker_proc.pid) or [worker_proc.pid]
         settings = load_settings(

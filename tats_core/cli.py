@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -219,22 +220,11 @@ def cmd_dev_tool(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    import uvicorn
-
     load_settings()  # fail here, with one clear line, on a bad configuration
     # By import string: tats_core never imports the web framework or the worker package.
-    uvicorn.run(
-        "worker_service.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        # On SIGTERM, let deliveries in flight finish for a while, then cancel them; the
-        # worker's shutdown releases their leases so the next delivery takes them at once.
-        timeout_graceful_shutdown=20,
-    )
-    return 0
+    serving = importlib.import_module("worker_service.serve")
+    status: int = serving.serve(serving.Serving(host=args.host, port=args.port), args.workers)
+    return status
 
 
 COMMANDS = {
