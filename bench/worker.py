@@ -3,7 +3,15 @@
 The judging is replaced by stand-ins that each add 100 ms (a GitHub snapshot and an analyzer),
 so the figure measures TATS's own plumbing: publish, the local QStash-compatible server's signed
 deliveries, the worker's claim/finish transactions on PostgreSQL. Little's law bounds the rate at
-parallelism / per-candidate latency; the script prints both.
+parallelism / per-candidate latency; the script prints both, then where a delivery's time
+went and what it cost:
+
+- ``cycle ms``: a flow-control slot's time per candidate (parallelism / rate), the 200 ms of
+  stand-ins included; ``worker ms``: of that, the worker's request, from its first byte to its
+  answer; ``stand-ins``: of that, the stand-ins' own (over 200 when the event loop is late);
+- ``CPU ms/cand``: CPU time per candidate of the worker processes, and of the queue server.
+  On a 2-core machine, 160 candidates a second leave 12.5 ms of CPU per candidate for all of
+  them together (PostgreSQL and this script included).
 
     .venv/bin/python bench/worker.py [--candidates 600] [--parallelism 8 32 64]
 """
@@ -12,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -30,6 +40,7 @@ from tats_core import statuses  # noqa: E402
 from tats_core.judging.analysis import Analysis, AnalysisResult  # noqa: E402
 from tats_core.processing.queue import CandidateQueue, enqueue_pending  # noqa: E402
 from tats_core.repo.snapshot import RepoSnapshot, TreeEntry  # noqa: E402
+from tats_core.routes import PROCESS_PATH  # noqa: E402
 from tats_core.settings import load_settings  # noqa: E402
 from tats_core.store.db import make_engine, make_session_factory, transaction  # noqa: E402
 from tats_core.store.models import Candidate  # noqa: E402
@@ -38,26 +49,70 @@ from tats_core.triage.ingest import apply_ingest, plan_ingest  # noqa: E402
 from tats_core.triage.jobs import create_job  # noqa: E402
 
 STAGE_LATENCY_S = 0.1
+TIMINGS = "TATS_BENCH_TIMINGS"  # a folder: each worker process appends its timings there
+
+
+class Timings:
+    """Appends ``kind ms`` lines to a file of this process's own in ``$TATS_BENCH_TIMINGS``."""
+
+    def __init__(self) -> None:
+        path = Path(os.environ[TIMINGS]) / f"{os.getpid()}.txt"
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+
+    def add(self, kind: str, started: float) -> None:
+        os.write(self.fd, f"{kind} {(time.perf_counter() - started) * 1000:.2f}\n".encode())
+
+
+async def stand_in(timings: Timings | None) -> None:
+    started = time.perf_counter()
+    await asyncio.sleep(STAGE_LATENCY_S)
+    if timings is not None:
+        timings.add("stand-in", started)
+
+
+class TimedRequests:
+    """ASGI middleware: how long the worker takes over each delivery."""
+
+    def __init__(self, app, timings: Timings) -> None:
+        self.app, self.timings = app, timings
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != PROCESS_PATH:
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.timings.add("request", started)
 
 
 class SlowGitHub:
+    def __init__(self, timings: Timings | None = None) -> None:
+        self.timings = timings
+
     async def snapshot(self, full_name: str, ref: str | None = None, path: str | None = None):
-        await asyncio.sleep(STAGE_LATENCY_S)
+        await stand_in(self.timings)
         return RepoSnapshot(
             full_name=full_name,
             default_branch="main",
             ref="main",
             commit_count=5,
             tree=[TreeEntry("app.py", "blob", 3000)],
-            head_sha="a" * 40,
+            # A commit of its own per repository, as real submissions have: one shared commit
+            # would let every candidate after the first reuse its verdict (``reuse``) and skip
+            # the analyzer's stand-in, halving the latency the bound assumes.
+            head_sha=hashlib.sha1(full_name.encode()).hexdigest(),
         )
 
 
 class SlowAnalyzer:
     name = "bench"
 
+    def __init__(self, timings: Timings | None = None) -> None:
+        self.timings = timings
+
     async def analyze(self, snapshot, signals, job):
-        await asyncio.sleep(STAGE_LATENCY_S)
+        await stand_in(self.timings)
         return AnalysisResult(Analysis(decision="needs_review", score=50, summary="bench"), "bench")
 
 
@@ -68,23 +123,24 @@ def bench_app():  # uvicorn factory, one per worker process
 
     settings = load_settings()  # from the environment the parent set
     deps = build_deps(settings, migrate_schema=False)
-    return create_app(settings, deps=deps, judges=Judges(SlowGitHub(), SlowAnalyzer()))
+    timings = Timings()
+    judges = Judges(SlowGitHub(timings), SlowAnalyzer(timings))
+    return TimedRequests(create_app(settings, deps=deps, judges=judges), timings)
 
 
 def serve_worker(port: int, processes: int) -> None:
-    """Child process: the real worker app with the slow stand-ins injected."""
-    import uvicorn
+    """Child process: the real worker app with the slow stand-ins injected, started as
+    ``tats worker --workers N`` starts it."""
+    from worker_service.serve import Serving, serve
 
-    uvicorn.run(
-        "worker:bench_app",
+    serving = Serving(
+        app="worker:bench_app",
         app_dir=str(Path(__file__).parent),
-        factory=True,
-        host="127.0.0.1",
         port=port,
-        workers=processes,
         log_level="warning",
         access_log=False,
     )
+    raise SystemExit(serve(serving, processes))
 
 
 def free_port() -> int:
@@ -106,7 +162,63 @@ def wait_port(port: int) -> None:
     raise SystemExit(f"nothing listening on {port}")
 
 
-def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> tuple[float, int]:
+def wait_listening(port: int, sockets: int) -> None:
+    """Until ``sockets`` sockets listen on ``port`` (each worker process has its own): a
+    process still starting would otherwise leave the first one every connection the queue
+    opens, and keeps alive, for the whole run."""
+    hex_port = f":{port:04X}"
+    for _ in range(400):
+        with open("/proc/net/tcp") as table:
+            rows = [line.split() for line in table.readlines()[1:]]
+        if sum(1 for r in rows if r[1].endswith(hex_port) and r[3] == "0A") >= sockets:
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"{sockets} worker processes never all listened on {port}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of one process (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return found
+
+
+@dataclass
+class Run:
+    seconds: float
+    done: int
+    worker_ms: float  # per delivery, mean
+    stand_ins_ms: float
+    worker_cpu_s: float
+    queue_cpu_s: float
+
+
+def read_timings(folder: str) -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {}
+    for path in Path(folder).glob("*.txt"):
+        for line in path.read_text().splitlines():
+            kind, ms = line.split()
+            found.setdefault(kind, []).append(float(ms))
+    return found
+
+
+def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> Run:
     name = f"tats_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -121,12 +233,15 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> tup
 
     queue_port, worker_port = free_port(), free_port()
     tmp = tempfile.mkdtemp()
+    timings = Path(tmp) / "timings"
+    timings.mkdir()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "QSTASH_URL": f"http://127.0.0.1:{queue_port}",
         "TATS_WORKER_URL": f"http://127.0.0.1:{worker_port}",
+        TIMINGS: str(timings),
     }
     queue_proc = subprocess.Popen(
         [
@@ -154,13 +269,16 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> tup
     )
     try:
         wait_port(queue_port)
-        wait_port(worker_port)
+        wait_listening(worker_port, processes)
+        # The worker's processes: the supervisor's children (or the worker itself, alone).
+        workers = children(worker_proc.pid) or [worker_proc.pid]
         settings = load_settings(
             database_url=database_url,
             qstash_url=f"http://127.0.0.1:{queue_port}",
             worker_url=f"http://127.0.0.1:{worker_port}",
             flow_control_parallelism=parallelism,
         )
+        cpu_before = [sum(map(cpu_seconds, workers)), cpu_seconds(queue_proc.pid)]
         started = time.perf_counter()
         enqueue_pending(factory, CandidateQueue.from_settings(settings))
         done = 0
@@ -172,11 +290,22 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> tup
             if done >= count:
                 break
             time.sleep(0.05)
-        return time.perf_counter() - started, done
+        elapsed = time.perf_counter() - started
+        cpu_after = [sum(map(cpu_seconds, workers)), cpu_seconds(queue_proc.pid)]
+        timed = read_timings(str(timings))
+        requests, stand_ins = timed.get("request", []), timed.get("stand-in", [])
+        return Run(
+            elapsed,
+            done,
+            worker_ms=sum(requests) / max(1, len(requests)),
+            stand_ins_ms=sum(stand_ins) / max(1, len(requests)),
+            worker_cpu_s=cpu_after[0] - cpu_before[0],
+            queue_cpu_s=cpu_after[1] - cpu_before[1],
+        )
     finally:
         for proc in (worker_proc, queue_proc):
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
         engine.dispose()
         with psycopg.connect(pg_admin, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -199,13 +328,23 @@ def main() -> None:
         f"{args.candidates} candidates, stand-in latency {latency * 1000:.0f} ms per candidate, "
         f"{args.processes} worker process(es), PostgreSQL"
     )
-    print(f"{'parallelism':>11} {'seconds':>8} {'cand/s':>8} {'bound/s':>8} {'of bound':>9}")
+    print(
+        f"{'parallelism':>11} {'seconds':>8} {'cand/s':>8} {'bound/s':>8} {'of bound':>9}"
+        f" | {'cycle ms':>8} {'worker ms':>9} {'stand-ins':>9}"
+        f" | {'CPU ms/cand: worker':>19} {'queue':>6}"
+    )
     for p in args.parallelism:
         count = max(args.candidates, p * 10)
-        elapsed, done = run_once(args.pg, p, count, args.processes)
-        rate = done / elapsed
+        run = run_once(args.pg, p, count, args.processes)
+        rate = run.done / run.seconds
         bound = p / latency
-        print(f"{p:>11} {elapsed:>8.1f} {rate:>8.1f} {bound:>8.1f} {rate / bound:>8.0%}")
+        print(
+            f"{p:>11} {run.seconds:>8.1f} {rate:>8.1f} {bound:>8.1f} {rate / bound:>8.0%} "
+            f" | {p / rate * 1000:>8.0f} {run.worker_ms:>9.0f} {run.stand_ins_ms:>9.0f}"
+            f" | {run.worker_cpu_s / run.done * 1000:>19.1f}"
+            f" {run.queue_cpu_s / run.done * 1000:>6.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -249,30 +250,27 @@ def cmd_dev_tool(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import tempfile
 
-    import uvicorn
+    from tats_core.store.db import make_engine
+    from tats_core.store.schema import ensure_schema
 
-    load_settings()  # fail here, with one clear line, on a bad configuration
+    settings = load_settings()  # fail here, with one clear line, on a bad configuration
     _configure_logging(logging.INFO)
+    # Once, before the processes start: on SQLite, N processes creating one schema at once
+    # would race (PostgreSQL serialises them with an advisory lock; each then finds it done).
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+    finally:
+        engine.dispose()
     with tempfile.TemporaryDirectory(prefix="tats-metrics-") as metrics_dir:
         # Before any worker process imports prometheus-client: each keeps its values in files
         # there, and /metrics adds up all of them (tats_core.metrics). A fresh folder per run,
         # so counters start at zero with the worker, as Prometheus expects of a restart.
         os.environ.setdefault(MULTIPROCESS_DIR, metrics_dir)
         # By import string: tats_core never imports the web framework or the worker package.
-        uvicorn.run(
-            "worker_service.app:app_from_env",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="info",
-            log_config=None,  # each process logs through tats_core.logs (TATS_LOG_FORMAT)
-            access_log=False,  # the worker logs one line per delivery itself
-            # On SIGTERM, let deliveries in flight finish for a while, then cancel them; the
-            # worker's shutdown releases their leases so the next delivery takes them at once.
-            timeout_graceful_shutdown=20,
-        )
-    return 0
+        serving = importlib.import_module("worker_service.serve")
+        status: int = serving.serve(serving.Serving(host=args.host, port=args.port), args.workers)
+    return status
 
 
 COMMANDS = {

@@ -129,3 +129,5 @@ def configure_logging(
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # The worker logs one line per delivery itself; uvicorn's access lines would double them.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

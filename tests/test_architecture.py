@@ -74,8 +74,9 @@ NEVER_IN_CORE = ("streamlit", "fastapi", "starlette", "worker_service", "tats_ui
 EXCEPTIONS = {
     # `tats dev` and `tats qstash-dev`: the one place the core reaches development tools, lazily.
     ("tats_core.cli", "tats_dev.commands"),
-    # `tats worker` hands uvicorn an import string, so the core never imports the web framework.
-    ("tats_core.cli", "worker_service.app:app_from_env"),
+    # `tats worker` starts the worker through an import string, so the core never imports the
+    # web framework.
+    ("tats_core.cli", "worker_service.serve"),
 }
 
 

@@ -141,3 +141,15 @@ def test_a_failure_is_never_reused(database_url, session_factory, github, cohere
     assert failed.status == statuses.AI_FAILED and failed.verdict_key is None
     assert judged.status in statuses.DECISIONS and judged.reused_from is None
     assert len(cohere.requests) == 2
+
+
+def test_a_criterion_is_hashed_with_every_one_of_its_fields():
+    """``criteria_json`` names a criterion's fields one by one (``asdict`` cost most of a
+    rubric hash): a field added to ``CriterionSpec`` must be added there too, or two rubrics
+    that differ in it would share verdicts."""
+    from dataclasses import fields
+
+    from tats_core.judging.criteria import CriterionSpec
+
+    names = {f.name for f in fields(CriterionSpec)}
+    assert all(set(item) == names for item in criteria_json(DEFAULT_CRITERIA))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -153,3 +154,68 @@ def test_four_workers_starting_at_once_on_a_fresh_postgresql_all_come_up(
         ).scalar()
     engine.dispose()
     assert len(versions) == 1 and tables == 2
+
+
+def _children(pid: int) -> set[int]:
+    """The processes ``pid`` started that are still running (Linux)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def _serving(pid: int) -> set[int]:
+    """``tats worker``'s serving processes (multiprocessing's resource tracker left out)."""
+    return {
+        child
+        for child in _children(pid)
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    }
+
+
+def test_a_worker_process_that_dies_is_replaced(processes, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'tats.db'}", "TATS_WORKER_URL": url}
+    log = tmp_path / "worker.log"
+    command = [sys.executable, "-m", "tats_core", "worker", "--workers", "2", "--port"]
+    processes.append(_start([*command, str(port)], env, log))
+    _wait_healthy(url, processes[0], log)
+    deadline = time.monotonic() + 60
+    while len(serving := _serving(processes[0].pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(serving) == 2, log.read_text()[-2000:]
+
+    killed = min(serving)
+    os.kill(killed, signal.SIGKILL)
+    while (
+        killed in (now := _serving(processes[0].pid)) or len(now) < 2
+    ) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert killed not in now and len(now) == 2, log.read_text()[-2000:]
+    # Every new connection is answered (the dead process's socket left the port with it).
+    for _ in range(8):
+        assert httpx.get(url + HEALTH_PATH, timeout=10).status_code == 200
+
+
+def test_a_port_already_taken_stops_a_multi_process_worker_with_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'tats.db'}"}
+        result = subprocess.run(
+            [sys.executable, "-m", "tats_core", "worker", "--workers", "2", "--port", str(port)],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, ValidationError
@@ -113,7 +114,7 @@ class JobBrief:
     rubric: str = ""
     criteria: tuple[CriterionSpec, ...] = DEFAULT_CRITERIA
 
-    @property
+    @cached_property  # asked twice per delivery; the criteria's JSON is most of the cost
     def rubric_hash(self) -> str:
         """What the job judges against: description, rubric and criteria (not the title)."""
         return rubric_hash(self.description, self.rubric, self.criteria)

@@ -11,7 +11,9 @@ Delivery is at least once, so every step is written to be repeated safely:
   (candidate_id, attempt) of ``evaluation``: a duplicate or superseded delivery writes nothing.
 
 The hot path speaks Core to the tables: the ORM's unit of work and its bulk-statement machinery
-cost more CPU than the statements themselves (profiled with py-spy).
+cost more CPU than the statements themselves (profiled with py-spy). Its statements are built
+once, here, with their values bound at execution: building one (and its cache key) per
+delivery cost more than running it (``bench/worker.py``).
 """
 
 from __future__ import annotations
@@ -20,19 +22,58 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, select, update
+from sqlalchemy import BindParameter, Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
 from tats_core.judging.analysis import JobBrief
 from tats_core.judging.criteria import parse_criteria
 from tats_core.processing import lease as leases
+from tats_core.processing import problems
 from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.store.db import transaction
-from tats_core.store.models import Candidate, Evaluation, Job, utcnow
+from tats_core.store.models import Candidate, DependencyProblem, Evaluation, Job, utcnow
 from tats_core.triage.candidates import record_event
 
-CANDIDATE, JOB, EVALUATION = (cast(Table, m.__table__) for m in (Candidate, Job, Evaluation))
+CANDIDATE, JOB, EVALUATION, PROBLEM = (
+    cast(Table, m.__table__) for m in (Candidate, Job, Evaluation, DependencyProblem)
+)
+
+# Bound at execution (names apart from the columns a statement sets): the candidate, the time.
+_ID: BindParameter[int] = bindparam("b_id")
+_NOW: BindParameter[datetime] = bindparam("b_now")
+# While a dependency problem is recorded, judging would fail on it: nothing is claimed.
+_NO_PROBLEM = ~exists().select_from(PROBLEM)
+_CLAIM_PENDING = update(CANDIDATE).where(
+    CANDIDATE.c.id == _ID, CANDIDATE.c.status == statuses.PENDING, _NO_PROBLEM
+)
+_CLAIM_LAPSED = update(CANDIDATE).where(CANDIDATE.c.id == _ID, leases.lapsed(_NOW), _NO_PROBLEM)
+_WORK_OF = (
+    select(
+        CANDIDATE.c.attempt,
+        CANDIDATE.c.repo_full_name,
+        CANDIDATE.c.repo_ref,
+        CANDIDATE.c.repo_path,
+        CANDIDATE.c.job_id,
+        JOB.c.title,
+        JOB.c.description,
+        JOB.c.rubric,
+        JOB.c.criteria,
+        JOB.c.run_tests,
+    )
+    .join(JOB, JOB.c.id == CANDIDATE.c.job_id)
+    .where(CANDIDATE.c.id == _ID)
+)
+# Our claim still holds: nobody took the candidate over (stale claim, re-run).
+_OURS = and_(
+    CANDIDATE.c.id == _ID,
+    CANDIDATE.c.status == statuses.PROCESSING,
+    CANDIDATE.c.attempt == bindparam("b_attempt"),
+    CANDIDATE.c.claimed_at == bindparam("b_claimed_at"),
+)
+_UPDATE_OURS = update(CANDIDATE).where(_OURS)
+_STILL_OURS = select(CANDIDATE.c.id).where(_OURS)
+_INSERT_EVALUATION = insert(EVALUATION)
 
 
 @dataclass(frozen=True)
@@ -58,7 +99,11 @@ def claim(
     now: datetime,
     lease: timedelta = leases.DEFAULT_LEASE,
 ) -> Work | DeliveryOutcome:
+    """Our claim on the candidate, or why not. While a dependency problem is recorded nothing is
+    claimed: the candidate waits in the outbox instead (``hold_back``), spending nothing."""
     claimed = {
+        "b_id": candidate_id,
+        "b_now": now,
         "claimed_at": now,
         "lease_expires_at": leases.expiry(now, lease),
         "updated_at": now,
@@ -68,10 +113,10 @@ def claim(
         claimed["message_id"] = message_id
     # Two conditional UPDATEs rather than one, so the status event knows where it came from.
     from_status = None
-    if update_candidate(session, candidate_id, CANDIDATE.c.status == statuses.PENDING, claimed):
+    if _changed(session, _CLAIM_PENDING, claimed):
         from_status = statuses.PENDING
-    elif not update_candidate(session, candidate_id, leases.lapsed(now), claimed):
-        return _not_claimed(session, candidate_id, now)
+    elif not _changed(session, _CLAIM_LAPSED, claimed):
+        return _not_claimed_or_held_back(session, candidate_id, now)
     work = _work_of(session, candidate_id, now)
     if from_status is not None:
         record_event(
@@ -85,6 +130,22 @@ def claim(
             at=now,
         )
     return work
+
+
+def _not_claimed_or_held_back(
+    session: Session, candidate_id: int, now: datetime
+) -> DeliveryOutcome:
+    recorded = problems.active(session)
+    if not recorded:
+        return _not_claimed(session, candidate_id, now)
+    reason = f"waiting for {recorded[0].headline}"
+    not_held = hold_back(session, candidate_id, reason, now=now)
+    return not_held or DeliveryOutcome(Outcome.WAITING, statuses.PENDING, detail=reason)
+
+
+def _changed(session: Session, statement: Any, values: dict[str, Any]) -> bool:
+    """Run a prepared conditional UPDATE; True when it matched a row."""
+    return bool(session.execute(statement, values).rowcount)  # type: ignore[attr-defined]
 
 
 def _outbox_values(now: datetime) -> dict[str, Any]:
@@ -130,7 +191,7 @@ def hold_back(
 def give_back(session: Session, work: Work, reason: str) -> bool:
     """Our claimed candidate goes back to the outbox, spending none of its retries."""
     now = utcnow()
-    if not update_candidate(session, work.candidate_id, ours(work), _outbox_values(now)):
+    if not _changed(session, _UPDATE_OURS, _outbox_values(now) | _ours(work)):
         return False
     record_event(
         session,
@@ -146,22 +207,7 @@ def give_back(session: Session, work: Work, reason: str) -> bool:
 
 
 def _work_of(session: Session, candidate_id: int, claimed_at: datetime) -> Work:
-    row = session.execute(
-        select(
-            CANDIDATE.c.attempt,
-            CANDIDATE.c.repo_full_name,
-            CANDIDATE.c.repo_ref,
-            CANDIDATE.c.repo_path,
-            CANDIDATE.c.job_id,
-            JOB.c.title,
-            JOB.c.description,
-            JOB.c.rubric,
-            JOB.c.criteria,
-            JOB.c.run_tests,
-        )
-        .join(JOB, JOB.c.id == CANDIDATE.c.job_id)
-        .where(CANDIDATE.c.id == candidate_id)
-    ).one()
+    row = session.execute(_WORK_OF, {"b_id": candidate_id}).one()
     return Work(
         candidate_id=candidate_id,
         attempt=row.attempt,
@@ -211,23 +257,13 @@ def _not_claimed(session: Session, candidate_id: int, now: datetime) -> Delivery
     )
 
 
-def ours(work: Work) -> Any:
-    """SQL condition: our claim still holds (nobody took the candidate over: stale claim,
-    re-run)."""
-    return and_(
-        CANDIDATE.c.status == statuses.PROCESSING,
-        CANDIDATE.c.attempt == work.attempt,
-        CANDIDATE.c.claimed_at == work.claimed_at,
-    )
+def _ours(work: Work) -> dict[str, Any]:
+    """The values ``_OURS`` is bound to for ``work``."""
+    return {"b_id": work.candidate_id, "b_attempt": work.attempt, "b_claimed_at": work.claimed_at}
 
 
 def still_ours(session: Session, work: Work) -> bool:
-    return (
-        session.scalar(
-            select(CANDIDATE.c.id).where(CANDIDATE.c.id == work.candidate_id, ours(work))
-        )
-        is not None
-    )
+    return session.execute(_STILL_OURS, _ours(work)).first() is not None
 
 
 def finish(
@@ -246,12 +282,12 @@ def finish(
         "finished_at": now,
         "rank_score": -1 if evaluation.get("score") is None else evaluation["score"],
     }
-    if not update_candidate(session, work.candidate_id, ours(work), final):
+    if not _changed(session, _UPDATE_OURS, final | _ours(work)):
         return False
     session.execute(
-        insert(EVALUATION).values(
-            candidate_id=work.candidate_id, attempt=work.attempt, evaluated_at=now, **evaluation
-        )
+        _INSERT_EVALUATION,
+        {"candidate_id": work.candidate_id, "attempt": work.attempt, "evaluated_at": now}
+        | evaluation,
     )
     record_event(
         session,
@@ -275,7 +311,7 @@ def release_claim(session: Session, work: Work, error: str, failure_status: str)
         "last_error_status": failure_status,
         "updated_at": utcnow(),
     }
-    if update_candidate(session, work.candidate_id, ours(work), released):
+    if _changed(session, _UPDATE_OURS, released | _ours(work)):
         # Each attempt's error shows in the candidate's history, not only the last one.
         _note_released(session, work, f"will retry: {error}"[:500])
 
@@ -297,7 +333,7 @@ def _note_released(session: Session, work: Work, reason: str) -> None:
 def renew_lease(session: Session, work: Work, now: datetime, lease: timedelta) -> bool:
     """Extend our lease; False when the claim is no longer ours (then stop renewing)."""
     values = {"lease_expires_at": leases.expiry(now, lease)}
-    return update_candidate(session, work.candidate_id, ours(work), values)
+    return _changed(session, _UPDATE_OURS, values | _ours(work))
 
 
 def release_leases(session_factory: sessionmaker[Session], works: list[Work], why: str) -> int:
@@ -306,7 +342,7 @@ def release_leases(session_factory: sessionmaker[Session], works: list[Work], wh
     for work in works:
         with transaction(session_factory) as session:
             free = {"claimed_at": None, "lease_expires_at": None, "updated_at": utcnow()}
-            if not update_candidate(session, work.candidate_id, ours(work), free):
+            if not _changed(session, _UPDATE_OURS, free | _ours(work)):
                 continue  # finished or taken over meanwhile
             _note_released(session, work, why)
             released += 1

@@ -33,14 +33,7 @@ from tats_core import statuses
 from tats_core.errors import ConfigurationError, ServiceError, TestRunError
 from tats_core.processing import lease as leases
 from tats_core.processing import problems
-from tats_core.processing.claims import (
-    Work,
-    claim,
-    give_back,
-    hold_back,
-    release_claim,
-    renew_lease,
-)
+from tats_core.processing.claims import Work, claim, give_back, release_claim, renew_lease
 from tats_core.processing.judgement import Judgement, Judges, judge
 from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.processing.recording import record_decision, record_failure
@@ -48,6 +41,7 @@ from tats_core.processing.reuse import StoredJudging
 from tats_core.store.db import transaction
 from tats_core.store.models import utcnow
 from tats_core.triage import acceptance as acceptance_tests
+from tats_core.triage.acceptance import AcceptanceTests
 
 log = logging.getLogger("tats.pipeline")
 
@@ -68,12 +62,13 @@ async def process_candidate(
     """One delivery. ``holding`` (the worker's registry of in-flight work) lets a stopping
     worker release the leases it holds."""
 
-    def _claim() -> Work | DeliveryOutcome:
+    def _claim() -> tuple[Work, AcceptanceTests | None] | DeliveryOutcome:
         with transaction(session_factory) as session:
-            recorded = problems.active(session)
-            if recorded:  # judging would fail on it: wait in the outbox, spending nothing
-                return _held_back(session, candidate_id, recorded[0], now())
-            return claim(session, candidate_id, message_id=message_id, now=now(), lease=lease)
+            claimed = claim(session, candidate_id, message_id=message_id, now=now(), lease=lease)
+            if isinstance(claimed, DeliveryOutcome):
+                return claimed
+            # Read with the claim: one transaction (and thread hop) fewer per delivery.
+            return claimed, _acceptance_of(session, claimed)
 
     try:
         claimed = await anyio.to_thread.run_sync(_claim)
@@ -84,12 +79,12 @@ async def process_candidate(
         )
     if isinstance(claimed, DeliveryOutcome):
         return claimed
-    work = claimed
+    work, acceptance = claimed
     if holding is not None:
         holding[id(work)] = work
     renewal = asyncio.create_task(_keep_lease(session_factory, work, lease, now))
     try:
-        outcome = await _judge_and_record(session_factory, judges, work, message_id)
+        outcome = await _judge_and_record(session_factory, judges, work, acceptance, message_id)
     finally:
         renewal.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -100,26 +95,11 @@ async def process_candidate(
     return outcome
 
 
-async def _acceptance_of(
-    session_factory: sessionmaker[Session], work: Work
-) -> acceptance_tests.AcceptanceTests | None:
+def _acceptance_of(session: Session, work: Work) -> AcceptanceTests | None:
     """The job's newest acceptance tests, read when its candidate's tests may run."""
     if work.job_id is None or not work.run_tests:
         return None
-
-    def _read() -> acceptance_tests.AcceptanceTests | None:
-        with transaction(session_factory) as session:
-            return acceptance_tests.latest(session, work.job_id)  # type: ignore[arg-type]
-
-    return await anyio.to_thread.run_sync(_read)
-
-
-def _held_back(
-    session: Session, candidate_id: int, problem: problems.Problem, now: datetime
-) -> DeliveryOutcome:
-    reason = f"waiting for {problem.headline}"
-    not_held = hold_back(session, candidate_id, reason, now=now)
-    return not_held or DeliveryOutcome(Outcome.WAITING, statuses.PENDING, detail=reason)
+    return acceptance_tests.latest(session, work.job_id)
 
 
 async def _keep_lease(
@@ -160,10 +140,13 @@ async def _write(
 
 
 async def _judge_and_record(
-    session_factory: sessionmaker[Session], judges: Judges, work: Work, message_id: str | None
+    session_factory: sessionmaker[Session],
+    judges: Judges,
+    work: Work,
+    acceptance: AcceptanceTests | None,
+    message_id: str | None,
 ) -> DeliveryOutcome:
     try:
-        acceptance = await _acceptance_of(session_factory, work)
         try:
             stored = StoredJudging(session_factory, work.job_id, work.candidate_id)
             files = acceptance.files if acceptance else None

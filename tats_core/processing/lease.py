@@ -17,7 +17,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_
+from sqlalchemy import BindParameter, Table, and_, or_
 
 from tats_core import statuses
 from tats_core.store.models import Candidate
@@ -45,9 +45,10 @@ def is_live(lease_expires_at: datetime | None, now: datetime) -> bool:
     return lease_expires_at is not None and lease_expires_at > now
 
 
-def lapsed(now: datetime) -> Any:
+def lapsed(now: datetime | BindParameter[Any]) -> Any:
     """SQL condition: the candidate is ``processing`` and nobody holds a live lease on it
-    (a dead worker's lease ran out, or the claim was released after a transient error)."""
+    (a dead worker's lease ran out, or the claim was released after a transient error).
+    ``now`` may be a bound parameter, for a statement built once."""
     return and_(
         CANDIDATE.c.status == statuses.PROCESSING,
         or_(CANDIDATE.c.lease_expires_at.is_(None), CANDIDATE.c.lease_expires_at <= now),

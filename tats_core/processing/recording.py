@@ -52,6 +52,8 @@ def _reason(session: Session, work: Work, judgement: Judgement) -> str:
     if judgement.reused is not None:
         return judgement.reused.note()
     reason = f"{judgement.result.analyzer} analysis"
+    if work.attempt == 1:  # no earlier attempt to compare with (most deliveries): no query
+        return reason
     previous = session.scalar(
         select(Evaluation)
         .where(

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core import statuses
@@ -145,18 +145,22 @@ def _stored(row: Evaluation) -> StoredVerdict:
     )
 
 
+# Built once: the query runs on every delivery, and building it cost more than running it.
+_VERDICT = (
+    select(Evaluation)
+    .where(
+        Evaluation.verdict_key == bindparam("key"),
+        Evaluation.verdict.is_not(None),
+        Evaluation.status.in_([str(d) for d in statuses.DECISIONS]),
+    )
+    .order_by(Evaluation.id)
+    .limit(1)
+)
+
+
 def find_verdict(session: Session, key: str) -> StoredVerdict | None:
     """The earliest decided evaluation stored under ``key``, reused or not."""
-    row = session.scalar(
-        select(Evaluation)
-        .where(
-            Evaluation.verdict_key == key,
-            Evaluation.verdict.is_not(None),
-            Evaluation.status.in_([str(d) for d in statuses.DECISIONS]),
-        )
-        .order_by(Evaluation.id)
-        .limit(1)
-    )
+    row = session.scalar(_VERDICT, {"key": key})
     return _stored(row) if row is not None else None
 
 
@@ -171,7 +175,7 @@ class StoredJudging:
         self._candidate_id = candidate_id
 
     async def given(self, shas: set[str]) -> dict[str, str]:
-        if self._job_id is None:
+        if self._job_id is None or not shas:  # nothing to ask: no thread, no transaction
             return {}
         job_id = self._job_id
 

@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tats_core.errors import InputError
@@ -67,14 +67,19 @@ def attach(
     return AcceptanceTests(version, dict(files))
 
 
+# Built once: every delivery asks (most jobs have none), and building the query cost more
+# than running it.
+_LATEST = (
+    select(JobAcceptance.version, JobAcceptance.archive)
+    .where(JobAcceptance.job_id == bindparam("job_id"))
+    .order_by(JobAcceptance.version.desc())
+    .limit(1)
+)
+
+
 def latest(session: Session, job_id: int) -> AcceptanceTests | None:
     """The job's newest acceptance tests, or None when it has none."""
-    row = session.scalar(
-        select(JobAcceptance)
-        .where(JobAcceptance.job_id == job_id)
-        .order_by(JobAcceptance.version.desc())
-        .limit(1)
-    )
+    row = session.execute(_LATEST, {"job_id": job_id}).first()
     return AcceptanceTests(row.version, _unzip(row.archive)) if row is not None else None
 
 

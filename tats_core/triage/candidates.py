@@ -23,6 +23,9 @@ from tats_core.store.models import Candidate, Evaluation, Job, StatusEvent, utcn
 from tats_core.triage.listing import LIVE
 
 STATUS_EVENT = cast(Table, StatusEvent.__table__)
+# Built once: the worker records two events per delivery, and building the statement cost
+# more than running it.
+_INSERT_EVENT = insert(STATUS_EVENT)
 # The actor the worker records its own verdicts under (``processing.claims``); a failure the
 # queue recorded after its retries ran out is the queue's.
 WORKER_ACTOR = "worker"
@@ -70,16 +73,17 @@ def record_event(
     change must be one the status machine allows."""
     statuses.check_transition(from_status, to_status)
     session.execute(
-        insert(STATUS_EVENT).values(
-            candidate_id=candidate_id,
-            attempt=attempt,
-            from_status=from_status,
-            to_status=to_status,
-            actor=actor,
-            reason=reason,
-            override=False,
-            created_at=at,
-        )
+        _INSERT_EVENT,
+        {
+            "candidate_id": candidate_id,
+            "attempt": attempt,
+            "from_status": from_status,
+            "to_status": to_status,
+            "actor": actor,
+            "reason": reason,
+            "override": False,
+            "created_at": at,
+        },
     )
 
 

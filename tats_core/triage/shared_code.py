@@ -114,7 +114,8 @@ def check_candidate(
     (issue #10). Never decides alone. Returns the overlaps, for ``flag_others`` once the
     verdict is recorded."""
     save_fingerprint(session, job_id, candidate_id, own_files, given)
-    overlaps = overlaps_of(session, job_id, candidate_id)
+    mine = sorted(own_files, key=lambda f: f.path)  # as ``fingerprint_of`` would read them back
+    overlaps = overlaps_of(session, job_id, candidate_id, mine)
     if overlaps:
         result.analysis, flags = cap_for_shared_code(result.analysis, overlaps)
         result.flags = sorted(set(result.flags) | set(flags))
@@ -143,10 +144,14 @@ def fingerprint_of(session: Session, candidate_id: int) -> list[FileRef]:
     return [FileRef(r.path, r.sha, r.size) for r in rows]
 
 
-def overlaps_of(session: Session, job_id: int, candidate_id: int) -> list[Overlap]:
+def overlaps_of(
+    session: Session, job_id: int, candidate_id: int, mine: Sequence[FileRef] | None = None
+) -> list[Overlap]:
     """The other candidates of the job whose stored files share substantial code with this
-    one's, most shared first. Reads only the rows holding this candidate's shas."""
-    mine = fingerprint_of(session, candidate_id)
+    one's, most shared first. Reads only the rows holding this candidate's shas. ``mine``: its
+    own files when the caller has just stored them (else they are read)."""
+    if mine is None:
+        mine = fingerprint_of(session, candidate_id)
     shas = {f.sha for f in mine}
     if not shas:
         return []
