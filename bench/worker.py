@@ -4,7 +4,9 @@ The judging is replaced by stand-ins that each add 100 ms (a GitHub snapshot and
 so the figure measures TATS's own plumbing: publish, the local QStash-compatible server's signed
 deliveries, the worker's claim/finish transactions on PostgreSQL. Little's law bounds the rate at
 parallelism / per-candidate latency; the script prints both, then where a delivery's time
-went and what it cost:
+went and what it cost. Each parallelism runs twice: ``bare`` (no metrics kept, no log line
+written) and ``ops`` (as in production: Prometheus metrics in multi-process files, one JSON
+log line per delivery to a file), and the ratio of the two rates is the overhead of both:
 
 - ``cycle ms``: a flow-control slot's time per candidate (parallelism / rate), the 200 ms of
   stand-ins included; ``worker ms``: of that, the worker's request, from its first byte to its
@@ -30,6 +32,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 from sqlalchemy import func, select
 
@@ -50,6 +53,7 @@ from tats_core.triage.jobs import create_job  # noqa: E402
 
 STAGE_LATENCY_S = 0.1
 TIMINGS = "TATS_BENCH_TIMINGS"  # a folder: each worker process appends its timings there
+OPS = "TATS_BENCH_OPS"  # "on": metrics and JSON logs, as in production; "off": neither
 
 
 class Timings:
@@ -118,14 +122,22 @@ class SlowAnalyzer:
 
 def bench_app():  # uvicorn factory, one per worker process
     from tats_core.deps import build_deps
+    from tats_core.logs import configure_logging
     from tats_core.processing.judgement import Judges
+    from tats_core.telemetry import NoTelemetry
     from worker_service.app import create_app
 
     settings = load_settings()  # from the environment the parent set
     deps = build_deps(settings, migrate_schema=False)
     timings = Timings()
     judges = Judges(SlowGitHub(timings), SlowAnalyzer(timings))
-    return TimedRequests(create_app(settings, deps=deps, judges=judges), timings)
+    if os.environ.get(OPS) == "on":  # as app_from_env: JSON lines to stderr, metrics kept
+        configure_logging(settings.log_format, secrets=settings.secret_values())
+        telemetry = None
+    else:  # the baseline: no log line written, no metric kept
+        telemetry = NoTelemetry()
+    app = create_app(settings, deps=deps, judges=judges, telemetry=telemetry)
+    return TimedRequests(app, timings)
 
 
 def serve_worker(port: int, processes: int) -> None:
@@ -218,7 +230,7 @@ def read_timings(folder: str) -> dict[str, list[float]]:
     return found
 
 
-def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> Run:
+def run_once(pg_admin: str, parallelism: int, count: int, processes: int, ops: bool) -> Run:
     name = f"tats_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -242,7 +254,13 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> Run
         "QSTASH_URL": f"http://127.0.0.1:{queue_port}",
         "TATS_WORKER_URL": f"http://127.0.0.1:{worker_port}",
         TIMINGS: str(timings),
+        OPS: "on" if ops else "off",
     }
+    if ops:  # as tats worker runs: every process's metrics in files, one JSON line a delivery
+        metrics_dir = Path(tmp) / "metrics"
+        metrics_dir.mkdir()
+        env |= {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "TATS_LOG_FORMAT": "json"}
+    worker_log = (Path(tmp) / "worker.log").open("wb")
     queue_proc = subprocess.Popen(
         [
             sys.executable,
@@ -266,6 +284,7 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> Run
             str(processes),
         ],
         env=env,
+        stderr=worker_log,
     )
     try:
         wait_port(queue_port)
@@ -292,6 +311,13 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> Run
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         cpu_after = [sum(map(cpu_seconds, workers)), cpu_seconds(queue_proc.pid)]
+        if ops:  # what an operator would see: one scrape, one line per delivery
+            scrape = httpx.get(f"http://127.0.0.1:{worker_port}/metrics").text
+            processed = [
+                line for line in scrape.splitlines() if line.startswith("tats_deliveries_total")
+            ]
+            logged = (Path(tmp) / "worker.log").read_text().count('"event": "delivery"')
+            print(f"    metrics: {'; '.join(processed)}; JSON delivery lines: {logged}")
         timed = read_timings(str(timings))
         requests, stand_ins = timed.get("request", []), timed.get("stand-in", [])
         return Run(
@@ -306,6 +332,7 @@ def run_once(pg_admin: str, parallelism: int, count: int, processes: int) -> Run
         for proc in (worker_proc, queue_proc):
             proc.terminate()
             proc.wait(timeout=30)
+        worker_log.close()
         engine.dispose()
         with psycopg.connect(pg_admin, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -322,6 +349,12 @@ def main() -> None:
     parser.add_argument(
         "--processes", type=int, default=2, help="worker processes (the worker is stateless)"
     )
+    parser.add_argument(
+        "--ops",
+        choices=["on", "off", "both"],
+        default="both",
+        help="metrics and JSON logs on (as in production), off, or both runs (the overhead)",
+    )
     args = parser.parse_args()
     latency = 2 * STAGE_LATENCY_S
     print(
@@ -335,16 +368,23 @@ def main() -> None:
     )
     for p in args.parallelism:
         count = max(args.candidates, p * 10)
-        run = run_once(args.pg, p, count, args.processes)
-        rate = run.done / run.seconds
-        bound = p / latency
-        print(
-            f"{p:>11} {run.seconds:>8.1f} {rate:>8.1f} {bound:>8.1f} {rate / bound:>8.0%} "
-            f" | {p / rate * 1000:>8.0f} {run.worker_ms:>9.0f} {run.stand_ins_ms:>9.0f}"
-            f" | {run.worker_cpu_s / run.done * 1000:>19.1f}"
-            f" {run.queue_cpu_s / run.done * 1000:>6.1f}",
-            flush=True,
-        )
+        rates = {}
+        for ops in (False, True) if args.ops == "both" else (args.ops == "on",):
+            run = run_once(args.pg, p, count, args.processes, ops)
+            rates[ops] = rate = run.done / run.seconds
+            bound = p / latency
+            label = f"{p} {'ops' if ops else 'bare'}"
+            print(
+                f"{label:>11} {run.seconds:>8.1f} {rate:>8.1f} {bound:>8.1f} {rate / bound:>8.0%} "
+                f" | {p / rate * 1000:>8.0f} {run.worker_ms:>9.0f} {run.stand_ins_ms:>9.0f}"
+                f" | {run.worker_cpu_s / run.done * 1000:>19.1f}"
+                f" {run.queue_cpu_s / run.done * 1000:>6.1f}",
+                flush=True,
+            )
+        if len(rates) == 2:
+            print(
+                f"{'':>11} metrics and JSON logs on: {rates[True] / rates[False]:.2f}x the rate without"
+            )
 
 
 if __name__ == "__main__":

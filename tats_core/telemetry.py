@@ -41,5 +41,8 @@ class NoTelemetry:
     def delivery(self, outcome: str, seconds: float) -> None:
         pass
 
+    def exposition(self) -> bytes:
+        return b""  # nothing kept, nothing to show
+
 
 NO_TELEMETRY: Telemetry = NoTelemetry()

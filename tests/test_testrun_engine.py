@@ -383,3 +383,16 @@ def test_without_bwrap_sandbox_tests_fail_in_ci_and_skip_elsewhere(tmp_path: Pat
         in_ci.stdout
     )  # pytest.fail in a fixture: an error, never a skip
     assert "the sandbox is needed in CI: bubblewrap is not installed" in in_ci.stdout
+
+
+def test_worker_processes_starting_together_all_find_the_sandbox(sandbox_base: RunConfig):
+    """Every probe runs as one user, and a run ends all of its user's processes when it stops:
+    probes at once (``tats worker --workers N`` starting) used to end each other's, and a
+    process that lost would run none of its candidates' tests."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tats_core.testrun.submission import engine_available
+
+    with ProcessPoolExecutor(4) as processes:
+        found = list(processes.map(engine_available, [sandbox_base] * 8))
+    assert found == [None] * 8

@@ -176,6 +176,11 @@ def seed(session_factory, urls: list[str]) -> int:
         return job.id
 
 
+def in_flight(session_factory) -> int:
+    with session_factory() as s:
+        return s.scalar(select(func.count()).where(Candidate.status == statuses.PROCESSING)) or 0
+
+
 def final_count(session_factory) -> int:
     with session_factory() as s:
         return s.scalar(select(func.count()).where(Candidate.status.in_(statuses.FINAL))) or 0
@@ -207,13 +212,15 @@ def test_worker_killed_mid_run_and_restarted_finishes_every_candidate_once(
             worker.start()
             queue = CandidateQueue.from_settings(settings)
             assert enqueue_pending(session_factory, queue).enqueued == KILL_RUN
-            wait_until(lambda: final_count(session_factory) >= 8, 120, "the first results")
+            wait_until(
+                lambda: final_count(session_factory) >= 8 and in_flight(session_factory) > 0,
+                120,
+                "the first results, with deliveries in flight",
+            )
             worker.kill()  # mid-run: some candidates are claimed, deliveries in flight
             killed_at = final_count(session_factory)
             assert killed_at < KILL_RUN, "the run finished before the kill; make the run longer"
-            with session_factory() as s:
-                held = s.scalar(select(func.count()).where(Candidate.status == statuses.PROCESSING))
-            assert held, "no candidate was in flight at the kill"
+            assert in_flight(session_factory), "no candidate was in flight at the kill"
             worker.start()
             # The deliveries that failed while it was down are due again now, not after their
             # backoff; the held candidates still wait for their leases to lapse, in real time.

@@ -30,6 +30,7 @@ from tats_core.processing.judgement import Judges
 from tats_core.processing.recheck import recheck
 from tats_core.settings import Settings, load_settings
 from tats_core.store.db import transaction
+from tats_core.telemetry import NoTelemetry
 from worker_service import deliveries, health, metrics
 from worker_service.signature import receiver_for
 
@@ -37,10 +38,17 @@ log = logging.getLogger("tats.worker")
 
 
 def create_app(
-    settings: Settings, *, deps: Deps | None = None, judges: Judges | None = None
+    settings: Settings,
+    *,
+    deps: Deps | None = None,
+    judges: Judges | None = None,
+    telemetry: PrometheusTelemetry | NoTelemetry | None = None,
 ) -> FastAPI:
-    """Build the worker app; ``deps``/``judges`` default to what ``settings`` describe."""
-    app = FastAPI(title="TATS worker", version="1", lifespan=_lifespan(settings, deps, judges))
+    """Build the worker app; ``deps``/``judges`` default to what ``settings`` describe, and
+    ``telemetry`` to the Prometheus metrics (``NoTelemetry`` turns them off: a benchmark's
+    baseline)."""
+    lifespan = _lifespan(settings, deps, judges, telemetry)
+    app = FastAPI(title="TATS worker", version="1", lifespan=lifespan)
     app.include_router(deliveries.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -48,14 +56,17 @@ def create_app(
 
 
 def _lifespan(
-    settings: Settings, deps: Deps | None, judges: Judges | None
+    settings: Settings,
+    deps: Deps | None,
+    judges: Judges | None,
+    telemetry: PrometheusTelemetry | NoTelemetry | None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = app.state
         state.settings = settings
         state.deps = deps or build_deps(settings)
-        state.telemetry = PrometheusTelemetry()
+        state.telemetry = telemetry or PrometheusTelemetry()
         state.judges = judges or build_judges(settings, state.deps.session_factory, state.telemetry)
         state.receiver = receiver_for(settings)
         state.lease = timedelta(seconds=settings.claim_lease_s)

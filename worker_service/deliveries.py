@@ -23,7 +23,7 @@ from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.processing.queue import reconcile
 from tats_core.processing.recheck import recheck
 from tats_core.routes import FAILED_PATH, PROCESS_PATH, RECONCILE_PATH
-from tats_core.store.db import transaction
+from tats_core.store.db import in_thread, transaction
 from tats_core.store.models import Candidate
 from worker_service import bodies
 from worker_service.signature import SIGNATURE_HEADER, unauthorized, verified_body
@@ -61,7 +61,7 @@ async def process(request: Request) -> JSONResponse:
     _log_delivery(
         candidate_id, message_id, request.headers.get("upstash-retried"), outcome, seconds
     )
-    if outcome.made_final:
+    if outcome.may_complete_job:  # most jobs have no webhook: no transaction asked for it
         await _job_may_be_complete(request, outcome.job_id)
     return respond(candidate_id, outcome)
 
@@ -123,7 +123,7 @@ async def _job_may_be_complete(request: Request, job_id: int | None) -> None:
     failure never fails the delivery (it is recorded, and reconcile sends it later)."""
     deps = request.app.state.deps
     try:
-        await anyio.to_thread.run_sync(
+        await in_thread(
             job_events.after_final, deps.session_factory, request.app.state.webhooks, job_id
         )
     except (SQLAlchemyError, TatsError):

@@ -60,6 +60,7 @@ _WORK_OF = (
         JOB.c.rubric,
         JOB.c.criteria,
         JOB.c.run_tests,
+        JOB.c.notify_url.is_not(None).label("notifies"),
     )
     .join(JOB, JOB.c.id == CANDIDATE.c.job_id)
     .where(CANDIDATE.c.id == _ID)
@@ -89,6 +90,7 @@ class Work:
     job: JobBrief
     job_id: int | None = None
     run_tests: bool = True  # the job's switch
+    job_notifies: bool = False  # the job has a webhook (a notify URL) when claimed
 
 
 def claim(
@@ -223,6 +225,7 @@ def _work_of(session: Session, candidate_id: int, claimed_at: datetime) -> Work:
         ),
         job_id=row.job_id,
         run_tests=bool(row.run_tests),
+        job_notifies=bool(row.notifies),
     )
 
 

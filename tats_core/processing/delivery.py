@@ -25,7 +25,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +37,7 @@ from tats_core.processing.judgement import Judgement, Judges, judge
 from tats_core.processing.outcome import DeliveryOutcome, Outcome
 from tats_core.processing.recording import record_decision, record_failure
 from tats_core.processing.reuse import StoredJudging
-from tats_core.store.db import transaction
+from tats_core.store.db import in_thread, transaction
 from tats_core.store.models import utcnow
 from tats_core.triage import acceptance as acceptance_tests
 from tats_core.triage.acceptance import AcceptanceTests
@@ -71,7 +70,7 @@ async def process_candidate(
             return claimed, _acceptance_of(session, claimed)
 
     try:
-        claimed = await anyio.to_thread.run_sync(_claim)
+        claimed = await in_thread(_claim)
     except SQLAlchemyError:
         log.exception("database error while claiming candidate %s", candidate_id)
         return DeliveryOutcome(
@@ -117,7 +116,7 @@ async def _keep_lease(
                 return renew_lease(session, work, now(), lease)
 
         try:
-            if not await anyio.to_thread.run_sync(_renew):
+            if not await in_thread(_renew):
                 return
         except SQLAlchemyError:
             log.warning("could not renew the lease on candidate %s", work.candidate_id)
@@ -136,7 +135,7 @@ async def _write(
         except IntegrityError:
             return False
 
-    return await anyio.to_thread.run_sync(run)
+    return await in_thread(run)
 
 
 async def _judge_and_record(
@@ -177,7 +176,12 @@ async def _record(
     decision = judgement.result.analysis.decision
     outcome = Outcome.PROCESSED if written else Outcome.SUPERSEDED
     return DeliveryOutcome(
-        outcome, decision, work.attempt, costs=judgement.costs, job_id=work.job_id
+        outcome,
+        decision,
+        work.attempt,
+        costs=judgement.costs,
+        job_id=work.job_id,
+        job_notifies=work.job_notifies,
     )
 
 
@@ -195,6 +199,7 @@ async def _after_failure(
             work.attempt,
             detail=exc.message,
             job_id=work.job_id,
+            job_notifies=work.job_notifies,
         )
     if isinstance(exc, ConfigurationError):
         return await _wait_for_dependency(session_factory, work, exc)

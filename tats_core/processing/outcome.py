@@ -59,11 +59,19 @@ class DeliveryOutcome:
     detail: str = ""
     costs: Costs | None = None  # when judging ran
     job_id: int | None = None  # the candidate's job, when a final status was written
+    # The job had a webhook when claimed: a final status may have completed it. (A notify URL
+    # set while the candidate was judged is found by reconcile's sweep.)
+    job_notifies: bool = False
 
     @property
     def made_final(self) -> bool:
         """This delivery wrote a final status (a decision or a recorded failure)."""
         return self.outcome in (Outcome.PROCESSED, Outcome.FAILED)
+
+    @property
+    def may_complete_job(self) -> bool:
+        """A final status in a job with a webhook: whether the job is complete must be asked."""
+        return self.made_final and self.job_notifies
 
     @property
     def done(self) -> bool:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import anyio
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +38,7 @@ from tats_core import statuses
 from tats_core.judging.analysis import Analysis, AnalysisResult, Analyzer, JobBrief
 from tats_core.judging.signals import SIGNALS_VERSION
 from tats_core.judging.version import JUDGING_HASH
-from tats_core.store.db import transaction
+from tats_core.store.db import in_thread, transaction
 from tats_core.store.models import Evaluation
 from tats_core.triage.shared_code import job_given
 
@@ -183,11 +182,11 @@ class StoredJudging:
             with transaction(self._session_factory) as session:
                 return job_given(session, job_id, self._candidate_id, shas)
 
-        return await anyio.to_thread.run_sync(read)
+        return await in_thread(read)
 
     async def find(self, key: str) -> StoredVerdict | None:
         def read() -> StoredVerdict | None:
             with transaction(self._session_factory) as session:
                 return find_verdict(session, key)
 
-        return await anyio.to_thread.run_sync(read)
+        return await in_thread(read)

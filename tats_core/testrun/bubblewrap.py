@@ -24,6 +24,7 @@ One job, as the host runs it::
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import selectors
 import shutil
@@ -32,6 +33,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +50,14 @@ FORWARDER = Path(__file__).with_name("forwarder.py")
 INSTALL_HINT = "apt-get install bubblewrap"
 CGROUP_PREFIX = "tats-run-"
 PROBE_SLOT = -1  # the availability probe's own user, so it never ends a real run's processes
+PROBE_LOCK = Path(tempfile.gettempdir()) / "tats-sandbox-probe.lock"  # host-wide, as uids are
+
+
+@contextlib.contextmanager
+def _probe_lock() -> Iterator[None]:
+    with PROBE_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,12 @@ class BubblewrapEngine:
             folder.chmod(0o2775)
 
     def run(self, job: SandboxJob) -> SandboxOutcome:
+        # Probes share one user, and a run ends every process of its user when it stops: two
+        # probes at once (processes starting together) would end each other's. One at a time.
+        with _probe_lock() if job.slot == PROBE_SLOT else contextlib.nullcontext():
+            return self._run(job)
+
+    def _run(self, job: SandboxJob) -> SandboxOutcome:
         with tempfile.TemporaryDirectory(prefix="tats-bwrap-") as scratch:
             home = Path(scratch)
             home.chmod(0o755)
