@@ -50,12 +50,13 @@ FORWARDER = Path(__file__).with_name("forwarder.py")
 INSTALL_HINT = "apt-get install bubblewrap"
 CGROUP_PREFIX = "tats-run-"
 PROBE_SLOT = -1  # the availability probe's own user, so it never ends a real run's processes
-PROBE_LOCK = Path(tempfile.gettempdir()) / "tats-sandbox-probe.lock"  # host-wide, as uids are
 
 
 @contextlib.contextmanager
 def _probe_lock() -> Iterator[None]:
-    with PROBE_LOCK.open("a") as handle:
+    # Host-wide, as the probe's user is; one file per user running TATS (/tmp is shared).
+    lock = Path(tempfile.gettempdir()) / f"tats-sandbox-probe-{os.geteuid()}.lock"
+    with lock.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
         yield
 
