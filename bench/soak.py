@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -50,6 +51,7 @@ from tests.fakes.fake_cohere import FakeCohere  # noqa: E402
 from tests.servers import free_port, serve  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "github_repos" / "acme__strong-api"
+FIXTURE_HEAD = "8b62d17dcf38f3e7d05182896d77ab0f007107f5"  # its default branch's head commit
 
 
 class Faults:
@@ -92,6 +94,12 @@ def make_repos(root: Path, count: int) -> list[str]:
         repo.update(name=f"repo{i:04d}", full_name=f"soak/repo{i:04d}")
         repo["owner"]["login"] = "soak"
         (target / "repo.json").write_text(json.dumps(repo))
+        # A head commit of its own, as real submissions have: with the fixture's one commit,
+        # every candidate after the first would reuse the first verdict, and Cohere (and its
+        # faults) would be asked once.
+        own = hashlib.sha1(f"soak/repo{i:04d}".encode()).hexdigest()
+        for data in target.glob("*.json"):
+            data.write_text(data.read_text().replace(FIXTURE_HEAD, own))
         names.append(f"https://github.com/soak/repo{i:04d}")
     return names
 
