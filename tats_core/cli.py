@@ -250,18 +250,11 @@ def cmd_dev_tool(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import tempfile
 
-    from tats_core.store.db import make_engine
-    from tats_core.store.schema import ensure_schema
-
     settings = load_settings()  # fail here, with one clear line, on a bad configuration
     _configure_logging(logging.INFO)
     # Once, before the processes start: on SQLite, N processes creating one schema at once
     # would race (PostgreSQL serialises them with an advisory lock; each then finds it done).
-    engine = make_engine(settings.database_url)
-    try:
-        ensure_schema(engine)
-    finally:
-        engine.dispose()
+    build_deps(settings).engine.dispose()
     with tempfile.TemporaryDirectory(prefix="tats-metrics-") as metrics_dir:
         # Before any worker process imports prometheus-client: each keeps its values in files
         # there, and /metrics adds up all of them (tats_core.metrics). A fresh folder per run,

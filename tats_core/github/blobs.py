@@ -39,6 +39,7 @@ from tats_core.repo.sample import (
 )
 from tats_core.repo.snapshot import RepoSnapshot
 from tats_core.retry import Backoff, RetryableFault
+from tats_core.store.db import in_thread
 
 CONCURRENCY = 8
 # Three tries of a rate-limited or failing file, about 1 s and 2 s apart; a Retry-After longer
@@ -102,7 +103,7 @@ class BlobReader:
         shas = {e.sha for e in plan.entries}
         known: dict[str, Read] = {}
         if self._cache is not None:
-            cached = await asyncio.to_thread(self._cache.get_many, shas)
+            cached = await in_thread(self._cache.get_many, shas)
             known = {sha: Read(c.text, c.size, c.skipped) for sha, c in cached.items()}
         # One read per sha, even when several paths of the tree share it.
         missing: dict[str, SampleEntry] = {}
@@ -117,7 +118,7 @@ class BlobReader:
                 for sha, r in fresh.items()
                 if r.text is not None or r.skipped in PERMANENT
             ]
-            await asyncio.to_thread(self._cache.put_many, keep)
+            await in_thread(self._cache.put_many, keep)
         known.update(fresh)
         for entry in plan.entries:
             result = known[entry.sha]

@@ -71,6 +71,7 @@ from tats_core.repo.sample import (
 from tats_core.repo.snapshot import RepoSnapshot, TreeEntry
 from tats_core.retry import Backoff
 from tats_core.settings import raw_url_for
+from tats_core.store.db import in_thread
 from tats_core.telemetry import NO_TELEMETRY, Telemetry
 
 PER_PAGE = 100
@@ -218,14 +219,14 @@ class GitHubClient:
         ``GitHubError``."""
         check_commit_sha(commit_sha)
         if self._archives is not None:
-            cached = await asyncio.to_thread(self._archives.get, commit_sha)
+            cached = await in_thread(self._archives.get, commit_sha)
             if cached is not None:
                 return cached
         data = await download_archive(
             self._api, full_name, commit_sha, max_bytes=self._max_archive_bytes
         )
         if self._archives is not None:
-            await asyncio.to_thread(self._archives.put, commit_sha, data)
+            await in_thread(self._archives.put, commit_sha, data)
         return data
 
     # -- REST --------------------------------------------------------------------------------

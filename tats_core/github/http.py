@@ -32,6 +32,7 @@ import httpx
 from tats_core.errors import ConfigurationError, GitHubError
 from tats_core.github.cache import HttpCacheProtocol
 from tats_core.retry import Backoff, RetryableFault, parse_retry_after
+from tats_core.store.db import in_thread
 from tats_core.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger("tats.github")
@@ -241,7 +242,7 @@ class GitHubHttp:
     ) -> Reply:
         url = self.base + path + ("?" + urlencode(params) if params else "")
         headers = self.headers(accept)
-        cached = await asyncio.to_thread(self._cache.get, url) if self._cache else None
+        cached = await in_thread(self._cache.get, url) if self._cache else None
         if cached:
             headers["If-None-Match"] = cached.etag
 
@@ -257,7 +258,7 @@ class GitHubHttp:
                 etag = response.headers.get("etag")
                 if etag and self._cache:
                     kept = {"link": link} if link else {}
-                    await asyncio.to_thread(self._cache.put, url, etag, response.text, kept)
+                    await in_thread(self._cache.put, url, etag, response.text, kept)
                 return Reply(200, response.text, link)
             if response.status_code in allow:
                 return Reply(response.status_code, response.text)

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
-# A delivery's transactions run in threads, this many at once per process (event loop). More
-# only take turns at the GIL: bench/worker.py at parallelism 32 (2 processes, 2 cores) reached
-# 76% of the bound with 2, 73-75% with 3, 71-73% with 4 and 66-69% with anyio's default of 40,
-# and spent the more CPU per candidate the more threads. Each transaction is milliseconds, so
+# A delivery's database work (its transactions, GitHub's caches) runs in threads, this many at
+# once per process (event loop). More only take turns at the GIL: bench/worker.py at parallelism
+# 32 (2 processes, 2 cores) reached 76% of the bound with 2, 73-75% with 3, 71-73% with 4 and
+# 66-69% with anyio's default of 40, and spent the more CPU per candidate the more threads. Each transaction is milliseconds, so
 # even with a remote database two threads carry far more candidates than GitHub's quota allows.
 # Not anyio's default limiter: that one also runs the sandbox's test runs, minutes long.
 DATABASE_THREADS = 2
