@@ -17,7 +17,6 @@ from streamlit.delta_generator import DeltaGenerator
 from tats_core.errors import QueueError
 from tats_core.processing.queue_admin import (
     DeadLetter,
-    QueueAdmin,
     QueueEvent,
     ScheduleInfo,
     in_flight,
@@ -37,7 +36,7 @@ REFRESH_SECONDS = 5
 ACTIONS = (("retry", "Retry", ":material/replay:"), ("delete", "Delete", ":material/delete:"))
 
 deps = get_deps()
-admin = QueueAdmin.from_settings(deps.settings)
+admin = deps.queue_admin
 st.title("Queue")
 st.caption(
     "Candidates travel through the queue (QStash) to the worker. Messages that failed every "

@@ -129,7 +129,7 @@ if result:
     st.divider()
 
 with transaction(deps.session_factory) as session:
-    open_jobs = jobs.list_jobs(session)
+    open_jobs = jobs.job_choices(session, include_archived=False)  # no counts: a picker
 titles = {job.id: job.title for job in open_jobs}
 requested = st.query_params.get("job")
 default_job = (

@@ -231,8 +231,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return 0
     deps = _deps()
     report = reconcile(deps.session_factory, deps.queue)
-    if deps.webhooks is not None:
-        job_events.sweep(deps.session_factory, deps.webhooks)
+    job_events.sweep(deps.session_factory, deps.webhooks)
     if report.error:
         _tell(args, logging.WARNING, f"{report.error}; {report.remaining} candidates still wait")
     print(json.dumps(report.to_dict()))

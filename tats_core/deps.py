@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core.processing.job_events import WebhookSender
-from tats_core.processing.qstash_http import QStashHttp
 from tats_core.processing.queue import CandidateQueue
+from tats_core.processing.queue_admin import QueueAdmin
 from tats_core.settings import Settings
 from tats_core.store.db import make_engine, make_session_factory
 from tats_core.store.schema import ensure_schema
@@ -30,7 +30,16 @@ class Deps:
     engine: Engine
     session_factory: sessionmaker[Session]
     queue: CandidateQueue
-    webhooks: WebhookSender | None = None  # built from the settings when not given
+    # Built from the settings when not given, over the queue's client: one connection pool to
+    # QStash per process, for publishing, job webhooks and the Queue page alike.
+    webhooks: WebhookSender = field(default=None)  # type: ignore[assignment]
+    queue_admin: QueueAdmin = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.webhooks is None:
+            self.webhooks = WebhookSender(self.queue.http, self.settings.webhook_secret)
+        if self.queue_admin is None:
+            self.queue_admin = QueueAdmin.from_settings(self.settings, self.queue.http)
 
 
 def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
@@ -42,15 +51,7 @@ def build_deps(settings: Settings, *, migrate_schema: bool = True) -> Deps:
         engine=engine,
         session_factory=make_session_factory(engine),
         queue=CandidateQueue.from_settings(settings),
-        webhooks=webhook_sender(settings),
     )
-
-
-def webhook_sender(settings: Settings) -> WebhookSender:
-    http = QStashHttp(
-        settings.qstash_url, settings.qstash_token, timeout=settings.publish_timeout_s
-    )
-    return WebhookSender(http, settings.webhook_secret)
 
 
 def build_judges(

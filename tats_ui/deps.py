@@ -29,6 +29,7 @@ def secret_settings() -> dict[str, str]:
 
 def _release(deps: Deps) -> None:
     deps.engine.dispose()
+    deps.queue.http.close()
 
 
 @st.cache_resource(show_spinner=False, on_release=_release)

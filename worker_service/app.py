@@ -20,7 +20,7 @@ from datetime import timedelta
 import anyio
 from fastapi import FastAPI
 
-from tats_core.deps import Deps, build_deps, build_judges, webhook_sender
+from tats_core.deps import Deps, build_deps, build_judges
 from tats_core.judging.unconfigured import UnconfiguredAnalyzer
 from tats_core.logs import configure_logging, log_event
 from tats_core.metrics import PrometheusTelemetry
@@ -71,7 +71,7 @@ def _lifespan(
         state.receiver = receiver_for(settings)
         state.lease = timedelta(seconds=settings.claim_lease_s)
         state.holding = {}
-        state.webhooks = state.deps.webhooks or webhook_sender(settings)
+        state.webhooks = state.deps.webhooks
         await _check_dependencies(state.deps, state.judges)
         yield
         await _release_held_leases(state.deps, state.holding)

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from tats_core.errors import QueueError
+from tats_core.settings import Settings
 
 NOT_REACHABLE = "the queue (QStash) is not reachable"
 
@@ -32,6 +33,12 @@ class QStashHttp:
         self._token = token
         # One connection pool per process (httpx clients are thread-safe).
         self._client = httpx.Client(timeout=timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QStashHttp:
+        """The queue's client for a process: a page or an upload waits on it, and reconcile
+        retries what fails, so one try bounded by the publish timeout."""
+        return cls(settings.qstash_url, settings.qstash_token, timeout=settings.publish_timeout_s)
 
     def close(self) -> None:
         self._client.close()

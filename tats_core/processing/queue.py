@@ -60,7 +60,7 @@ class CandidateQueue:
         retry_delay: str | None = None,
         timeout_s: int | None = None,
     ):
-        self._http = http
+        self.http = http
         self.process_url = process_url
         self.failure_callback_url = failure_callback_url
         self.retries = retries
@@ -73,14 +73,9 @@ class CandidateQueue:
         self.timeout_s = timeout_s
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CandidateQueue:
-        # A person may be waiting on an upload, and reconcile publishes whatever this misses
-        # within a minute: one try, bounded by the publish timeout.
-        http = QStashHttp(
-            settings.qstash_url, settings.qstash_token, timeout=settings.publish_timeout_s
-        )
+    def from_settings(cls, settings: Settings, http: QStashHttp | None = None) -> CandidateQueue:
         return cls(
-            http,
+            http or QStashHttp.from_settings(settings),
             process_url=settings.process_url,
             failure_callback_url=settings.failure_callback_url,
             retries=settings.queue_retries,
@@ -117,7 +112,7 @@ class CandidateQueue:
             }
             for item in items
         ]
-        answer = self._http.request("POST", "/v2/batch", what="accept the messages", body=messages)
+        answer = self.http.request("POST", "/v2/batch", what="accept the messages", body=messages)
         try:
             return [str(entry["messageId"]) for entry in answer]
         except (TypeError, KeyError) as exc:

@@ -98,12 +98,8 @@ class QueueAdmin:
         self.reconcile_url = worker_url.rstrip("/") + RECONCILE_PATH
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> QueueAdmin:
-        # A person is looking at a page: fail fast.
-        http = QStashHttp(
-            settings.qstash_url, settings.qstash_token, timeout=settings.publish_timeout_s
-        )
-        return cls(http, worker_url=settings.worker_url)
+    def from_settings(cls, settings: Settings, http: QStashHttp | None = None) -> QueueAdmin:
+        return cls(http or QStashHttp.from_settings(settings), worker_url=settings.worker_url)
 
     # -- the reconcile schedule --------------------------------------------------------------
 
