@@ -14,7 +14,7 @@ from tats_core.deps import Deps, build_deps
 from tats_core.errors import InputError, TatsError
 from tats_core.logs import configure_logging
 from tats_core.routes import APP_PORT, QSTASH_PORT, WORKER_PORT
-from tats_core.settings import load_settings
+from tats_core.settings import Settings, load_settings
 from tats_core.store.db import transaction
 from tats_core.telemetry import MULTIPROCESS_DIR
 from tats_core.triage import jobs
@@ -102,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _configure_logging(level: int) -> str:
+def _configure_logging(level: int, settings: Settings | None = None) -> str:
     """``TATS_LOG_FORMAT`` when the settings read (returned); a bad configuration is reported
     by the command itself, in plain text."""
     try:
-        settings = load_settings()
+        settings = settings or load_settings()
     except TatsError:
         configure_logging("text", level=level)
         return "text"
@@ -250,7 +250,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import tempfile
 
     settings = load_settings()  # fail here, with one clear line, on a bad configuration
-    _configure_logging(logging.INFO)
+    _configure_logging(logging.INFO, settings)  # the worker's own lines, at INFO
     # Once, before the processes start: on SQLite, N processes creating one schema at once
     # would race (PostgreSQL serialises them with an advisory lock; each then finds it done).
     build_deps(settings).engine.dispose()

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 
-import anyio
 from fastapi import FastAPI
 
 from tats_core.deps import Deps, build_deps, build_judges
@@ -29,7 +28,7 @@ from tats_core.processing.claims import Work, release_leases
 from tats_core.processing.judgement import Judges
 from tats_core.processing.recheck import recheck
 from tats_core.settings import Settings, load_settings
-from tats_core.store.db import transaction
+from tats_core.store.db import in_thread, transaction
 from tats_core.telemetry import NoTelemetry
 from worker_service import deliveries, health, metrics
 from worker_service.signature import receiver_for
@@ -92,7 +91,7 @@ async def _check_dependencies(deps: Deps, judges: Judges) -> None:
             with transaction(deps.session_factory) as session:
                 problems.report(session, problem.dependency, problem.message)
 
-        await anyio.to_thread.run_sync(_report)
+        await in_thread(_report)
         log.error("configuration problem: %s", problem.message)
     await recheck(deps.session_factory, judges)
 
@@ -103,7 +102,7 @@ async def _release_held_leases(deps: Deps, holding: dict[int, Work]) -> None:
     if not holding:
         return
     works = list(holding.values())
-    released = await anyio.to_thread.run_sync(
+    released = await in_thread(
         lambda: release_leases(deps.session_factory, works, "worker stopped; lease released")
     )
     log_event(log, "shutdown", released_leases=released)

@@ -90,7 +90,7 @@ async def failed(request: Request) -> JSONResponse:
             candidate = session.get(Candidate, callback.candidate_id)
             return status, candidate.job_id if candidate else None
 
-    status, job_id = await anyio.to_thread.run_sync(_fail)
+    status, job_id = await in_thread(_fail)
     if status is not None:
         await _job_may_be_complete(request, job_id)
     log_event(
@@ -110,6 +110,7 @@ async def run_reconcile(request: Request) -> JSONResponse:
         return unauthorized()
     deps = request.app.state.deps
     await recheck(deps.session_factory, request.app.state.judges)
+    # Reconcile and the sweep publish to QStash: not on the database limiter's two threads.
     report = await anyio.to_thread.run_sync(reconcile, deps.session_factory, deps.queue)
     await anyio.to_thread.run_sync(
         job_events.sweep, deps.session_factory, request.app.state.webhooks

@@ -24,6 +24,8 @@ async def healthz(request: Request) -> JSONResponse:
             return [p.headline for p in problems.active(session)]
 
     try:
+        # Not behind the deliveries' database limiter (store.db.in_thread): the health check
+        # must answer even while every delivery waits on the database.
         found = await anyio.to_thread.run_sync(_problems)
     except SQLAlchemyError:
         found = [DATABASE_DOWN]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
 from tats_core.errors import ConfigurationError, TatsError
 from tats_core.processing.judgement import Judges
 from tats_core.processing.problems import Problem, active, clear
-from tats_core.store.db import transaction
+from tats_core.store.db import in_thread, transaction
 
 
 class _Answers(Protocol):
@@ -42,7 +41,7 @@ async def recheck(session_factory: sessionmaker[Session], judges: Judges) -> lis
             return active(session)
 
     remaining = []
-    for problem in await anyio.to_thread.run_sync(_recorded):
+    for problem in await in_thread(_recorded):
         probe = _probe_for(judges, problem.dependency)
         try:
             if probe is not None:
@@ -53,7 +52,7 @@ async def recheck(session_factory: sessionmaker[Session], judges: Judges) -> lis
         except TatsError:
             remaining.append(problem)  # not answering at all: still waiting, unchanged
             continue
-        await anyio.to_thread.run_sync(_clear_in_tx, session_factory, problem.dependency)
+        await in_thread(_clear_in_tx, session_factory, problem.dependency)
     return remaining
 
 
