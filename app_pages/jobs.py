@@ -15,6 +15,7 @@ from tats_ui.acceptance_view import tests_section
 from tats_ui.criteria_view import criteria_section
 from tats_ui.deps import get_deps
 from tats_ui.navigation import TRIAGE_PAGE, UPLOAD_PAGE
+from tats_ui.notices import Notice, show_notice
 
 NEW_JOB_OPEN = "new_job_open"  # the New job section's open state: kept, whatever else moves
 
@@ -26,7 +27,7 @@ st.caption(
 )
 
 # Each message is shown next to the form that caused it, on the next run only.
-notices: dict[str, tuple[str, str]] = st.session_state.pop("jobs_notices", {})
+notices: dict[str, Notice] = st.session_state.pop("jobs_notices", {})
 
 
 def notify(where: str, kind: str, message: str) -> None:
@@ -34,9 +35,7 @@ def notify(where: str, kind: str, message: str) -> None:
 
 
 def show(where: str) -> None:
-    if where in notices:
-        kind, message = notices[where]
-        getattr(st, kind)(message)
+    show_notice(notices.get(where))
 
 
 def create() -> None:

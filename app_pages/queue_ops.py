@@ -26,6 +26,7 @@ from tats_core.triage.candidates import message_owners
 from tats_core.wording import plural
 from tats_ui.deps import get_deps
 from tats_ui.escaping import md
+from tats_ui.notices import show_notice
 from tats_ui.problems_banner import problems_banner
 from tats_ui.queueing import capitalised
 from tats_ui.timezone import local_time, viewer_zone
@@ -226,9 +227,7 @@ def queue_view() -> None:
     """Everything the queue shows, read again every few seconds without reloading the page."""
     st.caption(f":material/autorenew: Updates itself every {REFRESH_SECONDS} s.")
     problems_banner(deps)
-    notice = st.session_state.pop("queue_notice", None)
-    if notice:
-        getattr(st, notice[0])(notice[1])
+    show_notice(st.session_state.pop("queue_notice", None))
     try:
         events = admin.recent_events(limit=EVENTS_READ)
         schedule = admin.reconcile_schedule()

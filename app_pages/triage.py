@@ -36,6 +36,7 @@ from tats_ui.candidate_panel import PanelData, candidate_panel
 from tats_ui.compare_view import COMPARISON_ANCHOR, comparison
 from tats_ui.deps import get_deps
 from tats_ui.navigation import UPLOAD_PAGE
+from tats_ui.notices import Notice, show_notice
 from tats_ui.problems_banner import problems_banner
 from tats_ui.scroll import anchor_for, bring_into_view
 from tats_ui.triage_actions import REMOVED, TriageActions, bulk_form
@@ -179,13 +180,13 @@ def filters_row(analyzers: list[str]) -> CandidateFilter:
 
 
 def candidates_section(
-    counts: dict[str, int], notices: dict[str, view.Notice]
+    counts: dict[str, int], notices: dict[str, Notice]
 ) -> tuple[CandidateFilter, int]:
     """The filter bar (seeded from the URL), one page of the table and what the selection can
     do; the filters chosen, and how many candidates match them."""
     st.subheader("Candidates")
     removed_notice()
-    view.show_notice(notices.get("candidates"))
+    show_notice(notices.get("candidates"))
     analyzers = analyzers_of(job_id, deps.settings.database_url)
     links.seed_filters(analyzers)
     links.read_view()
@@ -223,7 +224,7 @@ def live_view(refreshing: bool) -> None:
     if any(counts[s] for s in statuses.ACTIVE) != refreshing:
         st.rerun()  # run_every is fixed when the fragment is defined: start or stop the timer
     notices = st.session_state.pop("notices", {})
-    view.show_notice(st.session_state.pop("notice", None))  # set by the demo loader
+    show_notice(st.session_state.pop("notice", None))  # set by the demo loader
     note = f" · updating every {REFRESH_SECONDS} s" if refreshing else ""
     view.overview(counts, note)
     failed = sum(counts[s] for s in statuses.FAILURES)
@@ -264,7 +265,7 @@ def compare_section() -> None:
         bring_into_view(COMPARISON_ANCHOR)
 
 
-def candidate_detail(pinned: int, notices: dict[str, view.Notice]) -> None:
+def candidate_detail(pinned: int, notices: dict[str, Notice]) -> None:
     with transaction(deps.session_factory) as session:
         try:
             candidate = get_candidate(session, pinned)

@@ -14,6 +14,7 @@ logic stays in ``tats_core``.
 - ``welcome``         the first-run panel (and the demo button under ``tats dev --demo``)
 - ``timezone``        stored UTC times shown in the viewer's zone
 - ``escaping``        untrusted text shown literally in markdown
+- ``notices``         a message left for the next run of a page, shown beside what caused it
 - ``palette``         a status's chip in its colour
 - ``labels``          words for TATS's own names (analyzers, flags)
 - ``scroll``          bringing a newly opened part of the page into view, with the focus

@@ -13,9 +13,8 @@ from tats_core import statuses
 from tats_core.store.models import Candidate, CandidateNote, Evaluation
 from tats_core.triage.reviews import Review
 from tats_ui.escaping import md
+from tats_ui.notices import Notice, show_notice
 from tats_ui.timezone import local_time
-
-Notice = tuple[str, str]
 
 
 class PanelActions(Protocol):
@@ -88,7 +87,7 @@ def decision_form(
             actions.save_decision,
             candidate,
         )
-        show(notice)
+        show_notice(notice)
 
 
 def act(
@@ -101,11 +100,6 @@ def act(
     """A button (or a form's submit) that acts on the candidate: off while it is processed."""
     active = candidate.status in statuses.ACTIVE
     widget(label, icon=icon, disabled=active, on_click=action, args=(candidate.id,))
-
-
-def show(notice: Notice | None) -> None:
-    if notice:
-        getattr(st, notice[0])(notice[1])
 
 
 def rerun_controls(
@@ -144,7 +138,7 @@ def rerun_controls(
             on_click=lambda: st.session_state.pop("confirm_rerun", None),
             width="stretch",
         )
-    show(notice)
+    show_notice(notice)
 
 
 def fix_controls(candidate: Candidate, actions: PanelActions, notice: Notice | None) -> None:
@@ -188,7 +182,7 @@ def fix_controls(candidate: Candidate, actions: PanelActions, notice: Notice | N
             with st.container(horizontal=True):
                 st.button("Remove", type="primary", on_click=actions.remove, args=(candidate.id,))
                 st.button("Keep", on_click=lambda: st.session_state.pop("confirm_remove", None))
-        show(notice)
+        show_notice(notice)
 
 
 def notes_section(
@@ -210,4 +204,4 @@ def notes_section(
         st.form_submit_button(
             "Add note", icon=":material/note_add:", on_click=actions.add_note, args=(candidate.id,)
         )
-        show(notice)
+        show_notice(notice)

@@ -20,6 +20,7 @@ from tats_core.triage.notes import add_note
 from tats_core.wording import plural
 from tats_ui import panel_actions, selection
 from tats_ui.auth import actor
+from tats_ui.notices import show_notice
 from tats_ui.queueing import enqueue, queue_down_message
 from tats_ui.triage_links import COMPARE
 from tats_ui.triage_view import CONFIRM_FAILED
@@ -202,6 +203,6 @@ def bulk_form(
                 on_click=on_apply,
                 args=(candidate_ids,),
             )
-            panel_actions.show(notice)
+            show_notice(notice)
 
     return draw

@@ -25,11 +25,10 @@ from tats_core.wording import plural
 from tats_ui import selection
 from tats_ui.escaping import md
 from tats_ui.labels import analyzer_label, flag_labels
+from tats_ui.notices import Notice, show_notice
 from tats_ui.palette import COLORS, LABEL_COLORS, chip
 from tats_ui.tests_view import LABELS as TEST_LABELS
 from tats_ui.tests_view import tests_cell
-
-Notice = tuple[str, str]  # (st function name: "success", "warning", ...; message)
 
 # Sized so that every column shows at 1,400 px (a 240 px sidebar): nothing scrolls sideways.
 COLUMNS = {
@@ -83,11 +82,6 @@ def status_chart(counts: dict[str, int]) -> alt.LayerChart:
     bars = base.mark_bar(cornerRadiusEnd=3)
     text = base.mark_text(align="left", dx=4, fontWeight="bold").encode(text="candidates:Q")
     return (bars + text).properties(height=250)
-
-
-def show_notice(notice: Notice | None) -> None:
-    if notice:
-        getattr(st, notice[0])(notice[1])
 
 
 def overview(counts: dict[str, int], refresh_note: str) -> None:
