@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import shutil
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,9 @@ OTHER_ECOSYSTEMS = (
 )
 
 
+NO_PROJECT = "no project TATS can test (no package.json, Python manifest, go.mod, …)"
+
+
 @dataclass(frozen=True)
 class Unrunnable:
     reason: str
@@ -61,7 +65,7 @@ def detect(root: Path, registries: Registries, python: str) -> Project | Unrunna
     if not found and any(f.endswith(".py") for f in files):
         found = [Found("", "python")]  # loose scripts and tests, no manifest
     if not found:
-        return Unrunnable("no project TATS can test (no package.json, Python manifest, go.mod, …)")
+        return Unrunnable(NO_PROJECT)
     projects: list[Project] = []
     reasons: list[str] = []
     for item in found:
@@ -84,20 +88,25 @@ def nothing_to_run(paths: list[str]) -> str | None:
     """From the tree's file list alone (no download, no sandbox): why this submission has
     nothing TATS can run, or None when it may. Lets the worker skip the archive and the slot."""
     found = _found(Path("."), paths)
-    if not found and not any(p.endswith(".py") for p in paths):
-        return "no project TATS can test (no package.json, Python manifest, go.mod, …)"
+    has_python = any(p.endswith(".py") for p in paths)
+    if not found and not has_python:
+        return NO_PROJECT
     runnable = [f for f in found if f.kind in ("python", "node", "go")]
-    if found and not runnable and not any(p.endswith(".py") for p in paths):
+    if found and not runnable and not has_python:
         where = f" in {found[0].folder}/" if found[0].folder else ""
         return _other_reason(found[0], where, Registries())
     return None
 
 
 def _found(root: Path, files: list[str]) -> list[Found]:
-    folders = sorted({_parent(f) for f in files if _parent(f).count("/") < 2})
+    # The file names of each folder at most two deep, grouped in one pass: a tree of thousands
+    # of files (a committed node_modules) is read once, not once per folder.
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for f in files:
+        if (parent := _parent(f)).count("/") < 2:
+            by_folder[parent].add(f.rsplit("/", 1)[-1])
     found: list[Found] = []
-    for folder in folders:
-        names = {f.rsplit("/", 1)[-1] for f in files if _parent(f) == folder}
+    for folder, names in sorted(by_folder.items()):
         if any(m in names for m in MANIFESTS) or any(
             n.endswith(".txt") and "requirements" in n for n in names
         ):
