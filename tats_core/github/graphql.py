@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tats_core.errors import GitHubError
-from tats_core.github.shapes import parse_time
+from tats_core.github.shapes import authors, parse_time
 from tats_core.repo import files as repo_files
 from tats_core.repo.snapshot import CommitInfo
 
@@ -147,8 +147,7 @@ def parse(body: dict[str, Any]) -> ParsedRepo:
 
 def _authors(author: dict[str, Any] | None) -> tuple[str, ...]:
     author = author or {}
-    login = (author.get("user") or {}).get("login")
-    return tuple(n for n in (author.get("name"), author.get("email"), login) if n)
+    return authors(author.get("name"), author.get("email"), (author.get("user") or {}).get("login"))
 
 
 # -- file text: many blobs per query, aliased per path --------------------------------------

@@ -48,11 +48,12 @@ def commit_from_rest(item: dict[str, Any]) -> CommitInfo:
         item["sha"],
         commit.get("message", ""),
         parse_time(author.get("date")),
-        authors=_authors(author.get("name"), author.get("email"), login),
+        authors=authors(author.get("name"), author.get("email"), login),
     )
 
 
-def _authors(*names: str | None) -> tuple[str, ...]:
+def authors(*names: str | None) -> tuple[str, ...]:
+    """What a commit says of its author (name, email, login), the blanks left out."""
     return tuple(n for n in names if n)
 
 
