@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.errors import InputError
 from tats_core.store.models import Candidate, Evaluation
 from tats_core.triage.candidates import override_decision
+from tats_core.triage.listing import CURRENT_EVALUATION
 from tats_core.wording import plural
 
 
@@ -35,7 +36,7 @@ def decide_many(
         select(Candidate.id, Candidate.status, Candidate.removed_at, Evaluation.status)
         .outerjoin(
             Evaluation,
-            and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
+            CURRENT_EVALUATION,
         )
         .where(Candidate.id.in_(list(candidate_ids)))
         .order_by(Candidate.id)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tats_core import statuses
@@ -22,7 +22,7 @@ from tats_core.judging.criteria import (
     rubric_hash,
 )
 from tats_core.store.models import Candidate, Evaluation, Job, utcnow
-from tats_core.triage.listing import LIVE
+from tats_core.triage.listing import CURRENT_EVALUATION, LIVE
 
 
 @dataclass
@@ -108,7 +108,7 @@ def stale_candidates(session: Session, job_id: int) -> list[int]:
         select(Candidate.id, Evaluation.rubric_hash)
         .join(
             Evaluation,
-            and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
+            CURRENT_EVALUATION,
         )
         .where(Candidate.job_id == job_id, LIVE, Candidate.status.in_(statuses.DECISIONS))
     )

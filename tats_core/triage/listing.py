@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session
 from tats_core.store.models import Candidate, Evaluation
 
 LIVE = Candidate.removed_at.is_(None)
+# A candidate's current evaluation: the one of its latest attempt (earlier ones are history).
+CURRENT_EVALUATION = and_(
+    Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt
+)
 # Best score first, unevaluated last, then in upload order (served by an index).
 TABLE_ORDER = (Candidate.rank_score.desc(), Candidate.id)
 # The columns the table can be sorted by, over the whole job (not only the page shown).
@@ -89,7 +93,7 @@ def candidates_query(
         )
         .outerjoin(
             Evaluation,
-            and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
+            CURRENT_EVALUATION,
         )
         .where(Candidate.job_id == job_id, LIVE)
     )
@@ -185,10 +189,7 @@ def analyzer_names(session: Session, job_id: int) -> list[str]:
             select(Evaluation.analyzer)
             .join(
                 Candidate,
-                and_(
-                    Evaluation.candidate_id == Candidate.id,
-                    Evaluation.attempt == Candidate.attempt,
-                ),
+                CURRENT_EVALUATION,
             )
             .where(Candidate.job_id == job_id, LIVE)
             .distinct()

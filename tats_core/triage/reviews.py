@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tats_core import statuses
 from tats_core.store.models import Candidate, Evaluation, StatusEvent
-from tats_core.triage.listing import LIVE
+from tats_core.triage.listing import CURRENT_EVALUATION, LIVE
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _reviews(session: Session, where: object) -> dict[int, Review]:
         )
         .outerjoin(
             Evaluation,
-            and_(Evaluation.candidate_id == Candidate.id, Evaluation.attempt == Candidate.attempt),
+            CURRENT_EVALUATION,
         )
         .where(where, StatusEvent.override.is_(True))  # type: ignore[arg-type]
         .order_by(StatusEvent.id)
